@@ -1,0 +1,534 @@
+//! The AWS adapter layer: the only code that touches `aws-sdk-*`. One file per service; each
+//! implements the types `crate::schema` declares for that service.
+//!
+//! API, in order of use:
+//! - [`Ctx::new`]: SDK clients for one account and region, from aws-config's standard chain.
+//! - [`create`]: the create call(s) of a type; returns the physical ID and first outputs as soon
+//!   as AWS accepted the request (the executor records them in state before waiting).
+//! - [`wait_ready`]: polls until AWS says the resource is usable; returns the final outputs.
+//! - [`delete`] then [`wait_deleted`]: the reverse. Deleting what is already gone succeeds.
+//!
+//! **Invariant:** an adapter reads every property of its [`Props`] before its first AWS call
+//! (so a bad value never leaves half a resource behind), and consumes all of them: the test
+//! `every_schema_property_is_consumed` fails otherwise.
+
+mod apigateway;
+mod applicationautoscaling;
+mod cloudwatch;
+mod ec2;
+mod ecs;
+mod efs;
+mod elasticache;
+mod iam;
+mod kinesis;
+mod kms;
+mod logs;
+mod props;
+mod rds;
+
+use std::time::Duration;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+pub use props::Props;
+
+/// Outputs of a resource: its attributes (and any identifiers its deletion needs).
+pub type Outputs = serde_json::Map<String, serde_json::Value>;
+
+/// What a create call returned.
+#[derive(Debug, Clone)]
+pub struct Created {
+    /// The physical ID: what AWS calls the resource (a VPC ID, a role name, an ARN...).
+    pub id: String,
+    pub outputs: Outputs,
+}
+
+/// How an AWS error should be handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Throttled: retry with backoff.
+    Throttling,
+    /// 5xx, timeouts, dropped connections: retry with backoff.
+    Transient,
+    /// AWS is eventually consistent here (a new IAM role not yet assumable, network
+    /// interfaces still draining): retry within a bound.
+    Eventual,
+    /// The resource does not exist.
+    NotFound,
+    /// A value in the plan that AWS or the adapter refused.
+    Input,
+    /// Anything else: fail at once.
+    Fatal,
+}
+
+/// An AWS call that failed, with what the user needs to act on it.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation} failed: {code}: {message}")]
+pub struct AwsError {
+    pub operation: &'static str,
+    pub code: String,
+    pub message: String,
+    pub kind: ErrorKind,
+    pub hint: Option<String>,
+}
+
+impl AwsError {
+    pub fn input(operation: &'static str, message: impl Into<String>) -> Self {
+        AwsError { operation, code: "InvalidPlanValue".into(), message: message.into(), kind: ErrorKind::Input, hint: None }
+    }
+
+    pub fn timeout(operation: &'static str, what: impl Into<String>) -> Self {
+        AwsError {
+            operation,
+            code: "WaitTimeout".into(),
+            message: what.into(),
+            kind: ErrorKind::Fatal,
+            hint: Some("the resource did not reach the expected state in time; check it in the console, then run the command again".into()),
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+}
+
+/// Error codes that mean "it is not there", across services.
+const NOT_FOUND_CODES: &[&str] = &[
+    "NotFoundException",
+    "NotFound",
+    "NoSuchEntity",
+    "ResourceNotFoundException",
+    "ResourceNotFound",
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
+    "InvalidAllocationID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidAssociationID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidFlowLogId.NotFound",
+    "NatGatewayNotFound",
+    "InvalidNatGatewayID.NotFound",
+    "DBClusterNotFoundFault",
+    "DBInstanceNotFound",
+    "DBSubnetGroupNotFoundFault",
+    "ReplicationGroupNotFoundFault",
+    "CacheSubnetGroupNotFoundFault",
+    "FileSystemNotFound",
+    "MountTargetNotFound",
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    "ObjectNotFoundException",
+];
+
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+    "LimitExceededException",
+    "SlowDown",
+];
+
+const EVENTUAL_CODES: &[&str] = &["DependencyViolation", "InvalidParameterException", "InvalidParameterValue"];
+
+/// Converts an SDK error into an [`AwsError`] for `operation`.
+pub(crate) fn sdk_err<E>(
+    operation: &'static str,
+    err: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    use aws_smithy_runtime_api::client::result::SdkError;
+    let (code, message) = (err.code().map(str::to_owned), err.message().map(str::to_owned));
+    let kind = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ErrorKind::Transient,
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            classify(code.as_deref().unwrap_or(""), message.as_deref().unwrap_or(""), status)
+        }
+        _ => ErrorKind::Fatal,
+    };
+    let code = code.unwrap_or_else(|| match &err {
+        SdkError::TimeoutError(_) => "Timeout".into(),
+        SdkError::DispatchFailure(_) => "DispatchFailure".into(),
+        SdkError::ResponseError(_) => "ResponseError".into(),
+        SdkError::ConstructionFailure(_) => "ConstructionFailure".into(),
+        _ => "Unknown".into(),
+    });
+    let message = message.unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(&err).to_string());
+    let hint = hint_for(&code, &message);
+    AwsError { operation, code, message, kind, hint }
+}
+
+fn classify(code: &str, message: &str, status: u16) -> ErrorKind {
+    if THROTTLING_CODES.contains(&code) || status == 429 {
+        ErrorKind::Throttling
+    } else if NOT_FOUND_CODES.contains(&code) || code.ends_with(".NotFound") || code.ends_with("NotFoundFault") {
+        ErrorKind::NotFound
+    } else if status >= 500 || code == "InternalFailure" || code == "ServiceUnavailable" || code == "InternalError" {
+        ErrorKind::Transient
+    } else if EVENTUAL_CODES.contains(&code) && is_eventual_message(code, message) {
+        ErrorKind::Eventual
+    } else {
+        ErrorKind::Fatal
+    }
+}
+
+/// Messages AWS gives while a just-created role or a draining interface is not yet ready.
+fn is_eventual_message(code: &str, message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    code == "DependencyViolation"
+        || m.contains("cannot be assumed")
+        || m.contains("unable to assume")
+        || m.contains("does not have required permissions")
+        || m.contains("not authorized to perform")
+        || m.contains("role is invalid")
+}
+
+fn hint_for(code: &str, message: &str) -> Option<String> {
+    let m = message.to_ascii_lowercase();
+    Some(
+        if code == "UnrecognizedClientException" || code == "InvalidClientTokenId" || code == "AuthFailure" {
+            "the credentials were refused: check `--profile`, `aws sso login`, or AWS_ACCESS_KEY_ID".into()
+        } else if code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation" {
+            "the caller lacks the IAM permission for this operation: grant it, or use another profile".into()
+        } else if code.contains("AlreadyExists") || code.contains("Duplicate") || m.contains("already exists") {
+            "a resource with this name already exists: tear down the other stack, or choose another environment_suffix".into()
+        } else if code.contains("Limit") || code.contains("Quota") {
+            "an account quota was hit: raise it in Service Quotas, or delete unused resources".into()
+        } else if code == "DispatchFailure" {
+            "AWS could not be reached: check the network, `--endpoint-url` and AWS_ENDPOINT_URL".into()
+        } else {
+            return None;
+        },
+    )
+}
+
+/// SDK clients for one account and region.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub region: String,
+    pub account_id: String,
+    pub poll: PollPolicy,
+    pub applicationautoscaling: aws_sdk_applicationautoscaling::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub kinesis: aws_sdk_kinesis::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+/// How to reach AWS: every field falls back to aws-config's standard chain (environment,
+/// profiles, SSO, IMDS) when unset.
+#[derive(Clone, Debug, Default)]
+pub struct Connect {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+impl Connect {
+    /// True when the endpoint is a local emulator (loopback), where dummy credentials are used
+    /// if none are configured. Never true for a real AWS endpoint.
+    pub fn is_local_emulator(&self) -> bool {
+        let url = self
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .unwrap_or_default();
+        let host = url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+        matches!(host, "127.0.0.1" | "localhost" | "[") || host.starts_with("127.")
+    }
+}
+
+impl Ctx {
+    /// Builds the clients and asks STS who we are (the account ID feeds `${aws.account_id}`).
+    pub async fn new(connect: &Connect) -> Result<Ctx, AwsError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(r) = &connect.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(p) = &connect.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &connect.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let mut config = loader.load().await;
+        if connect.is_local_emulator() && config.credentials_provider().is_none_or(|_| !has_env_credentials()) {
+            // The emulator accepts any credentials; real AWS never gets here.
+            let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "ironplan-emulator");
+            config = config
+                .into_builder()
+                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+                .build();
+        }
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| AwsError {
+            operation: "LoadConfig",
+            code: "NoRegion".into(),
+            message: "no AWS region is configured".into(),
+            kind: ErrorKind::Input,
+            hint: Some("pass `--region`, set AWS_REGION, or set a region in your profile".into()),
+        })?;
+        let sts = aws_sdk_sts::Client::new(&config);
+        let who = sts.get_caller_identity().send().await.map_err(|e| sdk_err("GetCallerIdentity", e))?;
+        let account_id = who.account().unwrap_or_default().to_string();
+        Ok(Ctx::from_config(&config, region, account_id))
+    }
+
+    /// Clients for an already loaded SDK configuration (tests use this to skip STS).
+    pub fn from_config(config: &aws_config::SdkConfig, region: String, account_id: String) -> Ctx {
+        Ctx {
+            region,
+            account_id,
+            poll: PollPolicy::default(),
+            applicationautoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            apigateway: aws_sdk_apigateway::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            ec2: aws_sdk_ec2::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
+            efs: aws_sdk_efs::Client::new(config),
+            elasticache: aws_sdk_elasticache::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            kinesis: aws_sdk_kinesis::Client::new(config),
+            kms: aws_sdk_kms::Client::new(config),
+            rds: aws_sdk_rds::Client::new(config),
+            secretsmanager: aws_sdk_secretsmanager::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+        }
+    }
+}
+
+fn has_env_credentials() -> bool {
+    std::env::var_os("AWS_ACCESS_KEY_ID").is_some() || std::env::var_os("AWS_PROFILE").is_some()
+}
+
+/// How often to ask AWS whether a resource is ready or gone.
+#[derive(Clone, Copy, Debug)]
+pub struct PollPolicy {
+    /// First delay after the create/delete call.
+    pub initial: Duration,
+    /// Delays grow by this factor up to `max`.
+    pub factor: f64,
+    pub max: Duration,
+    /// Give up after this long.
+    pub timeout: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            initial: Duration::from_millis(200),
+            factor: 1.5,
+            max: Duration::from_secs(10),
+            timeout: Duration::from_secs(45 * 60),
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, with the context's backoff; `what` names the wait
+/// in the timeout error.
+pub(crate) async fn poll<T, F, Fut>(ctx: &Ctx, operation: &'static str, what: &str, mut check: F) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, AwsError>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut delay = ctx.poll.initial;
+    loop {
+        match check().await {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            Err(e) if matches!(e.kind, ErrorKind::Throttling | ErrorKind::Transient) => {}
+            Err(e) => return Err(e),
+        }
+        if start.elapsed() > ctx.poll.timeout {
+            return Err(AwsError::timeout(operation, format!("timed out waiting for {what}")));
+        }
+        tokio::time::sleep(delay).await;
+        delay = Duration::from_secs_f64((delay.as_secs_f64() * ctx.poll.factor).min(ctx.poll.max.as_secs_f64()));
+    }
+}
+
+/// Creates a resource of `type_name`. `props` are resolved (no references left) and include the
+/// merged tags.
+pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Created, AwsError> {
+    match service_of(type_name) {
+        "apigateway" => apigateway::create(ctx, type_name, props).await,
+        "applicationautoscaling" => applicationautoscaling::create(ctx, type_name, props).await,
+        "cloudwatch" => cloudwatch::create(ctx, type_name, props).await,
+        "ec2" => ec2::create(ctx, type_name, props).await,
+        "ecs" => ecs::create(ctx, type_name, props).await,
+        "efs" => efs::create(ctx, type_name, props).await,
+        "elasticache" => elasticache::create(ctx, type_name, props).await,
+        "iam" => iam::create(ctx, type_name, props).await,
+        "kinesis" => kinesis::create(ctx, type_name, props).await,
+        "kms" => kms::create(ctx, type_name, props).await,
+        "logs" => logs::create(ctx, type_name, props).await,
+        "rds" => rds::create(ctx, type_name, props).await,
+        _ => Err(unknown_type(type_name)),
+    }
+}
+
+/// Waits until the resource is usable; returns its outputs, completed with what AWS only
+/// reports once it is ready (endpoints).
+pub async fn wait_ready(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<Outputs, AwsError> {
+    match service_of(type_name) {
+        "apigateway" => apigateway::wait_ready(ctx, type_name, id, outputs).await,
+        "applicationautoscaling" => applicationautoscaling::wait_ready(ctx, type_name, id, outputs).await,
+        "cloudwatch" => cloudwatch::wait_ready(ctx, type_name, id, outputs).await,
+        "ec2" => ec2::wait_ready(ctx, type_name, id, outputs).await,
+        "ecs" => ecs::wait_ready(ctx, type_name, id, outputs).await,
+        "efs" => efs::wait_ready(ctx, type_name, id, outputs).await,
+        "elasticache" => elasticache::wait_ready(ctx, type_name, id, outputs).await,
+        "iam" => iam::wait_ready(ctx, type_name, id, outputs).await,
+        "kinesis" => kinesis::wait_ready(ctx, type_name, id, outputs).await,
+        "kms" => kms::wait_ready(ctx, type_name, id, outputs).await,
+        "logs" => logs::wait_ready(ctx, type_name, id, outputs).await,
+        "rds" => rds::wait_ready(ctx, type_name, id, outputs).await,
+        _ => Err(unknown_type(type_name)),
+    }
+}
+
+/// Starts deleting the resource (and what AWS needs done first, such as scaling a service to
+/// zero). A resource that is already gone is not an error.
+pub async fn delete(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {
+    let r = match service_of(type_name) {
+        "apigateway" => apigateway::delete(ctx, type_name, id, outputs).await,
+        "applicationautoscaling" => applicationautoscaling::delete(ctx, type_name, id, outputs).await,
+        "cloudwatch" => cloudwatch::delete(ctx, type_name, id, outputs).await,
+        "ec2" => ec2::delete(ctx, type_name, id, outputs).await,
+        "ecs" => ecs::delete(ctx, type_name, id, outputs).await,
+        "efs" => efs::delete(ctx, type_name, id, outputs).await,
+        "elasticache" => elasticache::delete(ctx, type_name, id, outputs).await,
+        "iam" => iam::delete(ctx, type_name, id, outputs).await,
+        "kinesis" => kinesis::delete(ctx, type_name, id, outputs).await,
+        "kms" => kms::delete(ctx, type_name, id, outputs).await,
+        "logs" => logs::delete(ctx, type_name, id, outputs).await,
+        "rds" => rds::delete(ctx, type_name, id, outputs).await,
+        _ => Err(unknown_type(type_name)),
+    };
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// Waits until the resource is gone, so that what it depended on can be deleted next.
+pub async fn wait_deleted(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {
+    let r = match service_of(type_name) {
+        "apigateway" => apigateway::wait_deleted(ctx, type_name, id, outputs).await,
+        "applicationautoscaling" => applicationautoscaling::wait_deleted(ctx, type_name, id, outputs).await,
+        "cloudwatch" => cloudwatch::wait_deleted(ctx, type_name, id, outputs).await,
+        "ec2" => ec2::wait_deleted(ctx, type_name, id, outputs).await,
+        "ecs" => ecs::wait_deleted(ctx, type_name, id, outputs).await,
+        "efs" => efs::wait_deleted(ctx, type_name, id, outputs).await,
+        "elasticache" => elasticache::wait_deleted(ctx, type_name, id, outputs).await,
+        "iam" => iam::wait_deleted(ctx, type_name, id, outputs).await,
+        "kinesis" => kinesis::wait_deleted(ctx, type_name, id, outputs).await,
+        "kms" => kms::wait_deleted(ctx, type_name, id, outputs).await,
+        "logs" => logs::wait_deleted(ctx, type_name, id, outputs).await,
+        "rds" => rds::wait_deleted(ctx, type_name, id, outputs).await,
+        _ => Err(unknown_type(type_name)),
+    };
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+fn service_of(type_name: &str) -> &str {
+    type_name.split(':').next().unwrap_or("")
+}
+
+fn unknown_type(type_name: &str) -> AwsError {
+    AwsError::input("Dispatch", format!("no adapter for type `{type_name}`"))
+}
+
+/// Reads a string output that an adapter stored at create time.
+pub(crate) fn out_str<'a>(outputs: &'a Outputs, key: &str, operation: &'static str) -> Result<&'a str, AwsError> {
+    outputs
+        .get(key)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| AwsError::input(operation, format!("state lacks output `{key}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{self, Kind, Prop};
+    use serde_json::{Value, json};
+
+    /// A value of the right kind for every property, so that an adapter reads all of them.
+    fn dummy(kind: &Kind) -> Value {
+        match kind {
+            Kind::Str => json!("1"),
+            Kind::Int => json!(1),
+            Kind::Float => json!(1.5),
+            Kind::Bool => json!(true),
+            Kind::List(k) => json!([dummy(k)]),
+            Kind::Struct(fields) => fill(fields),
+            Kind::Tags | Kind::StrMap => json!({"k": "v"}),
+            Kind::Document => json!({"Version": "2012-10-17", "Statement": []}),
+        }
+    }
+
+    fn fill(props: &[Prop]) -> Value {
+        Value::Object(props.iter().map(|p| (p.name.to_string(), dummy(&p.kind))).collect())
+    }
+
+    /// Clients pointed at a closed loopback port: every call fails without leaving the machine.
+    async fn offline_ctx() -> Ctx {
+        let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "ironplan-emulator");
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(creds)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .load()
+            .await;
+        Ctx::from_config(&config, "us-east-1".into(), "123456789012".into())
+    }
+
+    /// Schema and adapter must agree: every declared property is read before the first call,
+    /// and the adapter reads nothing the schema does not declare (it would never be given).
+    #[tokio::test]
+    async fn every_schema_property_is_consumed() {
+        let ctx = offline_ctx().await;
+        let mut failures = Vec::new();
+        for t in schema::all() {
+            let Value::Object(map) = fill(t.props) else { unreachable!() };
+            let mut props = Props::new(map);
+            match create(&ctx, t.name, &mut props).await {
+                Err(e) if e.kind == ErrorKind::Input => failures.push(format!("{}: {}", t.name, e.message)),
+                _ => {}
+            }
+            let left = props.remaining();
+            if !left.is_empty() {
+                failures.push(format!("{}: not read before the first call: {}", t.name, left.join(", ")));
+            }
+        }
+        assert!(failures.is_empty(), "schema/adapter mismatches:\n{}", failures.join("\n"));
+    }
+}

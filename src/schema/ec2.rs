@@ -1,0 +1,5 @@
+//! `ec2:*` types. (Not written yet.)
+
+use super::TypeSpec;
+
+pub const TYPES: &[&TypeSpec] = &[];

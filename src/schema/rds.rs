@@ -1,0 +1,5 @@
+//! `rds:*` types. (Not written yet.)
+
+use super::TypeSpec;
+
+pub const TYPES: &[&TypeSpec] = &[];
