@@ -42,6 +42,9 @@ impl Moto {
         let port = free_port().map_err(EmulatorError::Spawn)?;
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // moto runs no containers: it reports this many running tasks for every ECS
+            // service, standing in for Fargate reaching the plan's desired count of 2.
+            .env("MOTO_ECS_SERVICE_RUNNING", std::env::var("MOTO_ECS_SERVICE_RUNNING").unwrap_or_else(|_| "2".into()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

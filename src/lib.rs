@@ -2,7 +2,14 @@
 //! the AWS SDK for Rust. See ARCHITECTURE.md for the map.
 
 pub mod aws;
+pub mod check;
+pub mod cli;
 pub mod diag;
-pub mod plan;
-pub mod schema;
 pub mod emulator;
+pub mod engine;
+pub mod exec;
+pub mod graph;
+pub mod plan;
+pub mod report;
+pub mod schema;
+pub mod state;

@@ -75,7 +75,13 @@ pub struct AwsError {
 
 impl AwsError {
     pub fn input(operation: &'static str, message: impl Into<String>) -> Self {
-        AwsError { operation, code: "InvalidPlanValue".into(), message: message.into(), kind: ErrorKind::Input, hint: None }
+        AwsError {
+            operation,
+            code: "InvalidPlanValue".into(),
+            message: message.into(),
+            kind: ErrorKind::Input,
+            hint: None,
+        }
     }
 
     pub fn timeout(operation: &'static str, what: impl Into<String>) -> Self {
@@ -140,12 +146,16 @@ const THROTTLING_CODES: &[&str] = &[
     "SlowDown",
 ];
 
-const EVENTUAL_CODES: &[&str] = &["DependencyViolation", "InvalidParameterException", "InvalidParameterValue"];
+const EVENTUAL_CODES: &[&str] =
+    &["DependencyViolation", "InvalidParameter", "InvalidParameterException", "InvalidParameterValue"];
 
 /// Converts an SDK error into an [`AwsError`] for `operation`.
 pub(crate) fn sdk_err<E>(
     operation: &'static str,
-    err: aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+    err: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
 ) -> AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -199,21 +209,20 @@ fn is_eventual_message(code: &str, message: &str) -> bool {
 
 fn hint_for(code: &str, message: &str) -> Option<String> {
     let m = message.to_ascii_lowercase();
-    Some(
-        if code == "UnrecognizedClientException" || code == "InvalidClientTokenId" || code == "AuthFailure" {
-            "the credentials were refused: check `--profile`, `aws sso login`, or AWS_ACCESS_KEY_ID".into()
-        } else if code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation" {
-            "the caller lacks the IAM permission for this operation: grant it, or use another profile".into()
-        } else if code.contains("AlreadyExists") || code.contains("Duplicate") || m.contains("already exists") {
-            "a resource with this name already exists: tear down the other stack, or choose another environment_suffix".into()
-        } else if code.contains("Limit") || code.contains("Quota") {
-            "an account quota was hit: raise it in Service Quotas, or delete unused resources".into()
-        } else if code == "DispatchFailure" {
-            "AWS could not be reached: check the network, `--endpoint-url` and AWS_ENDPOINT_URL".into()
-        } else {
-            return None;
-        },
-    )
+    Some(if code == "UnrecognizedClientException" || code == "InvalidClientTokenId" || code == "AuthFailure" {
+        "the credentials were refused: check `--profile`, `aws sso login`, or AWS_ACCESS_KEY_ID".into()
+    } else if code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation" {
+        "the caller lacks the IAM permission for this operation: grant it, or use another profile".into()
+    } else if code.contains("AlreadyExists") || code.contains("Duplicate") || m.contains("already exists") {
+        "a resource with this name already exists: tear down the other stack, or choose another environment_suffix"
+            .into()
+    } else if code.contains("Limit") || code.contains("Quota") {
+        "an account quota was hit: raise it in Service Quotas, or delete unused resources".into()
+    } else if code == "DispatchFailure" {
+        "AWS could not be reached: check the network, `--endpoint-url` and AWS_ENDPOINT_URL".into()
+    } else {
+        return None;
+    })
 }
 
 /// SDK clients for one account and region.
@@ -251,11 +260,7 @@ impl Connect {
     /// True when the endpoint is a local emulator (loopback), where dummy credentials are used
     /// if none are configured. Never true for a real AWS endpoint.
     pub fn is_local_emulator(&self) -> bool {
-        let url = self
-            .endpoint_url
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
-            .unwrap_or_default();
+        let url = self.endpoint_url.clone().or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()).unwrap_or_default();
         let host = url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
         matches!(host, "127.0.0.1" | "localhost" | "[") || host.starts_with("127.")
     }

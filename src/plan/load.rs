@@ -20,16 +20,28 @@ impl Plan {
     /// Reads and parses a plan file. An unreadable file is an I/O error; everything else wrong
     /// with it is reported as [`Problems`].
     pub fn load(path: &Path) -> Result<Plan, LoadError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        let text = Plan::read(path)?;
         Plan::parse(path, &text).map_err(LoadError::Invalid)
+    }
+
+    /// Reads a plan file's text.
+    pub fn read(path: &Path) -> Result<String, LoadError> {
+        std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })
     }
 
     /// Parses plan text; `path` only names the file in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Plan, Problems> {
+        let (plan, problems) = Plan::parse_partial(path, text);
+        if problems.is_empty() { Ok(plan) } else { Err(Problems::new(path, plan.source, problems)) }
+    }
+
+    /// Parses as much as it can: the plan (without the parts that were wrong) and every
+    /// problem, so that later checks can add theirs and all are reported at once.
+    pub fn parse_partial(path: &Path, text: &str) -> (Plan, Vec<Problem>) {
         let source: Arc<str> = Arc::from(text);
         let mut problems = Vec::new();
-        let plan = parse_inner(path, source.clone(), &mut problems);
-        if problems.is_empty() { Ok(plan) } else { Err(Problems::new(path, source, problems)) }
+        let plan = parse_inner(path, source, &mut problems);
+        (plan, problems)
     }
 }
 
@@ -116,7 +128,8 @@ fn parse_inner(path: &Path, source: Arc<str>, problems: &mut Vec<Problem>) -> Pl
                 let hint = did_you_mean(&nearest(other, ["plan", "variables", "resources", "outputs"]));
                 let mut p = Problem::new("unknown-key", kspan, format!("unknown top-level table `{other}`"))
                     .label("not part of a plan");
-                p.help = Some(hint.unwrap_or_else(|| "a plan has `plan`, `variables`, `resources` and `outputs`".into()));
+                p.help =
+                    Some(hint.unwrap_or_else(|| "a plan has `plan`, `variables`, `resources` and `outputs`".into()));
                 problems.push(p);
             }
         }
@@ -258,10 +271,9 @@ fn table_entries<'a, 'i>(
     problems: &mut Vec<Problem>,
 ) -> Vec<(Key, &'a Spanned<DeValue<'i>>)> {
     match value.get_ref() {
-        DeValue::Table(t) => t
-            .iter()
-            .map(|(k, v)| (Key { name: k.get_ref().to_string(), span: span_of(k) }, v))
-            .collect(),
+        DeValue::Table(t) => {
+            t.iter().map(|(k, v)| (Key { name: k.get_ref().to_string(), span: span_of(k) }, v)).collect()
+        }
         other => {
             problems.push(
                 Problem::new("wrong-value-type", span_of(value), format!("`{what}` must be a table"))

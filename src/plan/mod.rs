@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use load::LoadError;
 pub use template::{Part, Ref, Template};
 
 /// A byte range into the plan's source text.
@@ -167,10 +168,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn resource(&self, name: &str) -> Option<&Resource> {
-        self.resources
-            .binary_search_by(|r| r.name.as_str().cmp(name))
-            .ok()
-            .map(|i| &self.resources[i])
+        self.resources.binary_search_by(|r| r.name.as_str().cmp(name)).ok().map(|i| &self.resources[i])
     }
 
     /// 1-based line and column of a byte offset, for JSON diagnostics and messages.

@@ -157,10 +157,7 @@ mod tests {
         let t = Template::parse("healthcare-${var.environment_suffix}-${vpc.id}", 0).unwrap();
         assert_eq!(t.parts.len(), 4);
         assert_eq!(t.parts[1], Part::Ref(Ref::Var("environment_suffix".into()), Span::new(11, 36)));
-        assert_eq!(
-            t.parts[3],
-            Part::Ref(Ref::Resource { name: "vpc".into(), attr: "id".into() }, Span::new(37, 46))
-        );
+        assert_eq!(t.parts[3], Part::Ref(Ref::Resource { name: "vpc".into(), attr: "id".into() }, Span::new(37, 46)));
     }
 
     #[test]

@@ -252,7 +252,7 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for t in all() {
             let (svc, ty) = t.name.split_once(':').expect("service:Type");
-            assert!(svc.chars().all(|c| c.is_ascii_lowercase()), "{}", t.name);
+            assert!(svc.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{}", t.name);
             assert!(ty.starts_with(|c: char| c.is_ascii_uppercase()), "{}", t.name);
             assert!(seen.insert(t.name), "duplicate {}", t.name);
         }

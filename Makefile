@@ -1,0 +1,48 @@
+# ironplan: the two commands a new user needs are `make demo` and `make test`.
+#
+# One target directory, outside the clone, shared by every build and by CI runs on the same
+# machine (the AWS SDK crates take ~10 minutes to build from scratch). Override freely.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/ironplan/target
+BIN := $(CARGO_TARGET_DIR)/debug/ironplan
+VENV := .venv
+MOTO := $(VENV)/bin/moto_server
+MOTO_VERSION := 5.2.5
+
+.PHONY: demo test build venv lint fmt plan clean help
+
+help:
+	@echo "make demo   deploy the 56-resource pipeline to a local AWS emulator, show outputs, tear down"
+	@echo "make test   format check, unit tests, plan fixtures, and end-to-end tests against the emulator"
+	@echo "make lint   cargo fmt --check and clippy -D warnings"
+	@echo "make plan   dry run of plans/healthcare-pipeline.toml"
+
+# The local AWS emulator (moto), in a project-local virtualenv.
+venv: $(MOTO)
+$(MOTO):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
+	@touch $(MOTO)
+
+build:
+	cargo build --all-targets
+
+test: venv
+	cargo fmt --all -- --check
+	cargo test --all-targets
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+plan: build
+	$(BIN) plan
+
+demo: venv
+	cargo build
+	./scripts/demo.sh $(BIN)
+
+clean:
+	rm -rf $(VENV) .ironplan

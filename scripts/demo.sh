@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's first command: plan, deploy, outputs and teardown of the healthcare pipeline
+# against a local AWS emulator (moto) on a free loopback port. No AWS account is touched:
+# every call goes to 127.0.0.1, with dummy credentials.
+set -euo pipefail
+bin=${1:?usage: demo.sh path/to/ironplan}
+cd "$(dirname "$0")/.."
+
+port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+state=$(mktemp -d)
+log=$(mktemp)
+# moto runs no containers: it reports 2 running tasks per ECS service (the plan's desired count).
+MOTO_ECS_SERVICE_RUNNING=2 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto=$!
+cleanup() { kill "$moto" 2>/dev/null || true; wait "$moto" 2>/dev/null || true; rm -rf "$state" "$log"; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export IRONPLAN_STATE_DIR="$state"
+unset AWS_PROFILE
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+step "ironplan plan (dry run: no AWS call)"
+"$bin" plan
+step "ironplan deploy (emulator on 127.0.0.1:$port)"
+"$bin" deploy
+step "ironplan outputs"
+"$bin" outputs
+step "ironplan teardown"
+"$bin" teardown
+step "done: the emulator is stopped, nothing was left behind"

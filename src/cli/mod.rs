@@ -1,0 +1,278 @@
+//! The command line: parses arguments, calls the library, prints, and picks the exit code.
+//! The only module that prints or exits.
+//!
+//! Exit codes (stable, documented in the README):
+//! 0 success · 1 a deploy or teardown failed (AWS said no) · 2 bad usage ·
+//! 3 invalid plan (nothing was called) · 4 state refused (locked, corrupt, or changed plan) ·
+//! 130 interrupted.
+
+mod run;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::check::{self, Checked, Options};
+use crate::diag::Problems;
+use crate::plan::LoadError;
+use crate::report::PlanReport;
+
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+pub const EXIT_INVALID_PLAN: u8 = 3;
+pub const EXIT_STATE: u8 = 4;
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+const DEFAULT_PLAN: &str = "plans/healthcare-pipeline.toml";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ironplan",
+    version,
+    about = "Provision AWS infrastructure from an explicit dependency graph, straight through the AWS SDK",
+    long_about = "ironplan reads a plan (TOML), checks it completely before any AWS call, and creates, \
+                  or tears down, every resource in dependency order, as much in parallel as the graph allows.",
+    after_help = "Exit codes: 0 ok, 1 deploy/teardown failed, 2 bad usage, 3 invalid plan, 4 state refused, 130 interrupted.\n\
+                  Credentials and region come from the standard AWS chain (env, profiles, SSO); \
+                  AWS_ENDPOINT_URL or --endpoint-url points at another endpoint, such as a local emulator."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a plan and show what would be created, in what order, and why (no AWS call)
+    Plan {
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Create every resource of the plan that does not exist yet, then print the outputs
+    Deploy {
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Delete every resource the stack's state records, dependents first
+    Teardown {
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Print the outputs recorded by the last deploy (no AWS call)
+    Outputs {
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Print them as a JSON object
+        #[arg(long)]
+        json: bool,
+        /// Directory of the state files
+        #[arg(long, default_value = ".ironplan", env = "IRONPLAN_STATE_DIR")]
+        state_dir: PathBuf,
+    },
+    /// List the resource types ironplan knows, with their properties and attributes
+    Types {
+        /// Show one type in full
+        name: Option<String>,
+    },
+    /// List the HIPAA policy rules and their IDs (for --allow)
+    Rules,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// The plan file
+    #[arg(default_value = DEFAULT_PLAN)]
+    plan: PathBuf,
+    /// Set a plan variable, e.g. --var environment_suffix=staging (repeatable)
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Waive one policy rule for this run (repeatable); `ironplan rules` lists them
+    #[arg(long = "allow", value_name = "RULE_ID")]
+    allow: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct AwsArgs {
+    /// AWS region (default: the standard chain: AWS_REGION, the profile)
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+    /// Named profile from ~/.aws/config (SSO profiles work)
+    #[arg(long, env = "AWS_PROFILE")]
+    profile: Option<String>,
+    /// Send every AWS call to this endpoint (a local emulator, for example)
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Directory of the state files
+    #[arg(long, default_value = ".ironplan", env = "IRONPLAN_STATE_DIR")]
+    state_dir: PathBuf,
+    /// Progress output: a live view on a terminal, lines otherwise, or one JSON event per line
+    #[arg(long, value_enum, default_value_t = Output::Auto)]
+    output: Output,
+    /// deploy only: when a create fails, delete what this run created (rollback) or keep it
+    /// so the next deploy resumes (keep)
+    #[arg(long, value_enum, default_value_t = FailurePolicy::Rollback)]
+    on_failure: FailurePolicy,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum FailurePolicy {
+    Rollback,
+    Keep,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Output {
+    Auto,
+    Plain,
+    Json,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Plan { plan, format } => cmd_plan(&plan, format),
+        Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run),
+        Command::Teardown { plan, aws, run } => run::teardown(&plan, &aws, &run),
+        Command::Outputs { plan, json, state_dir } => run::outputs(&plan, json, &state_dir),
+        Command::Types { name } => cmd_types(name.as_deref()),
+        Command::Rules => cmd_rules(),
+    }
+}
+
+/// Loads and checks a plan; prints the problems (text or JSON) and returns the exit code on failure.
+fn load_checked(args: &PlanArgs, json: bool) -> Result<Checked, ExitCode> {
+    let opts = Options {
+        vars: args.vars.iter().cloned().collect::<BTreeMap<_, _>>(),
+        allow: args.allow.iter().cloned().collect::<BTreeSet<_>>(),
+    };
+    match check::load(&args.plan, &opts) {
+        Ok(c) => Ok(c),
+        Err(LoadError::Io { path, source }) => {
+            eprintln!("error: cannot read plan {}: {source}", path.display());
+            if !args.plan.exists() && args.plan.as_os_str() == DEFAULT_PLAN {
+                eprintln!("help: run ironplan from the project directory, or pass the plan file");
+            }
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+        Err(LoadError::Invalid(problems)) => Err(report_problems(&problems, json)),
+    }
+}
+
+fn report_problems(problems: &Problems, json: bool) -> ExitCode {
+    if json {
+        let doc = serde_json::json!({ "schema_version": 1, "valid": false, "problems": problems.to_json() });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        let handler = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            miette::GraphicalReportHandler::new().with_links(false)
+        } else {
+            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_links(false)
+        };
+        eprint!("{}", problems.render_with(&handler));
+    }
+    ExitCode::from(EXIT_INVALID_PLAN)
+}
+
+fn cmd_plan(args: &PlanArgs, format: Format) -> ExitCode {
+    let checked = match load_checked(args, matches!(format, Format::Json)) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let report = PlanReport::new(&checked);
+    match format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        Format::Dot => print!("{}", report.to_dot()),
+    }
+    ExitCode::SUCCESS
+}
+
+fn cmd_types(name: Option<&str>) -> ExitCode {
+    use crate::schema;
+    match name {
+        None => {
+            for t in schema::all() {
+                println!("{:40} {}", t.name, t.summary);
+            }
+            ExitCode::SUCCESS
+        }
+        Some(n) => {
+            let Some(t) = schema::find(n) else {
+                eprintln!("error: unknown resource type `{n}`");
+                if let Some(h) =
+                    crate::diag::did_you_mean(&crate::diag::nearest(n, schema::all().iter().map(|t| t.name)))
+                {
+                    eprintln!("help: {h}");
+                }
+                return ExitCode::from(EXIT_USAGE);
+            };
+            println!("{}: {}", t.name, t.summary);
+            println!("calls: {}", t.calls);
+            println!("typical AWS duration: create ~{}s, delete ~{}s", t.create_secs, t.delete_secs);
+            println!("\nproperties:");
+            print_props(t.props, 1);
+            println!("\nattributes (use as ${{name.attr}}):");
+            for a in t.attrs {
+                println!("  {:28} {}", a.name, a.doc);
+            }
+            if !t.implied.is_empty() {
+                println!("\nimplied dependencies:");
+                for i in t.implied {
+                    println!("  {}", i.why);
+                }
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn print_props(props: &[crate::schema::Prop], depth: usize) {
+    use crate::schema::Kind;
+    for p in props {
+        let req = if p.required { "required" } else { "optional" };
+        println!("{}{:28} {:9} {} — {}", "  ".repeat(depth), p.name, req, p.kind.describe(), p.doc);
+        match p.kind {
+            Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) => print_props(fields, depth + 1),
+            _ => {}
+        }
+    }
+}
+
+fn cmd_rules() -> ExitCode {
+    for r in check::policy::RULES {
+        println!("{:26} {}\n{:26} fix: {}\n", r.id, r.title, "", r.fix);
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,339 @@
+//! `deploy`, `teardown` and `outputs`: open the state, connect to AWS, run the engine, and show
+//! progress (live on a terminal, lines otherwise, JSON events with `--output json`).
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use super::{AwsArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_STATE, Output, PlanArgs, RunArgs};
+use crate::aws::{Connect, Ctx};
+use crate::check::Checked;
+use crate::engine::{Engine, Event, OnFailure, RunSummary};
+use crate::report::secs;
+use crate::state::{StateError, StateStore};
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+fn state_refused(e: &StateError) -> ExitCode {
+    eprintln!("error: {e}\nhelp: {}", e.hint());
+    ExitCode::from(EXIT_STATE)
+}
+
+async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
+    let connect =
+        Connect { region: aws.region.clone(), profile: aws.profile.clone(), endpoint_url: aws.endpoint_url.clone() };
+    Ctx::new(&connect).await.map_err(|e| {
+        eprintln!("error: cannot reach AWS: {}: {}: {}", e.operation, e.code, e.message);
+        if let Some(h) = e.hint {
+            eprintln!("help: {h}");
+        }
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+pub(super) fn deploy(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs) -> ExitCode {
+    let checked = match super::load_checked(plan, run.output == Output::Json) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let policy = match run.on_failure {
+        super::FailurePolicy::Rollback => OnFailure::Rollback,
+        super::FailurePolicy::Keep => OnFailure::Keep,
+    };
+    execute(checked, aws, run, Job::Deploy(policy))
+}
+
+pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs) -> ExitCode {
+    // Teardown must never be blocked by the policy: what exists has to be deletable.
+    let mut args = PlanArgs { plan: plan.plan.clone(), vars: plan.vars.clone(), allow: plan.allow.clone() };
+    args.allow.extend(crate::check::policy::RULES.iter().map(|r| r.id.to_string()));
+    let checked = match super::load_checked(&args, run.output == Output::Json) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    execute(checked, aws, run, Job::Teardown)
+}
+
+enum Job {
+    Deploy(OnFailure),
+    Teardown,
+}
+
+fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode {
+    // The state is opened (locked, validated) before any AWS call.
+    let store = match StateStore::open(&run.state_dir, &checked.stack()) {
+        Ok(s) => s,
+        Err(e) => return state_refused(&e),
+    };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async move {
+        let ctx = match connect(aws).await {
+            Ok(c) => c,
+            Err(code) => return code,
+        };
+        let total = match &job {
+            Job::Deploy(_) => checked.graph.len(),
+            Job::Teardown => store.state().resources.len(),
+        };
+        let stack = checked.stack();
+        let (tx, rx) = unbounded_channel();
+        let engine = Engine::new(ctx, checked, store, tx);
+        if let Job::Deploy(_) = job {
+            let changes = engine.changes();
+            if !changes.is_empty() {
+                eprintln!("error: {} propert{} changed since the resources were created:", changes.len(), if changes.len() == 1 { "y" } else { "ies" });
+                for c in &changes {
+                    eprintln!("  {}.{}: {} → {}", c.resource, c.property, c.old, c.new);
+                }
+                eprintln!("help: ironplan does not update resources in place yet; revert the plan, or run `ironplan teardown` then `ironplan deploy`");
+                return ExitCode::from(EXIT_STATE);
+            }
+            for o in engine.orphans() {
+                eprintln!("warning: `{o}` is in the state but no longer in the plan; it is left as it is (teardown deletes it)");
+            }
+        }
+        let stopper = engine.stopper();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stopper.stop();
+                eprintln!("\nstopping: no new resource starts; running calls finish (Ctrl-C again to exit now; the state stays consistent)");
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+                }
+            }
+        });
+        let verb = match job {
+            Job::Deploy(_) => "deploy",
+            Job::Teardown => "teardown",
+        };
+        let renderer = tokio::spawn(render(rx, run.output, total, format!("{verb} {stack}")));
+        let result = match job {
+            Job::Deploy(on_failure) => engine.deploy(on_failure).await,
+            Job::Teardown => engine.teardown().await,
+        };
+        drop(engine); // closes the event channel: the renderer finishes
+        let _ = renderer.await;
+        match result {
+            Ok(summary) => finish(&summary, run.output, verb),
+            Err(e) => state_refused(&e),
+        }
+    })
+}
+
+/// Prints the summary and picks the exit code.
+fn finish(s: &RunSummary, output: Output, verb: &str) -> ExitCode {
+    if output == Output::Json {
+        let mut v = serde_json::to_value(s).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("event".into(), "summary".into());
+            o.insert("ok".into(), s.ok().into());
+        }
+        println!("{v}");
+    } else {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (s.created.len(), "created"),
+            (s.existing.len(), "already existed"),
+            (s.deleted.len(), "deleted"),
+            (s.rolled_back.len(), "rolled back"),
+            (s.kept.len(), "kept"),
+            (s.failed.len(), "failed"),
+            (s.not_started.len(), "not started"),
+        ] {
+            if n > 0 || (what == "created" && verb == "deploy") || (what == "deleted" && verb == "teardown") {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        eprintln!(
+            "\n{verb} {}: {} in {}",
+            if s.ok() { "done" } else { "failed" },
+            parts.join(", "),
+            secs(s.elapsed_secs)
+        );
+        for f in &s.failed {
+            eprintln!("error: {} ({}): {} failed: {}: {}", f.resource, f.type_name, f.operation, f.code, f.message);
+            if let Some(h) = &f.hint {
+                eprintln!("  help: {h}");
+            }
+        }
+        if !s.rolled_back.is_empty() {
+            eprintln!("rolled back (deleted again): {}", s.rolled_back.join(", "));
+        }
+        if !s.kept.is_empty() {
+            eprintln!(
+                "kept, recorded in the state: {}\n  help: run `ironplan deploy` to resume, or `ironplan teardown` to remove them",
+                s.kept.join(", ")
+            );
+        }
+        if s.interrupted {
+            eprintln!("interrupted: the state records exactly what exists");
+        }
+        if !s.outputs.is_empty() {
+            println!("outputs:");
+            let w = s.outputs.keys().map(String::len).max().unwrap_or(0);
+            for (k, v) in &s.outputs {
+                println!("  {k:w$} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_string));
+            }
+        }
+    }
+    if s.ok() {
+        ExitCode::SUCCESS
+    } else if s.interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    }
+}
+
+/// Shows events as they come: a live view on a terminal, one line each otherwise, or JSON.
+async fn render(mut rx: UnboundedReceiver<Event>, output: Output, total: usize, title: String) {
+    let live = output == Output::Auto && std::io::stderr().is_terminal();
+    let started = Instant::now();
+    let mut done = 0usize;
+    let mp =
+        MultiProgress::with_draw_target(if live { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() });
+    let main = mp.add(ProgressBar::new(total as u64));
+    main.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} · {elapsed_precise}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    main.set_prefix(title.clone());
+    if live {
+        main.enable_steady_tick(Duration::from_millis(200));
+    }
+    let spinner = ProgressStyle::with_template("  {spinner} {prefix:28} {msg} {elapsed}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let mut inflight: std::collections::HashMap<String, ProgressBar> = std::collections::HashMap::new();
+    if output != Output::Json && !live {
+        eprintln!("{title}: {total} resources");
+    }
+    while let Some(ev) = rx.recv().await {
+        if output == Output::Json {
+            if let Ok(line) = serde_json::to_string(&ev) {
+                println!("{line}");
+            }
+            continue;
+        }
+        let (line, finished) = describe(&ev);
+        if finished {
+            done += 1;
+            main.set_position(done as u64);
+        }
+        if live {
+            let resource = resource_of(&ev).to_string();
+            match &ev {
+                Event::Started { type_name, .. } | Event::Deleting { type_name, .. } => {
+                    let pb = mp.insert_before(&main, ProgressBar::new_spinner());
+                    pb.set_style(spinner.clone());
+                    pb.set_prefix(resource.clone());
+                    pb.set_message(format!(
+                        "{type_name} · {}",
+                        if matches!(ev, Event::Started { .. }) { "creating" } else { "deleting" }
+                    ));
+                    pb.enable_steady_tick(Duration::from_millis(120));
+                    inflight.insert(resource.clone(), pb);
+                }
+                Event::Created { type_name, .. } => {
+                    if let Some(pb) = inflight.get(&resource) {
+                        pb.set_message(format!("{type_name} · waiting until usable"));
+                    }
+                }
+                Event::Retrying { code, .. } => {
+                    if let Some(pb) = inflight.get(&resource) {
+                        pb.set_message(format!("retrying after {code}"));
+                    }
+                }
+                _ => {}
+            }
+            if finished || matches!(ev, Event::Failed { .. }) {
+                if let Some(pb) = inflight.remove(&resource) {
+                    pb.finish_and_clear();
+                    mp.remove(&pb);
+                }
+                let _ = mp.println(line);
+            }
+        } else {
+            eprintln!("[{:>7}] {line}", secs_precise(started.elapsed()));
+        }
+    }
+    main.finish_and_clear();
+}
+
+fn secs_precise(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+fn resource_of(ev: &Event) -> &str {
+    match ev {
+        Event::Started { resource, .. }
+        | Event::Created { resource, .. }
+        | Event::Ready { resource, .. }
+        | Event::Exists { resource, .. }
+        | Event::Retrying { resource, .. }
+        | Event::Failed { resource, .. }
+        | Event::Deleting { resource, .. }
+        | Event::Deleted { resource, .. } => resource,
+    }
+}
+
+/// One line for an event, and whether it finishes a resource.
+fn describe(ev: &Event) -> (String, bool) {
+    match ev {
+        Event::Started { resource, type_name } => (format!("creating {resource} ({type_name})"), false),
+        Event::Created { resource, id, .. } => (format!("created  {resource} = {id}, waiting until usable"), false),
+        Event::Ready { resource, type_name, elapsed_secs, .. } => (
+            format!("ready    {resource} ({type_name}) in {}", secs_precise(Duration::from_secs_f64(*elapsed_secs))),
+            true,
+        ),
+        Event::Exists { resource, id, .. } => (format!("exists   {resource} = {id}"), true),
+        Event::Retrying { resource, operation, code, attempt, delay_secs } => (
+            format!("retry    {resource}: {operation} answered {code} (attempt {attempt}, next in {delay_secs}s)"),
+            false,
+        ),
+        Event::Failed { resource, type_name, operation, code, message, .. } => {
+            (format!("FAILED   {resource} ({type_name}): {operation}: {code}: {message}"), false)
+        }
+        Event::Deleting { resource, id, .. } => (format!("deleting {resource} = {id}"), false),
+        Event::Deleted { resource, type_name, elapsed_secs } => (
+            format!("deleted  {resource} ({type_name}) in {}", secs_precise(Duration::from_secs_f64(*elapsed_secs))),
+            true,
+        ),
+    }
+}
+
+pub(super) fn outputs(plan: &PlanArgs, json: bool, state_dir: &Path) -> ExitCode {
+    let checked = match super::load_checked(plan, json) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let state = match StateStore::read(state_dir, &checked.stack()) {
+        Ok(s) => s,
+        Err(e) => return state_refused(&e),
+    };
+    if state.outputs.is_empty() {
+        eprintln!("error: stack `{}` has no outputs\nhelp: run `ironplan deploy` first", checked.stack());
+        return ExitCode::from(EXIT_FAILED);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&state.outputs).unwrap_or_default());
+    } else {
+        let w = state.outputs.keys().map(String::len).max().unwrap_or(0);
+        for (k, v) in &state.outputs {
+            println!("{k:w$} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_string));
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,364 @@
+//! The pipeline, end to end, against moto: deploy all 56, check each through the SDK, deploy
+//! again (nothing created), tear down (nothing left).
+
+use serde_json::Value;
+
+use crate::common::{Env, REGION};
+
+const STACK: &str = "healthcare-pipeline-it";
+const PLAN: &str = "plans/healthcare-pipeline.toml";
+
+fn id<'a>(state: &'a Value, name: &str) -> &'a str {
+    state["resources"][name]["id"].as_str().unwrap_or_else(|| panic!("no id for {name} in state"))
+}
+
+fn out<'a>(state: &'a Value, name: &str, attr: &str) -> &'a str {
+    state["resources"][name]["outputs"][attr].as_str().unwrap_or_else(|| panic!("no {name}.{attr} in state"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_checks_redeploys_and_tears_down_the_whole_pipeline() {
+    let env = Env::start();
+    let args = ["deploy", PLAN, "--var", "environment_suffix=it", "--output", "json"];
+
+    // Deploy: every resource reaches `ready`, in an order that respects the graph.
+    let run = env.ironplan(&args);
+    run.assert_ok("deploy");
+    let events = run.events();
+    let ready: Vec<&str> =
+        events.iter().filter(|e| e["event"] == "ready").filter_map(|e| e["resource"].as_str()).collect();
+    assert_eq!(ready.len(), 56, "ready events: {ready:?}\n{}", run.stderr);
+    let pos = |ev: &str, name: &str| {
+        events
+            .iter()
+            .position(|e| e["event"] == ev && e["resource"] == name)
+            .unwrap_or_else(|| panic!("no {ev} event for {name}"))
+    };
+    // The seed's failure 3: the integration response is put only after its integration and
+    // method response are ready, though the plan has no depends_on for it.
+    assert!(pos("started", "get_patients_mock_200") > pos("ready", "get_patients_mock"));
+    assert!(pos("started", "get_patients_mock_200") > pos("ready", "get_patients_200"));
+    assert!(pos("started", "api_deployment") > pos("ready", "get_patients_mock_200"));
+    assert!(pos("started", "nat") > pos("ready", "igw"));
+    assert!(pos("started", "prod_stage") > pos("ready", "apigw_account"));
+    let summary = events.last().expect("summary");
+    assert_eq!(summary["event"], "summary");
+    assert_eq!(summary["created"].as_array().map(Vec::len), Some(56));
+
+    let state = env.state(STACK);
+    assert_eq!(state["resources"].as_object().map(|m| m.len()), Some(56));
+    let state_text = std::fs::read_to_string(env.state_path(STACK)).expect("state");
+    assert!(!state_text.to_lowercase().contains("password\":"), "a password field is in the state");
+    let outputs = summary["outputs"].clone();
+    for key in
+        ["vpc_id", "aurora_endpoint", "aurora_secret_arn", "redis_primary_endpoint", "stream_arn", "api_invoke_url"]
+    {
+        let v = outputs[key].as_str().unwrap_or_default();
+        assert!(!v.is_empty() && !v.starts_with("(unknown"), "output {key} = {v:?}");
+    }
+
+    let ctx = env.ctx().await;
+    verify_security(&ctx, &state).await;
+    verify_network(&ctx, &state).await;
+    verify_compute_and_api(&ctx, &state).await;
+
+    // Deploy again: nothing is created and the outputs are the same.
+    let again = env.ironplan(&args);
+    again.assert_ok("second deploy");
+    let events = again.events();
+    assert_eq!(events.iter().filter(|e| e["event"] == "started").count(), 0, "{}", again.stdout);
+    assert_eq!(events.iter().filter(|e| e["event"] == "exists").count(), 56);
+    assert_eq!(events.last().map(|e| e["outputs"].clone()), Some(outputs.clone()));
+
+    // `outputs` reads them back from the state.
+    let printed = env.ironplan(&["outputs", PLAN, "--var", "environment_suffix=it", "--json"]);
+    printed.assert_ok("outputs");
+    let printed: Value = serde_json::from_str(&printed.stdout).expect("outputs JSON");
+    assert_eq!(printed, outputs);
+
+    // Teardown: everything goes, in reverse order; the state is empty.
+    let down = env.ironplan(&["teardown", PLAN, "--var", "environment_suffix=it", "--output", "json"]);
+    down.assert_ok("teardown");
+    let events = down.events();
+    assert_eq!(events.iter().filter(|e| e["event"] == "deleted").count(), 56, "{}", down.stderr);
+    let dpos =
+        |name: &str| events.iter().position(|e| e["event"] == "deleted" && e["resource"] == name).expect("deleted");
+    let spos =
+        |name: &str| events.iter().position(|e| e["event"] == "deleting" && e["resource"] == name).expect("deleting");
+    assert!(spos("nat_eip") > dpos("nat"), "the EIP is released only after the NAT gateway is gone");
+    assert!(spos("aurora") > dpos("aurora_writer"), "the Aurora instance goes before its cluster");
+    assert!(spos("data_key") > dpos("data_key_alias"), "the alias goes before the key");
+    assert!(spos("private_a") > dpos("processor_service"), "subnets go after the service's tasks");
+    let after = env.state(STACK);
+    assert_eq!(after["resources"].as_object().map(|m| m.len()), Some(0));
+    verify_gone(&ctx, &state).await;
+}
+
+/// KMS, logs, Kinesis, RDS, ElastiCache, EFS: the HIPAA properties.
+async fn verify_security(ctx: &ironplan::aws::Ctx, state: &Value) {
+    let key_arn = out(state, "data_key", "arn");
+    let key = ctx.kms.describe_key().key_id(id(state, "data_key")).send().await.expect("DescribeKey");
+    let meta = key.key_metadata().expect("key metadata");
+    assert_eq!(meta.key_manager().map(|m| m.as_str()), Some("CUSTOMER"));
+    let rot = ctx.kms.get_key_rotation_status().key_id(id(state, "data_key")).send().await.expect("rotation");
+    assert!(rot.key_rotation_enabled());
+    let aliases = ctx.kms.list_aliases().send().await.expect("ListAliases");
+    assert!(aliases.aliases().iter().any(|a| a.alias_name() == Some("alias/healthcare-data-it")));
+
+    // Every log group: encrypted with the data key, retention set.
+    for lg in ["flow_log_group", "aurora_log_group", "ecs_log_group", "api_access_logs"] {
+        let name = out(state, lg, "name");
+        let groups =
+            ctx.logs.describe_log_groups().log_group_name_prefix(name).send().await.expect("DescribeLogGroups");
+        let g = groups.log_groups().iter().find(|g| g.log_group_name() == Some(name)).expect("log group exists");
+        assert_eq!(g.kms_key_id(), Some(key_arn), "{lg} is encrypted with the data key");
+        assert!(g.retention_in_days().is_some(), "{lg} has a retention");
+    }
+
+    let stream =
+        ctx.kinesis.describe_stream_summary().stream_name(id(state, "patient_stream")).send().await.expect("stream");
+    let d = stream.stream_description_summary().expect("summary");
+    assert_eq!(d.encryption_type().map(|e| e.as_str()), Some("KMS"));
+    assert_eq!(d.key_id(), Some(key_arn));
+    assert!(d.retention_period_hours() >= 24);
+
+    let clusters =
+        ctx.rds.describe_db_clusters().db_cluster_identifier(id(state, "aurora")).send().await.expect("cluster");
+    let c = &clusters.db_clusters()[0];
+    assert_eq!(c.storage_encrypted(), Some(true));
+    assert_eq!(c.kms_key_id(), Some(key_arn));
+    let secret = c.master_user_secret().expect("RDS manages the master password");
+    assert_eq!(secret.kms_key_id(), Some(key_arn));
+    assert_eq!(c.enabled_cloudwatch_logs_exports(), ["postgresql".to_string()]);
+    assert!(c.backup_retention_period().unwrap_or(0) >= 1);
+    let inst = ctx
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(id(state, "aurora_writer"))
+        .send()
+        .await
+        .expect("instance");
+    assert_eq!(inst.db_instances()[0].publicly_accessible(), Some(false));
+
+    let rgs = ctx
+        .elasticache
+        .describe_replication_groups()
+        .replication_group_id(id(state, "redis"))
+        .send()
+        .await
+        .expect("replication group");
+    let rg = &rgs.replication_groups()[0];
+    assert_eq!(rg.at_rest_encryption_enabled(), Some(true));
+    assert_eq!(rg.transit_encryption_enabled(), Some(true));
+    assert_eq!(rg.kms_key_id(), Some(key_arn));
+    assert_eq!(rg.member_clusters().len(), 2);
+
+    let fss = ctx.efs.describe_file_systems().file_system_id(id(state, "shared_fs")).send().await.expect("file system");
+    let fs = &fss.file_systems()[0];
+    assert!(fs.encrypted().unwrap_or(false));
+    assert_eq!(fs.kms_key_id(), Some(key_arn));
+    let mts =
+        ctx.efs.describe_mount_targets().file_system_id(id(state, "shared_fs")).send().await.expect("mount targets");
+    assert_eq!(mts.mount_targets().len(), 2);
+}
+
+/// VPC, subnets, routes, flow log, security groups.
+async fn verify_network(ctx: &ironplan::aws::Ctx, state: &Value) {
+    let vpc = id(state, "vpc");
+    let attr = ctx
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc)
+        .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
+        .send()
+        .await
+        .expect("vpc attribute");
+    assert_eq!(attr.enable_dns_hostnames().and_then(|a| a.value()), Some(true));
+    let subnets = ctx
+        .ec2
+        .describe_subnets()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .expect("subnets");
+    assert_eq!(subnets.subnets().len(), 4);
+    let private_a =
+        subnets.subnets().iter().find(|s| s.subnet_id() == Some(id(state, "private_a"))).expect("private_a");
+    assert_eq!(private_a.map_public_ip_on_launch(), Some(false));
+
+    let rts =
+        ctx.ec2.describe_route_tables().route_table_ids(id(state, "private_rt")).send().await.expect("route tables");
+    let routes = rts.route_tables()[0].routes();
+    assert!(routes.iter().any(|r| r.nat_gateway_id() == Some(id(state, "nat"))), "private route goes to the NAT");
+
+    let fl = ctx.ec2.describe_flow_logs().flow_log_ids(id(state, "vpc_flow_log")).send().await.expect("flow logs");
+    let fl = &fl.flow_logs()[0];
+    assert_eq!(fl.resource_id(), Some(vpc));
+    assert_eq!(fl.traffic_type().map(|t| t.as_str()), Some("ALL"));
+
+    let sgs = ctx.ec2.describe_security_groups().group_ids(id(state, "db_sg")).send().await.expect("db_sg");
+    let perms = sgs.security_groups()[0].ip_permissions();
+    assert_eq!(perms.len(), 1);
+    assert_eq!(perms[0].from_port(), Some(5432));
+    assert!(perms[0].ip_ranges().is_empty(), "no CIDR may reach the database");
+    assert_eq!(perms[0].user_id_group_pairs()[0].group_id(), Some(id(state, "ecs_sg")));
+}
+
+/// ECS, auto scaling, API Gateway, alarms.
+async fn verify_compute_and_api(ctx: &ironplan::aws::Ctx, state: &Value) {
+    let cluster = out(state, "cluster", "name");
+    let svcs = ctx
+        .ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(out(state, "processor_service", "name"))
+        .send()
+        .await
+        .expect("service");
+    let svc = &svcs.services()[0];
+    assert_eq!(svc.desired_count(), 2);
+    let net = svc.network_configuration().and_then(|n| n.awsvpc_configuration()).expect("awsvpc");
+    assert_eq!(net.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
+
+    let td =
+        ctx.ecs.describe_task_definition().task_definition(id(state, "processor_task")).send().await.expect("task def");
+    let td = td.task_definition().expect("task definition");
+    let secret = &td.container_definitions()[0].secrets()[0];
+    assert_eq!(secret.value_from(), out(state, "aurora", "master_user_secret_arn"));
+    let efs = td.volumes()[0].efs_volume_configuration().expect("EFS volume");
+    assert_eq!(efs.transit_encryption().map(|t| t.as_str()), Some("ENABLED"));
+
+    let targets = ctx
+        .applicationautoscaling
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .send()
+        .await
+        .expect("scalable targets");
+    let t = &targets.scalable_targets()[0];
+    assert_eq!((t.min_capacity(), t.max_capacity()), (2, 10));
+    assert_eq!(t.resource_id(), format!("service/{cluster}/{}", out(state, "processor_service", "name")));
+    let policies = ctx
+        .applicationautoscaling
+        .describe_scaling_policies()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .send()
+        .await
+        .expect("policies");
+    let cfg = policies.scaling_policies()[0].target_tracking_scaling_policy_configuration().expect("target tracking");
+    assert_eq!(cfg.target_value(), 70.0);
+
+    let api = id(state, "api");
+    let resource = id(state, "patients");
+    let m = ctx
+        .apigateway
+        .get_method()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .send()
+        .await
+        .expect("method");
+    assert_eq!(m.authorization_type(), Some("AWS_IAM"));
+    let i = ctx.apigateway.get_integration().rest_api_id(api).resource_id(resource).http_method("GET").send().await;
+    assert_eq!(i.expect("integration").r#type().map(|t| t.as_str()), Some("MOCK"));
+    ctx.apigateway
+        .get_integration_response()
+        .rest_api_id(api)
+        .resource_id(resource)
+        .http_method("GET")
+        .status_code("200")
+        .send()
+        .await
+        .expect("integration response");
+    let deployments = ctx.apigateway.get_deployments().rest_api_id(api).send().await.expect("deployments");
+    assert_eq!(deployments.items().len(), 1);
+    let stage = ctx.apigateway.get_stage().rest_api_id(api).stage_name("prod").send().await.expect("stage");
+    assert!(stage.tracing_enabled());
+    let logs = stage.access_log_settings().expect("access logs");
+    assert_eq!(logs.destination_arn(), Some(out(state, "api_access_logs", "arn")));
+    let account = ctx.apigateway.get_account().send().await.expect("account");
+    assert_eq!(account.cloudwatch_role_arn(), Some(out(state, "apigw_logs_role", "arn")));
+
+    let alarms = ctx.cloudwatch.describe_alarms().alarm_names(id(state, "ecs_cpu_high")).send().await.expect("alarms");
+    let dims: Vec<&str> = alarms.metric_alarms()[0].dimensions().iter().filter_map(|d| d.name()).collect();
+    assert!(dims.contains(&"ClusterName") && dims.contains(&"ServiceName"), "{dims:?}");
+    let _ = REGION;
+}
+
+/// Nothing of the stack remains, service by service.
+async fn verify_gone(ctx: &ironplan::aws::Ctx, state: &Value) {
+    let vpcs = ctx.ec2.describe_vpcs().send().await.expect("vpcs");
+    assert!(vpcs.vpcs().iter().all(|v| v.vpc_id() != Some(id(state, "vpc"))), "the VPC is gone");
+    let nats = ctx.ec2.describe_nat_gateways().send().await.expect("nats");
+    assert!(nats.nat_gateways().iter().all(|n| n.state().map(|s| s.as_str()) == Some("deleted")));
+    let eips = ctx.ec2.describe_addresses().send().await.expect("eips");
+    assert!(eips.addresses().is_empty(), "the EIP is released");
+    let key = ctx.kms.describe_key().key_id(id(state, "data_key")).send().await.expect("key");
+    assert_eq!(key.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()), Some("PendingDeletion"));
+    let aliases = ctx.kms.list_aliases().send().await.expect("aliases");
+    assert!(aliases.aliases().iter().all(|a| a.alias_name() != Some("alias/healthcare-data-it")));
+    let roles = ctx.iam.list_roles().send().await.expect("roles");
+    assert!(roles.roles().iter().all(|r| !r.role_name().ends_with("-it")), "no role of the stack remains");
+    let groups = ctx.logs.describe_log_groups().send().await.expect("log groups");
+    assert!(groups.log_groups().is_empty(), "log groups remain: {:?}", groups.log_groups());
+    let streams = ctx.kinesis.list_streams().send().await.expect("streams");
+    assert!(streams.stream_names().is_empty());
+    let clusters = ctx.rds.describe_db_clusters().send().await.expect("clusters");
+    assert!(clusters.db_clusters().is_empty());
+    let instances = ctx.rds.describe_db_instances().send().await.expect("instances");
+    assert!(instances.db_instances().is_empty());
+    let rgs = ctx.elasticache.describe_replication_groups().send().await.expect("rgs");
+    assert!(rgs.replication_groups().is_empty());
+    let fss = ctx.efs.describe_file_systems().send().await.expect("fss");
+    assert!(fss.file_systems().is_empty());
+    let svcs = ctx.ecs.list_clusters().send().await.expect("ecs clusters");
+    let active =
+        ctx.ecs.describe_clusters().set_clusters(Some(svcs.cluster_arns().to_vec())).send().await.expect("describe");
+    assert!(active.clusters().iter().all(|c| c.status() == Some("INACTIVE")), "ECS clusters remain");
+    let targets = ctx
+        .applicationautoscaling
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .send()
+        .await
+        .expect("targets");
+    assert!(targets.scalable_targets().is_empty());
+    let apis = ctx.apigateway.get_rest_apis().send().await.expect("apis");
+    assert!(apis.items().is_empty());
+    let alarms = ctx.cloudwatch.describe_alarms().send().await.expect("alarms");
+    assert!(alarms.metric_alarms().is_empty());
+}
+
+/// The seed's failure 3 on the real API: AWS (and moto) answer 404 to an integration response
+/// put before its integration. ironplan never makes that call in that order (checked above).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_integration_response_before_its_integration_is_a_404() {
+    let env = Env::start();
+    let ctx = env.ctx().await;
+    let api = ctx.apigateway.create_rest_api().name("seed-failure-3").send().await.expect("api");
+    let api_id = api.id().expect("api id");
+    let root = api.root_resource_id().expect("root").to_string();
+    ctx.apigateway
+        .put_method()
+        .rest_api_id(api_id)
+        .resource_id(&root)
+        .http_method("GET")
+        .authorization_type("AWS_IAM")
+        .send()
+        .await
+        .expect("method");
+    let err = ctx
+        .apigateway
+        .put_integration_response()
+        .rest_api_id(api_id)
+        .resource_id(&root)
+        .http_method("GET")
+        .status_code("200")
+        .send()
+        .await
+        .expect_err("an integration response without an integration must fail");
+    let raw = err.raw_response().map(|r| r.status().as_u16());
+    assert_eq!(raw, Some(404), "{err:?}");
+    assert_eq!(aws_sdk_apigateway::error::ProvideErrorMetadata::code(&err), Some("NotFoundException"));
+}

@@ -1,0 +1,10 @@
+//! Integration tests, in one binary (the AWS SDK makes every test binary slow to link).
+//!
+//! - `fixtures`: every bad plan under tests/fixtures/invalid gives its diagnostic (snapshots).
+//! - `plan_cli`: `ironplan plan` on the healthcare pipeline, as a user runs it.
+//! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
+
+mod common;
+mod e2e;
+mod fixtures;
+mod plan_cli;

@@ -1,0 +1,1 @@
+//! `ironplan plan` as a user runs it: the healthcare pipeline's dry run, its JSON and DOT.
