@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 state=$(mktemp -d)
 log=$(mktemp)
-# moto runs no containers: it reports 2 running tasks per ECS service (the plan's desired count).
-MOTO_ECS_SERVICE_RUNNING=2 .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto runs no containers: it reports 2 running tasks per ECS service (the plan's desired count);
+# it knows AWS managed IAM policies only when asked.
+MOTO_ECS_SERVICE_RUNNING=2 MOTO_IAM_LOAD_MANAGED_POLICIES=true .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto=$!
 cleanup() { kill "$moto" 2>/dev/null || true; wait "$moto" 2>/dev/null || true; rm -rf "$state" "$log"; }
 trap cleanup EXIT

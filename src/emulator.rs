@@ -45,6 +45,8 @@ impl Moto {
             // moto runs no containers: it reports this many running tasks for every ECS
             // service, standing in for Fargate reaching the plan's desired count of 2.
             .env("MOTO_ECS_SERVICE_RUNNING", std::env::var("MOTO_ECS_SERVICE_RUNNING").unwrap_or_else(|_| "2".into()))
+            // AttachRolePolicy needs the AWS managed policies, which moto only loads when asked.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
