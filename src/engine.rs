@@ -53,6 +53,14 @@ pub enum Event {
         id: String,
         elapsed_secs: f64,
     },
+    /// Found in AWS after an earlier run died between the create call and the state write:
+    /// adopted instead of created again.
+    Adopted {
+        resource: String,
+        #[serde(rename = "type")]
+        type_name: String,
+        id: String,
+    },
     /// Already in the state from an earlier run: nothing to do.
     Exists {
         resource: String,
@@ -490,47 +498,75 @@ async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
         g.index(name).map(|i| g.dependencies(i).map(|(d, _)| g.name(d).to_string()).collect()).unwrap_or_default()
     };
     // A run that died after the create call left the ID: wait for it rather than create again.
-    let prior = lock(&s.store).state().resources.get(name).cloned().filter(|r| r.status == Status::Created);
-    let (id, outputs) = if let Some(prior) = prior {
-        (prior.id, prior.outputs)
-    } else {
-        let props = {
-            let store = lock(&s.store);
-            resolved_props(s, res, store.state()).map_err(|e| fail(s, name, t.name, AwsError::input("Resolve", e)))?
-        };
-        let _ = s.events.send(Event::Started { resource: name.into(), type_name: t.name.into() });
-        let record = |status, id: String, outputs: Outputs| ResourceState {
-            type_name: t.name.to_string(),
-            status,
-            id,
-            outputs,
-            props: redact(Some(t), props.clone()),
-            depends_on: deps.clone(),
-            delete_secs: f64::from(t.delete_secs),
-            run_id: s.run_id.clone(),
-        };
-        lock(&s.store)
-            .record(name, record(Status::Creating, String::new(), Outputs::new()))
-            .map_err(|e| state_err(name, t.name, e))?;
-        let created = retry(s, name, || {
-            let mut p = Props::new(props.clone());
-            async move { aws::create(&s.ctx, t.name, &mut p).await }
-        })
-        .await;
-        let created = match created {
-            Ok(c) => c,
-            Err(e) => {
-                // Nothing was created: forget the intent.
-                let _ = lock(&s.store).remove(name);
-                return Err(fail(s, name, t.name, e));
-            }
-        };
-        lock(&s.store)
-            .record(name, record(Status::Created, created.id.clone(), created.outputs.clone()))
-            .map_err(|e| state_err(name, t.name, e))?;
-        let _ =
-            s.events.send(Event::Created { resource: name.into(), type_name: t.name.into(), id: created.id.clone() });
-        (created.id, created.outputs)
+    let prior = lock(&s.store).state().resources.get(name).cloned();
+    let props = {
+        let store = lock(&s.store);
+        resolved_props(s, res, store.state()).map_err(|e| fail(s, name, t.name, AwsError::input("Resolve", e)))?
+    };
+    let record = |status, id: String, outputs: Outputs| ResourceState {
+        type_name: t.name.to_string(),
+        status,
+        id,
+        outputs,
+        props: redact(Some(t), props.clone()),
+        depends_on: deps.clone(),
+        delete_secs: f64::from(t.delete_secs),
+        run_id: s.run_id.clone(),
+    };
+    let (id, outputs) = match prior {
+        Some(p) if p.status == Status::Created => (p.id, p.outputs),
+        prior => {
+            // A run that died after recording its intent may have created it: adopt, don't duplicate.
+            let adopted = if prior.is_some_and(|p| p.status == Status::Creating) {
+                retry(s, name, || {
+                    let mut p = Props::new(props.clone());
+                    async move { aws::adopt(&s.ctx, t.name, &mut p).await }
+                })
+                .await
+                .map_err(|e| fail(s, name, t.name, e))?
+            } else {
+                None
+            };
+            let created = match adopted {
+                Some(c) => {
+                    let _ = s.events.send(Event::Adopted {
+                        resource: name.into(),
+                        type_name: t.name.into(),
+                        id: c.id.clone(),
+                    });
+                    c
+                }
+                None => {
+                    let _ = s.events.send(Event::Started { resource: name.into(), type_name: t.name.into() });
+                    // The intent, with the names and tags the create will use, goes first.
+                    lock(&s.store)
+                        .record(name, record(Status::Creating, String::new(), Outputs::new()))
+                        .map_err(|e| state_err(name, t.name, e))?;
+                    let created = retry(s, name, || {
+                        let mut p = Props::new(props.clone());
+                        async move { aws::create(&s.ctx, t.name, &mut p).await }
+                    })
+                    .await;
+                    match created {
+                        Ok(c) => c,
+                        Err(e) => {
+                            // Nothing was created: forget the intent.
+                            let _ = lock(&s.store).remove(name);
+                            return Err(fail(s, name, t.name, e));
+                        }
+                    }
+                }
+            };
+            lock(&s.store)
+                .record(name, record(Status::Created, created.id.clone(), created.outputs.clone()))
+                .map_err(|e| state_err(name, t.name, e))?;
+            let _ = s.events.send(Event::Created {
+                resource: name.into(),
+                type_name: t.name.into(),
+                id: created.id.clone(),
+            });
+            (created.id, created.outputs)
+        }
     };
     let ready = retry(s, name, || aws::wait_ready(&s.ctx, t.name, &id, &outputs))
         .await
@@ -562,9 +598,25 @@ async fn delete_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
     let Some(mut rec) = lock(&s.store).state().resources.get(name).cloned() else { return Ok(()) };
     let type_name = rec.type_name.clone();
     if rec.id.is_empty() {
-        // Only the intent was recorded: the create call never returned an ID.
-        lock(&s.store).remove(name).map_err(|e| state_err(name, &type_name, e))?;
-        return Ok(());
+        // Only the intent was recorded: the run died around the create call. If AWS has it,
+        // delete it too; otherwise there is nothing to delete.
+        let found = retry(s, name, || {
+            let mut p = Props::new(rec.props.clone());
+            let type_name = type_name.clone();
+            async move { aws::adopt(&s.ctx, &type_name, &mut p).await }
+        })
+        .await
+        .map_err(|e| fail(s, name, &type_name, e))?;
+        match found {
+            Some(c) => {
+                rec.id = c.id;
+                rec.outputs = c.outputs;
+            }
+            None => {
+                lock(&s.store).remove(name).map_err(|e| state_err(name, &type_name, e))?;
+                return Ok(());
+            }
+        }
     }
     let _ = s.events.send(Event::Deleting { resource: name.into(), type_name: type_name.clone(), id: rec.id.clone() });
     rec.status = Status::Deleting;

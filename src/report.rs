@@ -42,6 +42,11 @@ pub struct ResourceInfo {
     pub estimated_create_secs: u32,
     pub estimated_delete_secs: u32,
     pub depends_on: Vec<DependencyInfo>,
+    /// The properties with variables substituted; a string holding `${name.attr}` (or
+    /// `${aws.region}`, `${aws.account_id}`) is known only at deploy time, and is listed in
+    /// `known_at_deploy`.
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    pub known_at_deploy: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,6 +94,18 @@ impl PlanReport {
                     .dependencies(i)
                     .map(|(d, why)| DependencyInfo { name: g.name(d).to_string(), reasons: why.to_vec() })
                     .collect(),
+                properties: Default::default(),
+                known_at_deploy: Vec::new(),
+            })
+            .map(|mut r| {
+                if let Some(res) = c.plan.resource(&r.name) {
+                    let mut later = std::collections::BTreeSet::new();
+                    for (k, node) in &res.props {
+                        r.properties.insert(k.name.clone(), preview(node, &c.vars, &mut later));
+                    }
+                    r.known_at_deploy = later.into_iter().collect();
+                }
+                r
             })
             .collect();
         resources.sort_by(|a, b| (a.wave, &a.name).cmp(&(b.wave, &b.name)));
@@ -121,6 +138,12 @@ impl PlanReport {
 
     /// The human report.
     pub fn to_text(&self) -> String {
+        self.render_text(false)
+    }
+
+    /// The human report; with `detail`, each resource's properties follow it, deploy-time
+    /// values marked.
+    pub fn render_text(&self, detail: bool) -> String {
         use std::fmt::Write;
         let mut out = String::new();
         let (mut refs, mut implied, mut explicit) = (0, 0, 0);
@@ -178,6 +201,13 @@ impl PlanReport {
                 r.type_name,
                 secs(r.estimated_create_secs as f64)
             );
+            if detail {
+                for (k, v) in &r.properties {
+                    let text = v.to_string();
+                    let mark = if text.contains("${") { "   (known at deploy)" } else { "" };
+                    let _ = writeln!(out, "      {k} = {text}{mark}");
+                }
+            }
         }
 
         let implied: Vec<(&EdgeInfo, &str)> = self
@@ -243,6 +273,40 @@ impl PlanReport {
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// A plan value as the dry run can know it: variables substituted, deploy-time references kept
+/// as `${name.attr}` and collected in `later`.
+fn preview(
+    node: &crate::plan::Node,
+    vars: &std::collections::BTreeMap<String, String>,
+    later: &mut std::collections::BTreeSet<String>,
+) -> serde_json::Value {
+    use crate::plan::{NodeKind, Part, Ref};
+    use serde_json::Value;
+    match &node.kind {
+        NodeKind::Str(t) => {
+            let mut out = String::new();
+            for p in &t.parts {
+                match p {
+                    Part::Lit(s) => out.push_str(s),
+                    Part::Ref(Ref::Var(v), _) => out.push_str(vars.get(v).map_or("", String::as_str)),
+                    Part::Ref(r, _) => {
+                        later.insert(r.to_string().trim_start_matches("${").trim_end_matches('}').to_string());
+                        out.push_str(&r.to_string());
+                    }
+                }
+            }
+            Value::String(out)
+        }
+        NodeKind::Int(i) => Value::from(*i),
+        NodeKind::Float(f) => Value::from(*f),
+        NodeKind::Bool(b) => Value::Bool(*b),
+        NodeKind::List(items) => Value::Array(items.iter().map(|n| preview(n, vars, later)).collect()),
+        NodeKind::Table(entries) => {
+            Value::Object(entries.iter().map(|(k, n)| (k.name.clone(), preview(n, vars, later))).collect())
+        }
     }
 }
 

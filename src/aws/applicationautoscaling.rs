@@ -232,3 +232,9 @@ fn not_found_by_message(mut e: AwsError) -> AwsError {
     }
     e
 }
+
+/// Adoption after a crash is not written for this service yet: nothing is found, so a create
+/// that AWS accepted but the state never recorded is created again.
+pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
+    Ok(None)
+}

@@ -96,3 +96,9 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<MetricAlarm>, AwsError> {
         ctx.cloudwatch.describe_alarms().alarm_names(name).send().await.map_err(|e| sdk_err("DescribeAlarms", e))?;
     Ok(out.metric_alarms().iter().find(|a| a.alarm_name() == Some(name)).cloned())
 }
+
+/// Adoption after a crash is not written for this service yet: nothing is found, so a create
+/// that AWS accepted but the state never recorded is created again.
+pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
+    Ok(None)
+}

@@ -875,3 +875,9 @@ mod tests {
         assert_eq!(specs[0].tags()[0].key(), Some("Name"));
     }
 }
+
+/// Adoption after a crash is not written for this service yet: nothing is found, so a create
+/// that AWS accepted but the state never recorded is created again.
+pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
+    Ok(None)
+}

@@ -496,3 +496,9 @@ fn outputs(v: serde_json::Value) -> Outputs {
 fn failed(operation: &'static str, message: impl Into<String>) -> AwsError {
     AwsError { operation, code: "ResourceFailed".into(), message: message.into(), kind: ErrorKind::Fatal, hint: None }
 }
+
+/// Adoption after a crash is not written for this service yet: nothing is found, so a create
+/// that AWS accepted but the state never recorded is created again.
+pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
+    Ok(None)
+}

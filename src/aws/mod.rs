@@ -146,8 +146,16 @@ const THROTTLING_CODES: &[&str] = &[
     "SlowDown",
 ];
 
-const EVENTUAL_CODES: &[&str] =
-    &["DependencyViolation", "InvalidParameter", "InvalidParameterException", "InvalidParameterValue"];
+// BadRequestException: API Gateway's UpdateAccount answers "The role ARN does not have required
+// permissions set to API Gateway" while a just-created CloudWatch role propagates. The message
+// check in `is_eventual_message` keeps other bad requests fatal.
+const EVENTUAL_CODES: &[&str] = &[
+    "DependencyViolation",
+    "InvalidParameter",
+    "InvalidParameterException",
+    "InvalidParameterValue",
+    "BadRequestException",
+];
 
 /// Converts an SDK error into an [`AwsError`] for `operation`.
 pub(crate) fn sdk_err<E>(
@@ -392,6 +400,29 @@ pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Cre
         "kms" => kms::create(ctx, type_name, props).await,
         "logs" => logs::create(ctx, type_name, props).await,
         "rds" => rds::create(ctx, type_name, props).await,
+        _ => Err(unknown_type(type_name)),
+    }
+}
+
+/// Finds the resource that a create with these `props` made, if it exists: after a crash
+/// between AWS accepting a create and the state recording it, this is how the next run adopts
+/// it instead of creating a duplicate. Looks up by deterministic name, by parent identifiers,
+/// or by the `ironplan:stack`/`ironplan:resource` tags the create call carried. Returns what
+/// `create` would have returned.
+pub async fn adopt(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Option<Created>, AwsError> {
+    match service_of(type_name) {
+        "apigateway" => apigateway::adopt(ctx, type_name, props).await,
+        "applicationautoscaling" => applicationautoscaling::adopt(ctx, type_name, props).await,
+        "cloudwatch" => cloudwatch::adopt(ctx, type_name, props).await,
+        "ec2" => ec2::adopt(ctx, type_name, props).await,
+        "ecs" => ecs::adopt(ctx, type_name, props).await,
+        "efs" => efs::adopt(ctx, type_name, props).await,
+        "elasticache" => elasticache::adopt(ctx, type_name, props).await,
+        "iam" => iam::adopt(ctx, type_name, props).await,
+        "kinesis" => kinesis::adopt(ctx, type_name, props).await,
+        "kms" => kms::adopt(ctx, type_name, props).await,
+        "logs" => logs::adopt(ctx, type_name, props).await,
+        "rds" => rds::adopt(ctx, type_name, props).await,
         _ => Err(unknown_type(type_name)),
     }
 }

@@ -52,6 +52,9 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Text format: list each resource's properties, deploy-time values marked
+        #[arg(long)]
+        detail: bool,
     },
     /// Create every resource of the plan that does not exist yet, then print the outputs
     Deploy {
@@ -162,7 +165,7 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Plan { plan, format } => cmd_plan(&plan, format),
+        Command::Plan { plan, format, detail } => cmd_plan(&plan, format, detail),
         Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run),
         Command::Teardown { plan, aws, run } => run::teardown(&plan, &aws, &run),
         Command::Outputs { plan, json, state_dir } => run::outputs(&plan, json, &state_dir),
@@ -205,14 +208,14 @@ fn report_problems(problems: &Problems, json: bool) -> ExitCode {
     ExitCode::from(EXIT_INVALID_PLAN)
 }
 
-fn cmd_plan(args: &PlanArgs, format: Format) -> ExitCode {
+fn cmd_plan(args: &PlanArgs, format: Format, detail: bool) -> ExitCode {
     let checked = match load_checked(args, matches!(format, Format::Json)) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let report = PlanReport::new(&checked);
     match format {
-        Format::Text => print!("{}", report.to_text()),
+        Format::Text => print!("{}", report.render_text(detail)),
         Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
         Format::Dot => print!("{}", report.to_dot()),
     }

@@ -281,6 +281,7 @@ fn resource_of(ev: &Event) -> &str {
         Event::Started { resource, .. }
         | Event::Created { resource, .. }
         | Event::Ready { resource, .. }
+        | Event::Adopted { resource, .. }
         | Event::Exists { resource, .. }
         | Event::Retrying { resource, .. }
         | Event::Failed { resource, .. }
@@ -299,6 +300,9 @@ fn describe(ev: &Event) -> (String, bool) {
             true,
         ),
         Event::Exists { resource, id, .. } => (format!("exists   {resource} = {id}"), true),
+        Event::Adopted { resource, id, .. } => {
+            (format!("adopted  {resource} = {id} (created by a run that died before recording it)"), false)
+        }
         Event::Retrying { resource, operation, code, attempt, delay_secs } => (
             format!("retry    {resource}: {operation} answered {code} (attempt {attempt}, next in {delay_secs}s)"),
             false,

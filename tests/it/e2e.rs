@@ -362,3 +362,34 @@ async fn an_integration_response_before_its_integration_is_a_404() {
     assert_eq!(raw, Some(404), "{err:?}");
     assert_eq!(aws_sdk_apigateway::error::ProvideErrorMetadata::code(&err), Some("NotFoundException"));
 }
+
+/// A second deploy over a changed plan lists each change and calls nothing; teardown then
+/// removes everything, and the state is empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_property_is_reported_before_any_call() {
+    let env = Env::start();
+    let plan = "examples/audited-network.toml";
+    env.ironplan(&["deploy", plan]).assert_ok("deploy");
+    let state = env.state("audited-network-dev");
+    let before = std::fs::read_to_string(env.state_path("audited-network-dev")).expect("state");
+
+    let changed_dir = tempfile::tempdir().expect("temp");
+    let changed = changed_dir.path().join("changed.toml");
+    let text = std::fs::read_to_string(crate::common::root().join(plan)).expect("plan");
+    std::fs::write(&changed, text.replace("retention_in_days = 2192", "retention_in_days = 365")).expect("write");
+    let run = env.ironplan(&["deploy", changed.to_str().expect("utf-8 path")]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("flow_logs.retention_in_days: 2192 → 365"), "{}", run.stderr);
+    assert!(run.stderr.contains("teardown"), "the message says what to do: {}", run.stderr);
+    assert_eq!(std::fs::read_to_string(env.state_path("audited-network-dev")).expect("state"), before);
+    let ctx = env.ctx().await;
+    let groups = ctx.logs.describe_log_groups().send().await.expect("log groups");
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(2192), "nothing was changed in AWS");
+
+    let down = env.ironplan(&["teardown", plan]);
+    down.assert_ok("teardown");
+    assert!(down.stderr.contains("15 deleted"), "{}", down.stderr);
+    assert_eq!(env.state("audited-network-dev")["resources"].as_object().map(|m| m.len()), Some(0));
+    let vpcs = ctx.ec2.describe_vpcs().send().await.expect("vpcs");
+    assert!(vpcs.vpcs().iter().all(|v| v.vpc_id() != Some(id(&state, "vpc"))));
+}

@@ -1,1 +1,173 @@
-//! `ironplan plan` as a user runs it: the healthcare pipeline's dry run, its JSON and DOT.
+//! `ironplan plan` as a user runs it: the healthcare pipeline's dry run, its JSON and DOT, exit
+//! codes, `--allow`, and the seed's failures caught before any AWS call.
+
+use serde_json::Value;
+
+use crate::common::offline;
+
+const PLAN: &str = "plans/healthcare-pipeline.toml";
+
+fn plan_json(args: &[&str]) -> (i32, Value) {
+    let run = offline(&[&["plan", "--format", "json"], args].concat());
+    let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    (run.code, v)
+}
+
+fn reasons<'a>(v: &'a Value, from: &str, to: &str) -> Vec<&'a str> {
+    v["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["from"] == from && e["to"] == to)
+        .flat_map(|e| e["reasons"].as_array().into_iter().flatten())
+        .filter_map(|r| r["kind"].as_str())
+        .collect()
+}
+
+#[test]
+fn the_pipeline_has_56_resources_and_passes_every_check() {
+    let run = offline(&["plan"]);
+    run.assert_ok("plan");
+    assert!(run.stdout.contains("56 resources"), "{}", run.stdout);
+    insta::assert_snapshot!("healthcare_plan_text", run.stdout);
+}
+
+#[test]
+fn the_pipeline_json_is_the_documented_schema() {
+    let (code, v) = plan_json(&[PLAN]);
+    assert_eq!(code, 0);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["resource_count"], 56);
+    assert_eq!(v["resources"].as_array().map(Vec::len), Some(56));
+    let waves: usize = v["waves"].as_array().into_iter().flatten().map(|w| w.as_array().map_or(0, Vec::len)).sum();
+    assert_eq!(waves, 56, "every resource is in exactly one wave");
+    assert!(v["policy"].as_array().into_iter().flatten().all(|p| p["status"] == "passed"));
+    // The spec's types, by plan name, including the seed's fixes.
+    let type_of = |name: &str| {
+        v["resources"].as_array().into_iter().flatten().find(|r| r["name"] == name).map(|r| r["type"].clone())
+    };
+    assert_eq!(type_of("service_scaling_target"), Some("applicationautoscaling:ScalableTarget".into()));
+    assert_eq!(type_of("cpu_scaling_policy"), Some("applicationautoscaling:ScalingPolicy".into()));
+    assert_eq!(type_of("redis"), Some("elasticache:ReplicationGroup".into()));
+    insta::assert_snapshot!("healthcare_plan_json", serde_json::to_string_pretty(&v).unwrap_or_default());
+}
+
+/// The seed's failure 3 and the spec's other unwritten dependencies become implied edges,
+/// though the plan has no `depends_on` at all.
+#[test]
+fn implied_dependencies_order_what_no_reference_orders() {
+    let text = std::fs::read_to_string(crate::common::root().join(PLAN)).expect("plan");
+    assert!(!text.contains("depends_on"), "the pipeline must not need depends_on");
+    let (_, v) = plan_json(&[PLAN]);
+    for (from, to) in [
+        ("get_patients_mock_200", "get_patients_mock"),
+        ("get_patients_mock_200", "get_patients_200"),
+        ("api_deployment", "get_patients_mock_200"),
+        ("api_deployment", "get_patients_200"),
+        ("nat", "igw"),
+        ("prod_stage", "apigw_account"),
+        ("aurora", "aurora_log_group"),
+        ("vpc_flow_log", "flow_log_policy"),
+        ("processor_service", "fs_mount_a"),
+        ("processor_service", "private_a_rt"),
+    ] {
+        assert!(
+            reasons(&v, from, to).contains(&"implied"),
+            "{from} → {to} is not implied: {:?}",
+            reasons(&v, from, to)
+        );
+    }
+    let cp = v["critical_path"]["resources"].as_array().cloned().unwrap_or_default();
+    assert!(cp.contains(&"aurora_writer".into()), "the Aurora instance is on the critical path: {cp:?}");
+}
+
+#[test]
+fn dot_output_is_a_graphviz_digraph_of_every_resource_and_edge() {
+    let run = offline(&["plan", "--format", "dot"]);
+    run.assert_ok("plan --format dot");
+    assert!(run.stdout.starts_with("digraph ironplan {"));
+    assert!(run.stdout.trim_end().ends_with('}'));
+    let (_, v) = plan_json(&[PLAN]);
+    let nodes = run.stdout.lines().filter(|l| l.contains("[label=")).count();
+    let edges = run.stdout.lines().filter(|l| l.contains(" -> ")).count();
+    assert_eq!(nodes, 56);
+    assert_eq!(Some(edges), v["edges"].as_array().map(Vec::len));
+    assert!(run.stdout.contains("\"get_patients_mock_200\" -> \"get_patients_mock\" [style=dashed]"));
+}
+
+#[test]
+fn an_invalid_plan_exits_3_and_reports_every_problem_with_its_place() {
+    let fixture = "tests/fixtures/invalid/unknown-type__several_problems_at_once.toml";
+    let (code, v) = plan_json(&[fixture]);
+    assert_eq!(code, 3);
+    assert_eq!(v["valid"], false);
+    let problems = v["problems"].as_array().cloned().unwrap_or_default();
+    let codes: Vec<&str> = problems.iter().filter_map(|p| p["code"].as_str()).collect();
+    for c in [
+        "unknown-type",
+        "unknown-property",
+        "wrong-value-type",
+        "unknown-resource",
+        "unknown-variable",
+        "unknown-attribute",
+    ] {
+        assert!(codes.contains(&c), "{c} missing from {codes:?}");
+    }
+    let scaling = problems.iter().find(|p| p["code"] == "unknown-type").expect("unknown-type");
+    assert_eq!((scaling["line"].as_u64(), scaling["column"].as_u64()), (Some(14), Some(8)));
+    assert_eq!(scaling["help"], "did you mean `applicationautoscaling:ScalableTarget`?");
+    // Text goes to stderr with the same exit code.
+    let text = offline(&["plan", fixture]);
+    assert_eq!(text.code, 3);
+    assert!(text.stderr.contains("6 problems") || text.stderr.contains("problems in"), "{}", text.stderr);
+}
+
+#[test]
+fn allow_waives_one_policy_rule_and_says_so() {
+    let fixture = "tests/fixtures/invalid/policy-log-retention__kept_forever.toml";
+    assert_eq!(offline(&["plan", fixture]).code, 3);
+    let (code, v) = plan_json(&[fixture, "--allow", "log-retention"]);
+    assert_eq!(code, 0, "{v}");
+    let rule = v["policy"].as_array().into_iter().flatten().find(|p| p["id"] == "log-retention").cloned();
+    assert_eq!(rule.map(|r| r["status"].clone()), Some("waived".into()));
+    let (code, v) = plan_json(&[fixture, "--allow", "log-retentoin"]);
+    assert_eq!(code, 3);
+    assert!(v["problems"].to_string().contains("did you mean `log-retention`?"), "{v}");
+}
+
+#[test]
+fn variables_change_names_and_unknown_ones_are_refused() {
+    let (code, v) = plan_json(&[PLAN, "--var", "environment_suffix=prod"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["plan"]["stack"], "healthcare-pipeline-prod");
+    let (code, v) = plan_json(&[PLAN, "--var", "enviroment_suffix=prod"]);
+    assert_eq!(code, 3);
+    assert!(v["problems"].to_string().contains("did you mean `environment_suffix`?"), "{v}");
+}
+
+#[test]
+fn help_answers_and_bad_usage_exits_2() {
+    let run = offline(&["--help"]);
+    run.assert_ok("--help");
+    for word in ["plan", "deploy", "teardown", "outputs", "Exit codes", "AWS_ENDPOINT_URL"] {
+        assert!(run.stdout.contains(word), "--help lacks {word}:\n{}", run.stdout);
+    }
+    let deploy = offline(&["deploy", "--help"]);
+    for word in ["--var", "--region", "--profile", "--endpoint-url", "--on-failure", "--output"] {
+        assert!(deploy.stdout.contains(word), "deploy --help lacks {word}");
+    }
+    assert_eq!(offline(&["plan", "--format", "yaml"]).code, 2);
+    assert_eq!(offline(&["plan", "no/such/plan.toml"]).code, 2);
+}
+
+#[test]
+fn the_example_plan_passes_and_the_types_command_documents_the_sdk_names() {
+    offline(&["plan", "examples/audited-network.toml"]).assert_ok("example plan");
+    let t = offline(&["types", "elasticache:ReplicationGroup"]);
+    t.assert_ok("types");
+    assert!(t.stdout.contains("replication_group_description"));
+    let bad = offline(&["types", "ecs:ScalableTarget"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("applicationautoscaling:ScalableTarget"));
+}
