@@ -77,6 +77,7 @@ impl Problems {
         for report in self.reports() {
             // Writing into a String cannot fail.
             let _ = handler.render_report(&mut out, report.as_ref());
+            out.push('\n');
         }
         out.push_str(&format!(
             "{} problem{} in {}\n",
@@ -176,12 +177,25 @@ pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) 
             // A candidate that ends with the wanted word (`description` in
             // `replication_group_description`) is a strong hint.
             let suffix = if cl.ends_with(&wanted_l) && wanted_l.len() >= 4 { 0.97 } else { 0.0 };
-            let score = whole.max(tails * 0.98).max(suffix);
+            // Typos in short names (`vcp` for `vpc`) are one or two edits away.
+            let edits = strsim::damerau_levenshtein(&wanted_l, &cl);
+            let typo = if edits <= (wanted_l.len() / 4).max(1) { 0.9 } else { 0.0 };
+            let score = whole.max(tails * 0.98).max(suffix).max(typo);
             (score >= 0.8).then_some((score, c))
         })
         .collect();
+    // The same name in another service (`ecs:ScalableTarget` → `applicationautoscaling:ScalableTarget`)
+    // is the answer, not one guess among others.
+    if wanted.contains(':') {
+        let same_tail: Vec<(f64, &str)> = scored.iter().copied().filter(|(_, c)| tail(c) == wanted_tail).collect();
+        if !same_tail.is_empty() {
+            scored = same_tail;
+        }
+    }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
+    // Keep only the candidates about as good as the best one.
+    let best = scored.first().map_or(0.0, |s| s.0);
+    scored.into_iter().filter(|(s, _)| *s >= best - 0.04).take(3).map(|(_, c)| c).collect()
 }
 
 /// `did you mean `x`?` or `did you mean one of `x`, `y`?`, or None.

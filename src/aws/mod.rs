@@ -239,6 +239,9 @@ pub struct Ctx {
     pub region: String,
     pub account_id: String,
     pub poll: PollPolicy,
+    /// The endpoint is a local emulator ([`Connect::is_local_emulator`]): an adapter may then
+    /// accept one of the emulator's documented gaps (ARCHITECTURE.md). Never true on AWS.
+    pub emulator: bool,
     pub applicationautoscaling: aws_sdk_applicationautoscaling::Client,
     pub apigateway: aws_sdk_apigateway::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -306,7 +309,7 @@ impl Ctx {
         let sts = aws_sdk_sts::Client::new(&config);
         let who = sts.get_caller_identity().send().await.map_err(|e| sdk_err("GetCallerIdentity", e))?;
         let account_id = who.account().unwrap_or_default().to_string();
-        Ok(Ctx::from_config(&config, region, account_id))
+        Ok(Ctx { emulator: connect.is_local_emulator(), ..Ctx::from_config(&config, region, account_id) })
     }
 
     /// Clients for an already loaded SDK configuration (tests use this to skip STS).
@@ -315,6 +318,7 @@ impl Ctx {
             region,
             account_id,
             poll: PollPolicy::default(),
+            emulator: false,
             applicationautoscaling: aws_sdk_applicationautoscaling::Client::new(config),
             apigateway: aws_sdk_apigateway::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),

@@ -377,7 +377,8 @@ fn check_refs(plan: &Plan, node: &Node, problems: &mut Vec<Problem>) {
 fn unknown_resource(plan: &Plan, name: &str, span: Span) -> Problem {
     let mut p = Problem::new("unknown-resource", span, format!("no resource named `{name}` in this plan"))
         .label("unknown resource");
-    p.help = did_you_mean(&nearest(name, plan.resources.iter().map(|r| r.name.as_str())));
+    p.help = did_you_mean(&nearest(name, plan.resources.iter().map(|r| r.name.as_str())))
+        .or_else(|| Some(format!("declare it as `[resources.{name}]`, or reference one of this plan's resources")));
     p
 }
 

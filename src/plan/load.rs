@@ -73,8 +73,9 @@ fn parse_inner(path: &Path, source: Arc<str>, problems: &mut Vec<Problem>) -> Pl
     for e in errors {
         let span = e.span().map_or(Span::default(), |r| Span::new(r.start, r.end));
         problems.push(
-            Problem::new("toml-syntax", span, format!("invalid TOML: {}", e.message().trim_end_matches('.')))
-                .label("here"),
+            Problem::new("toml-syntax", span, format!("invalid TOML: {}", e.message().trim().trim_end_matches('.')))
+                .label("here")
+                .help("fix the TOML syntax here; nothing else was checked"),
         );
     }
     let doc = doc.into_inner();
