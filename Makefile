@@ -8,13 +8,14 @@ VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 MOTO_VERSION := 5.2.5
 
-.PHONY: demo test build venv lint fmt plan clean help
+.PHONY: demo test build venv lint fmt plan chaos clean help
 
 help:
 	@echo "make demo   deploy the 56-resource pipeline to a local AWS emulator, show outputs, tear down"
 	@echo "make test   format check, unit tests, plan fixtures, and end-to-end tests against the emulator"
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make plan   dry run of plans/healthcare-pipeline.toml"
+	@echo "make chaos  every one of the 56 creates fails in turn; each run must leave nothing (a few minutes)"
 
 # The local AWS emulator (moto), in a project-local virtualenv.
 venv: $(MOTO)
@@ -28,7 +29,11 @@ build:
 
 test: venv
 	cargo fmt --all -- --check
+	$(VENV)/bin/python scripts/test_faultproxy.py
 	cargo test --all-targets
+
+chaos: venv
+	cargo test --test it -- --ignored chaos_every_create_fails_in_turn --nocapture
 
 lint:
 	cargo fmt --all -- --check

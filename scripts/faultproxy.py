@@ -448,7 +448,7 @@ def throttle_code(protocol: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 FAULT_KINDS = ("fail", "throttle", "server_error", "reset")
-RULE_KEYS = {"op", "service", "count", "rate", "delay_ms", "comment", *FAULT_KINDS}
+RULE_KEYS = {"op", "service", "count", "after", "rate", "delay_ms", "delay_after_ms", "comment", *FAULT_KINDS}
 
 
 class RuleError(ValueError):
@@ -480,6 +480,11 @@ class Rule:
         if not isinstance(count, int) or isinstance(count, bool) or count < -1:
             raise RuleError(f'{where}: "count" is an integer >= 0, or -1 (unlimited)')
         self.remaining = count
+        # Let the first `after` matching calls through untouched (fail the k-th CreateSubnet).
+        after_n = spec.get("after", 0)
+        if not isinstance(after_n, int) or isinstance(after_n, bool) or after_n < 0:
+            raise RuleError(f'{where}: "after" is an integer >= 0 (matching calls to let through first)')
+        self.skip = after_n
         rate = spec.get("rate", 1.0)
         if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0.0 <= rate <= 1.0:
             raise RuleError(f'{where}: "rate" is a number between 0 and 1')
@@ -488,12 +493,18 @@ class Rule:
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0 or delay > 600_000:
             raise RuleError(f'{where}: "delay_ms" is a number of milliseconds between 0 and 600000')
         self.delay_ms = float(delay)
+        # Forward the call, then hold the answer: the call took effect upstream, but the
+        # client has not heard so (a crash window: kill the client meanwhile).
+        after = spec.get("delay_after_ms", 0)
+        if isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0 or after > 600_000:
+            raise RuleError(f'{where}: "delay_after_ms" is a number of milliseconds between 0 and 600000')
+        self.delay_after_ms = float(after)
 
         kinds = [k for k in FAULT_KINDS if k in spec and spec[k] not in (None, False)]
         if len(kinds) > 1:
             raise RuleError(f"{where}: at most one of {list(FAULT_KINDS)} per rule, got {kinds}")
-        if not kinds and not self.delay_ms:
-            raise RuleError(f'{where}: give one of {list(FAULT_KINDS)} or "delay_ms"')
+        if not kinds and not self.delay_ms and not self.delay_after_ms:
+            raise RuleError(f'{where}: give one of {list(FAULT_KINDS)}, "delay_ms" or "delay_after_ms"')
         self.kind = kinds[0] if kinds else "delay"
         self.status = None
         self.code = None
@@ -613,6 +624,9 @@ class State:
         with self.lock:
             for rule in self.rules:
                 if not rule.matches(op, service):
+                    continue
+                if rule.skip > 0:
+                    rule.skip -= 1
                     continue
                 if rule.rate < 1.0 and self.rng.random() >= rule.rate:
                     continue
@@ -865,6 +879,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry["status"] = status
         entry["ms"] = round((time.monotonic() - started) * 1000, 1)
         self._record(entry, forwarded=True)
+        if rule is not None and rule.delay_after_ms:
+            time.sleep(rule.delay_after_ms / 1000.0)
         self._write_response(status, reason, up_headers, up_body, chunked=chunked, upstream=True)
 
     def _record(self, entry: dict, forwarded: bool) -> None:

@@ -16,6 +16,7 @@ use aws_sdk_apigateway::types::{
 use serde_json::Value;
 
 use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, sdk_err};
+use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -38,8 +39,11 @@ pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> 
             configure_access_logs(ctx, id, out).await?;
             Ok(out.clone())
         }
-        "apigateway:Account"
-        | "apigateway:RestApi"
+        "apigateway:Account" => {
+            apply_account(ctx, out).await?;
+            Ok(out.clone())
+        }
+        "apigateway:RestApi"
         | "apigateway:Resource"
         | "apigateway:Method"
         | "apigateway:Integration"
@@ -156,6 +160,8 @@ pub(super) async fn wait_deleted(_ctx: &Ctx, ty: &str, _id: &str, _out: &Outputs
 
 // ---- apigateway:Account ----
 
+/// Reads the setting only: the role found is stashed (and so recorded in the state) before
+/// `wait_ready` changes anything, so a crash can never lose the value teardown restores.
 async fn create_account(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
     p.for_op("UpdateAccount");
     let role_arn = p.str("cloudwatch_role_arn")?;
@@ -163,9 +169,6 @@ async fn create_account(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
 
     let current = ctx.apigateway.get_account().send().await.map_err(|e| sdk_err("GetAccount", e))?;
     let previous = current.cloudwatch_role_arn().unwrap_or_default().to_string();
-    // Right after the role is created AWS answers "does not have required permissions" for a
-    // few seconds; that error is classified Eventual and the executor retries this create.
-    set_account_role(ctx, &role_arn).await?;
     Ok(Created {
         id: "account".into(),
         outputs: outputs([
@@ -174,6 +177,14 @@ async fn create_account(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
             ("previous_cloudwatch_role_arn", &previous),
         ]),
     })
+}
+
+/// Sets the region's CloudWatch role (idempotent). Right after the role is created AWS answers
+/// "does not have required permissions" for a few seconds; that error is classified Eventual
+/// and the engine retries.
+async fn apply_account(ctx: &Ctx, out: &Outputs) -> Result<(), AwsError> {
+    let role_arn = out_str(out, "cloudwatch_role_arn", "UpdateAccount")?;
+    set_account_role(ctx, role_arn).await
 }
 
 async fn set_account_role(ctx: &Ctx, role_arn: &str) -> Result<(), AwsError> {
@@ -557,8 +568,490 @@ fn dns_suffix(region: &str) -> &'static str {
     if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" }
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
+// ---- adoption after a crash ----
+
+/// Finds what an interrupted create made, from the same properties, and returns what `create`
+/// would have returned:
+/// - Account: the region's setting already holds `cloudwatch_role_arn` (see [`adopt_account`]);
+/// - RestApi: GetRestApis, by name and the `ironplan:stack`/`ironplan:resource` tags;
+/// - Resource: GetResources of the API, by `parent_id` + `path_part`;
+/// - Method, Integration, MethodResponse, IntegrationResponse: GetMethod by `rest_api_id` +
+///   `resource_id` + `http_method`, then the integration and the response maps it carries
+///   (by `status_code`);
+/// - Deployment: the API's deployment with the same description (none: one without), newest
+///   first;
+/// - Stage: GetStage by `rest_api_id` + `stage_name`.
+///
+/// Something tagged with another `ironplan:stack` is never adopted.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    match ty {
+        "apigateway:Account" => adopt_account(ctx, p).await,
+        "apigateway:RestApi" => adopt_rest_api(ctx, p).await,
+        "apigateway:Resource" => adopt_resource(ctx, p).await,
+        "apigateway:Method" => {
+            p.for_op("PutMethod");
+            let key = method_props(p)?;
+            p.str("authorization_type")?;
+            p.opt_bool("api_key_required")?;
+            if find_method(ctx, &key).await?.is_none() {
+                return Ok(None);
+            }
+            let [api, res, method] = &key;
+            let id = format!("{api}/{res}/{method}");
+            Ok(Some(Created { outputs: method_outputs(&id, &key, &[]), id }))
+        }
+        "apigateway:Integration" => {
+            p.for_op("PutIntegration");
+            let key = method_props(p)?;
+            p.str("integration_type")?;
+            p.opt_str("integration_http_method")?;
+            p.opt_str("uri")?;
+            p.str_map("request_templates")?;
+            p.opt_str("passthrough_behavior")?;
+            let Some(m) = find_method(ctx, &key).await? else { return Ok(None) };
+            // An integration always has a type (moto answers an empty one for "none").
+            if m.method_integration().and_then(|i| i.r#type()).is_none() {
+                return Ok(None);
+            }
+            let [api, res, method] = &key;
+            let id = format!("{api}/{res}/{method}/integration");
+            Ok(Some(Created { outputs: method_outputs(&id, &key, &[]), id }))
+        }
+        "apigateway:MethodResponse" => {
+            p.for_op("PutMethodResponse");
+            let key = method_props(p)?;
+            let status_code = p.str("status_code")?;
+            p.str_map("response_models")?;
+            let Some(m) = find_method(ctx, &key).await? else { return Ok(None) };
+            if !m.method_responses().is_some_and(|r| r.contains_key(&status_code)) {
+                return Ok(None);
+            }
+            let [api, res, method] = &key;
+            let id = format!("{api}/{res}/{method}/{status_code}");
+            Ok(Some(Created { outputs: method_outputs(&id, &key, &[("status_code", &status_code)]), id }))
+        }
+        "apigateway:IntegrationResponse" => {
+            p.for_op("PutIntegrationResponse");
+            let key = method_props(p)?;
+            let status_code = p.str("status_code")?;
+            p.opt_str("selection_pattern")?;
+            p.str_map("response_templates")?;
+            let Some(m) = find_method(ctx, &key).await? else { return Ok(None) };
+            let found = m
+                .method_integration()
+                .and_then(|i| i.integration_responses())
+                .is_some_and(|r| r.contains_key(&status_code));
+            if !found {
+                return Ok(None);
+            }
+            let [api, res, method] = &key;
+            let id = format!("{api}/{res}/{method}/integration/{status_code}");
+            Ok(Some(Created { outputs: method_outputs(&id, &key, &[("status_code", &status_code)]), id }))
+        }
+        "apigateway:Deployment" => adopt_deployment(ctx, p).await,
+        "apigateway:Stage" => adopt_stage(ctx, p).await,
+        _ => Err(AwsError::input("Adopt", format!("{ty} is not implemented"))),
+    }
+}
+
+/// The region's setting is ours when it already holds the plan's role: the UpdateAccount went
+/// through. The role it replaced is lost with the crash (the intent keeps no outputs), so the
+/// adopted outputs say "the setting was already this role": teardown then leaves the setting as
+/// it found it. That is the safe choice: clearing it could remove a shared, pre-existing role
+/// other APIs log with (a plan may name such a role by ARN), whereas keeping it at worst leaves
+/// the region pointing at the stack's deleted role when the setting was empty before. Either
+/// way a third role that the crashed create replaced cannot be recovered.
+/// `create` changes nothing (it only reads the setting), so there is nothing to adopt: a
+/// crash before the state recorded it is answered by reading the setting again.
+async fn adopt_account(_ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    p.for_op("UpdateAccount");
+    p.str("cloudwatch_role_arn")?;
     Ok(None)
+}
+
+/// Names are not unique in API Gateway: an API is ours only with the name and both identity
+/// tags of the create (the newest if a crash left several). Without them nothing is adopted.
+async fn adopt_rest_api(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    p.for_op("CreateRestApi");
+    let name = p.str("name")?;
+    p.opt_str("description")?;
+    if let Some(mut ec) = p.opt_struct("endpoint_configuration")? {
+        ec.str_list("types")?;
+    }
+    p.opt_str("api_key_source")?;
+    p.opt_bool("disable_execute_api_endpoint")?;
+    let tags = p.tags()?;
+    let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.as_str());
+    let (Some(stack), Some(resource)) = (tag(STACK_TAG), tag(RESOURCE_TAG)) else { return Ok(None) };
+
+    let apis: Vec<_> = ctx
+        .apigateway
+        .get_rest_apis()
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .map_err(|e| sdk_err("GetRestApis", e))?;
+    let Some(a) = apis
+        .into_iter()
+        .filter(|a| {
+            let t = a.tags();
+            a.name() == Some(name.as_str())
+                && t.and_then(|t| t.get(STACK_TAG)).map(String::as_str) == Some(stack)
+                && t.and_then(|t| t.get(RESOURCE_TAG)).map(String::as_str) == Some(resource)
+        })
+        .max_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())))
+    else {
+        return Ok(None);
+    };
+    let id = required(a.id(), "GetRestApis", "id")?;
+    let root = match a.root_resource_id() {
+        Some(r) => r.to_string(),
+        None => {
+            let resources = api_resources(ctx, id).await?.unwrap_or_default();
+            let root = resources.iter().find(|r| r.path() == Some("/")).and_then(|r| r.id());
+            required(root, "GetResources", "id of `/`")?.to_string()
+        }
+    };
+    let arn = format!("arn:{}:apigateway:{}::/restapis/{id}", partition(&ctx.region), ctx.region);
+    Ok(Some(Created { id: id.into(), outputs: outputs([("id", id), ("root_resource_id", &root), ("arn", &arn)]) }))
+}
+
+/// The resources of an API (`None`: the API is gone).
+async fn api_resources(
+    ctx: &Ctx,
+    rest_api_id: &str,
+) -> Result<Option<Vec<aws_sdk_apigateway::types::Resource>>, AwsError> {
+    let r = ctx
+        .apigateway
+        .get_resources()
+        .rest_api_id(rest_api_id)
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| sdk_err("GetResources", e));
+    found(r)
+}
+
+async fn adopt_resource(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    p.for_op("CreateResource");
+    let rest_api_id = p.str("rest_api_id")?;
+    let parent_id = p.str("parent_id")?;
+    let path_part = p.str("path_part")?;
+    let Some(resources) = api_resources(ctx, &rest_api_id).await? else { return Ok(None) };
+    let Some(r) = resources
+        .iter()
+        .find(|r| r.parent_id() == Some(parent_id.as_str()) && r.path_part() == Some(path_part.as_str()))
+    else {
+        return Ok(None);
+    };
+    let id = required(r.id(), "GetResources", "id")?;
+    let path = r.path().unwrap_or_default();
+    Ok(Some(Created { id: id.into(), outputs: outputs([("id", id), ("path", path), ("rest_api_id", &rest_api_id)]) }))
+}
+
+/// The method with its integration and responses (`None`: the method, its resource or its API
+/// is gone). The response maps of GetMethod answer for the responses too: moto answers 500,
+/// not 404, to GetMethodResponse/GetIntegrationResponse of a missing one.
+async fn find_method(
+    ctx: &Ctx,
+    [api, res, method]: &[String; 3],
+) -> Result<Option<aws_sdk_apigateway::operation::get_method::GetMethodOutput>, AwsError> {
+    let r = ctx
+        .apigateway
+        .get_method()
+        .rest_api_id(api)
+        .resource_id(res)
+        .http_method(method)
+        .send()
+        .await
+        .map_err(|e| sdk_err("GetMethod", e));
+    found(r)
+}
+
+async fn adopt_deployment(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    p.for_op("CreateDeployment");
+    let rest_api_id = p.str("rest_api_id")?;
+    let description = p.opt_str("description")?.unwrap_or_default();
+    let r = ctx
+        .apigateway
+        .get_deployments()
+        .rest_api_id(&rest_api_id)
+        .limit(500)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| sdk_err("GetDeployments", e));
+    let Some(deployments) = found(r)? else { return Ok(None) };
+    // A create without a description makes a deployment without one: one with another
+    // description is not what the crashed create made.
+    let Some(d) = deployments
+        .iter()
+        .filter(|d| d.description().unwrap_or_default() == description)
+        .max_by_key(|d| d.created_date().map(|d| (d.secs(), d.subsec_nanos())))
+    else {
+        return Ok(None);
+    };
+    let id = required(d.id(), "GetDeployments", "id")?;
+    Ok(Some(Created { id: id.into(), outputs: outputs([("id", id), ("rest_api_id", &rest_api_id)]) }))
+}
+
+async fn adopt_stage(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    p.for_op("CreateStage");
+    let rest_api_id = p.str("rest_api_id")?;
+    let stage_name = p.str("stage_name")?;
+    p.str("deployment_id")?;
+    p.opt_str("description")?;
+    p.opt_bool("tracing_enabled")?;
+    let access_logs = match p.opt_struct("access_log_settings")? {
+        None => None,
+        Some(mut s) => {
+            s.for_op("UpdateStage");
+            Some((s.str("destination_arn")?, s.str("format")?))
+        }
+    };
+    let tags = p.tags()?;
+    let stack = tags.iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v.as_str());
+
+    let r = ctx
+        .apigateway
+        .get_stage()
+        .rest_api_id(&rest_api_id)
+        .stage_name(&stage_name)
+        .send()
+        .await
+        .map_err(|e| sdk_err("GetStage", e));
+    let Some(s) = found(r)? else { return Ok(None) };
+    if let (Some(theirs), Some(mine)) = (s.tags().and_then(|t| t.get(STACK_TAG)), stack)
+        && theirs != mine
+    {
+        return Ok(None);
+    }
+    let region = &ctx.region;
+    let invoke_url = format!("https://{rest_api_id}.execute-api.{region}.{}/{stage_name}", dns_suffix(region));
+    let arn = format!("arn:{}:apigateway:{region}::/restapis/{rest_api_id}/stages/{stage_name}", partition(region));
+    let mut out = outputs([
+        ("id", &stage_name),
+        ("name", &stage_name),
+        ("invoke_url", &invoke_url),
+        ("arn", &arn),
+        ("rest_api_id", &rest_api_id),
+    ]);
+    // As create: wait_ready (run again after adoption) applies them.
+    if let Some((destination_arn, format)) = access_logs {
+        out.insert("access_log_destination_arn".into(), Value::String(destination_arn));
+        out.insert("access_log_format".into(), Value::String(format));
+    }
+    Ok(Some(Created { id: stage_name, outputs: out }))
+}
+
+/// Inside a lookup: "not found" (of the thing or of its parent) means nothing to adopt.
+fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use serde_json::{Value, json};
+
+    use super::super::{Connect, Created, Ctx, Props};
+    use crate::emulator::Moto;
+
+    async fn start() -> (Moto, Ctx) {
+        let moto = Moto::start().expect("moto");
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        let ctx = Ctx::new(&connect).await.expect("ctx");
+        (moto, ctx)
+    }
+
+    fn props(v: &Value) -> Props {
+        Props::new(v.as_object().expect("a table").clone())
+    }
+
+    async fn create(ctx: &Ctx, ty: &str, v: &Value) -> Created {
+        super::create(ctx, ty, &mut props(v)).await.unwrap_or_else(|e| panic!("create {ty}: {e}"))
+    }
+
+    async fn adopt(ctx: &Ctx, ty: &str, v: &Value) -> Option<Created> {
+        super::adopt(ctx, ty, &mut props(v)).await.unwrap_or_else(|e| panic!("adopt {ty}: {e}"))
+    }
+
+    /// Adopting finds exactly what create returned.
+    async fn adopts_as_created(ctx: &Ctx, ty: &str, v: &Value, created: &Created) {
+        let a = adopt(ctx, ty, v).await.unwrap_or_else(|| panic!("{ty} not adopted"));
+        assert_eq!(a.id, created.id, "{ty}");
+        assert_eq!(a.outputs, created.outputs, "{ty}");
+    }
+
+    async fn delete(ctx: &Ctx, ty: &str, c: &Created) {
+        super::delete(ctx, ty, &c.id, &c.outputs).await.unwrap_or_else(|e| panic!("delete {ty}: {e}"));
+        super::wait_deleted(ctx, ty, &c.id, &c.outputs).await.unwrap();
+    }
+
+    fn tags(stack: &str, resource: &str) -> Value {
+        json!({"ironplan:stack": stack, "ironplan:resource": resource, "ManagedBy": "ironplan"})
+    }
+
+    fn s(c: &Created, key: &str) -> String {
+        c.outputs[key].as_str().unwrap().to_string()
+    }
+
+    #[tokio::test]
+    async fn account() {
+        let (_moto, ctx) = start().await;
+        const TY: &str = "apigateway:Account";
+        let role = "arn:aws:iam::123456789012:role/s-dev-apigw-logs";
+        let v = json!({"cloudwatch_role_arn": role});
+        // Create only reads the setting; the change is made once the state holds the value
+        // to restore, so there is never anything to adopt.
+        let created = create(&ctx, TY, &v).await;
+        assert_eq!(s(&created, "previous_cloudwatch_role_arn"), "");
+        let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
+        assert_eq!(now.cloudwatch_role_arn().unwrap_or_default(), "", "create changed nothing");
+        super::wait_ready(&ctx, TY, &created.id, &created.outputs).await.expect("wait_ready");
+        let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
+        assert_eq!(now.cloudwatch_role_arn(), Some(role));
+        assert!(adopt(&ctx, TY, &v).await.is_none());
+        delete(&ctx, TY, &created).await;
+        let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
+        assert_eq!(now.cloudwatch_role_arn().unwrap_or_default(), "", "teardown restored the setting");
+    }
+
+    #[tokio::test]
+    async fn rest_api() {
+        let (_moto, ctx) = start().await;
+        const TY: &str = "apigateway:RestApi";
+        let ours = json!({"name": "s-dev-api", "description": "d", "tags": tags("s-dev", "api")});
+        // Same name: another stack's, an untagged one, and another resource of this stack.
+        let theirs = create(&ctx, TY, &json!({"name": "s-dev-api", "tags": tags("s-other", "api")})).await;
+        create(&ctx, TY, &json!({"name": "s-dev-api"})).await;
+        create(&ctx, TY, &json!({"name": "s-dev-api", "tags": tags("s-dev", "api2")})).await;
+        assert!(adopt(&ctx, TY, &ours).await.is_none());
+
+        let created = create(&ctx, TY, &ours).await;
+        adopts_as_created(&ctx, TY, &ours, &created).await;
+        // No identity tags to tell it apart by: nothing is adopted.
+        assert!(adopt(&ctx, TY, &json!({"name": "s-dev-api"})).await.is_none());
+        delete(&ctx, TY, &created).await;
+        assert!(adopt(&ctx, TY, &ours).await.is_none());
+        let other = json!({"name": "s-dev-api", "tags": tags("s-other", "api")});
+        assert_eq!(adopt(&ctx, TY, &other).await.expect("theirs").id, theirs.id);
+    }
+
+    #[tokio::test]
+    async fn resource_method_integration_and_responses() {
+        let (_moto, ctx) = start().await;
+        let api = create(&ctx, "apigateway:RestApi", &json!({"name": "a", "tags": tags("s-dev", "api")})).await;
+        let api_id = api.id.clone();
+        let res_v = json!({"rest_api_id": api_id, "parent_id": s(&api, "root_resource_id"), "path_part": "patients"});
+        assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
+        let res = create(&ctx, "apigateway:Resource", &res_v).await;
+        adopts_as_created(&ctx, "apigateway:Resource", &res_v, &res).await;
+
+        let key = json!({"rest_api_id": api_id, "resource_id": res.id, "http_method": "GET"});
+        let with = |extra: Value| {
+            let mut v = key.clone();
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let types_and_props = [
+            ("apigateway:Method", with(json!({"authorization_type": "NONE", "api_key_required": false}))),
+            (
+                "apigateway:Integration",
+                with(
+                    json!({"integration_type": "MOCK", "request_templates": {"application/json": "{\"statusCode\": 200}"}}),
+                ),
+            ),
+            (
+                "apigateway:MethodResponse",
+                with(json!({"status_code": "200", "response_models": {"application/json": "Empty"}})),
+            ),
+            ("apigateway:IntegrationResponse", with(json!({"status_code": "200", "selection_pattern": ""}))),
+        ];
+        let mut made = Vec::new();
+        for (ty, v) in &types_and_props {
+            assert!(adopt(&ctx, ty, v).await.is_none(), "{ty} before create");
+            made.push(create(&ctx, ty, v).await);
+        }
+        for ((ty, v), c) in types_and_props.iter().zip(&made) {
+            adopts_as_created(&ctx, ty, v, c).await;
+        }
+        // A response of another status code is not adopted.
+        let other = with(json!({"status_code": "500"}));
+        assert!(adopt(&ctx, "apigateway:MethodResponse", &other).await.is_none());
+        assert!(adopt(&ctx, "apigateway:IntegrationResponse", &other).await.is_none());
+        // Children first, as teardown does; each is gone once deleted.
+        for ((ty, v), c) in types_and_props.iter().zip(&made).rev() {
+            delete(&ctx, ty, c).await;
+            assert!(adopt(&ctx, ty, v).await.is_none(), "{ty} after delete");
+        }
+        delete(&ctx, "apigateway:Resource", &res).await;
+        assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
+        // The API gone: its children are not found either.
+        delete(&ctx, "apigateway:RestApi", &api).await;
+        assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
+        assert!(adopt(&ctx, "apigateway:Method", &types_and_props[0].1).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn deployment_and_stage() {
+        let (_moto, ctx) = start().await;
+        let api = create(&ctx, "apigateway:RestApi", &json!({"name": "a", "tags": tags("s-dev", "api")})).await;
+        let api_id = api.id.clone();
+        let key = json!({"rest_api_id": api_id, "resource_id": s(&api, "root_resource_id"), "http_method": "GET"});
+        let mut method = key.clone();
+        method["authorization_type"] = json!("NONE");
+        create(&ctx, "apigateway:Method", &method).await;
+        let mut integration = key.clone();
+        integration["integration_type"] = json!("MOCK");
+        create(&ctx, "apigateway:Integration", &integration).await;
+
+        const DEP: &str = "apigateway:Deployment";
+        let v1 = json!({"rest_api_id": api_id, "description": "v1"});
+        let plain = json!({"rest_api_id": api_id});
+        assert!(adopt(&ctx, DEP, &v1).await.is_none());
+        let d1 = create(&ctx, DEP, &v1).await;
+        // Only a deployment with another description: not the one a plain create made.
+        assert!(adopt(&ctx, DEP, &plain).await.is_none());
+        let d0 = create(&ctx, DEP, &plain).await;
+        adopts_as_created(&ctx, DEP, &v1, &d1).await;
+        adopts_as_created(&ctx, DEP, &plain, &d0).await;
+
+        const STAGE: &str = "apigateway:Stage";
+        let stage = json!({
+            "rest_api_id": api_id, "stage_name": "prod", "deployment_id": d1.id, "tracing_enabled": false,
+            "access_log_settings": {"destination_arn": "arn:aws:logs:us-east-1:123456789012:log-group:l", "format": "$context.requestId"},
+            "tags": tags("s-dev", "stage"),
+        });
+        assert!(adopt(&ctx, STAGE, &stage).await.is_none());
+        let st = create(&ctx, STAGE, &stage).await;
+        adopts_as_created(&ctx, STAGE, &stage, &st).await;
+        // A stage another stack tagged as its own is not adopted.
+        let mut theirs = stage.clone();
+        theirs["stage_name"] = json!("other");
+        theirs["tags"] = tags("s-other", "stage");
+        create(&ctx, STAGE, &theirs).await;
+        theirs["tags"] = tags("s-dev", "stage");
+        assert!(adopt(&ctx, STAGE, &theirs).await.is_none());
+
+        delete(&ctx, STAGE, &st).await;
+        assert!(adopt(&ctx, STAGE, &stage).await.is_none());
+        delete(&ctx, DEP, &d0).await;
+        assert!(adopt(&ctx, DEP, &plain).await.is_none());
+        adopts_as_created(&ctx, DEP, &v1, &d1).await;
+        delete(&ctx, "apigateway:RestApi", &api).await;
+        assert!(adopt(&ctx, DEP, &v1).await.is_none());
+        assert!(adopt(&ctx, STAGE, &stage).await.is_none());
+    }
 }

@@ -10,6 +10,7 @@ use aws_sdk_applicationautoscaling::types::{
 use serde_json::json;
 
 use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err};
+use crate::schema::STACK_TAG;
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -233,8 +234,219 @@ fn not_found_by_message(mut e: AwsError) -> AwsError {
     e
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
-    Ok(None)
+/// Finds what an interrupted create made, by the keys AWS identifies it with: the target by
+/// (namespace, resource ID, dimension), the policy by its name and its target's keys. A target
+/// that another stack tagged as its own is not adopted. (A policy carries no tags.)
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    match ty {
+        "applicationautoscaling:ScalableTarget" => adopt_target(ctx, p).await,
+        "applicationautoscaling:ScalingPolicy" => adopt_policy(ctx, p).await,
+        _ => Err(AwsError::input("Adopt", format!("unknown type `{ty}`"))),
+    }
+}
+
+async fn adopt_target(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeScalableTargets";
+    p.for_op(OP);
+    let key = Key {
+        service_namespace: p.str("service_namespace")?,
+        resource_id: p.str("resource_id")?,
+        scalable_dimension: p.str("scalable_dimension")?,
+    };
+    let stack = p.tags()?.into_iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v);
+    let r = match ctx
+        .applicationautoscaling
+        .describe_scalable_targets()
+        .service_namespace(key.namespace())
+        .resource_ids(&key.resource_id)
+        .scalable_dimension(key.dimension())
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return absent(sdk_err(OP, e)),
+    };
+    let Some(t) = r
+        .scalable_targets()
+        .iter()
+        .find(|t| t.resource_id() == key.resource_id && t.scalable_dimension() == &key.dimension())
+    else {
+        return Ok(None);
+    };
+    let arn = t.scalable_target_arn().map(str::to_owned);
+    if let (Some(arn), Some(mine)) = (&arn, &stack)
+        && other_stack(ctx, arn, mine).await?
+    {
+        return Ok(None);
+    }
+    let mut outputs = key_outputs(&key);
+    outputs.insert("id".into(), json!(key.resource_id));
+    if let Some(arn) = arn {
+        outputs.insert("arn".into(), json!(arn));
+    }
+    Ok(Some(Created { id: key.resource_id, outputs }))
+}
+
+/// True when the target carries an `ironplan:stack` tag other than `mine`. moto implements no
+/// ListTagsForResource here (and drops RegisterScalableTarget's tags): on the emulator a
+/// target has no tags to check.
+async fn other_stack(ctx: &Ctx, arn: &str, mine: &str) -> Result<bool, AwsError> {
+    if ctx.emulator {
+        return Ok(false);
+    }
+    let r = match ctx.applicationautoscaling.list_tags_for_resource().resource_arn(arn).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let e = sdk_err("ListTagsForResource", e);
+            return if e.is_not_found() { Ok(false) } else { Err(e) };
+        }
+    };
+    Ok(r.tags().and_then(|t| t.get(STACK_TAG)).is_some_and(|theirs| theirs != mine))
+}
+
+async fn adopt_policy(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeScalingPolicies";
+    p.for_op(OP);
+    let name = p.str("policy_name")?;
+    let key = Key {
+        service_namespace: p.str("service_namespace")?,
+        resource_id: p.str("resource_id")?,
+        scalable_dimension: p.str("scalable_dimension")?,
+    };
+    let r = match ctx
+        .applicationautoscaling
+        .describe_scaling_policies()
+        .policy_names(&name)
+        .service_namespace(key.namespace())
+        .resource_id(&key.resource_id)
+        .scalable_dimension(key.dimension())
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return absent(sdk_err(OP, e)),
+    };
+    let Some(policy) = r.scaling_policies().iter().find(|x| {
+        x.policy_name() == name && x.resource_id() == key.resource_id && x.scalable_dimension() == &key.dimension()
+    }) else {
+        return Ok(None);
+    };
+    let arn = policy.policy_arn().to_string();
+    let mut outputs = key_outputs(&key);
+    outputs.insert("id".into(), json!(arn));
+    outputs.insert("arn".into(), json!(arn));
+    outputs.insert("name".into(), json!(name));
+    Ok(Some(Created { id: arn, outputs }))
+}
+
+/// Inside a lookup: "not found" means nothing to adopt.
+fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
+    let e = not_found_by_message(e);
+    if e.is_not_found() { Ok(None) } else { Err(e) }
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use serde_json::{Value, json};
+
+    use crate::aws::{Connect, Created, Ctx, Props, adopt, create, delete, wait_deleted};
+    use crate::emulator::Moto;
+
+    async fn ctx(moto: &Moto) -> Ctx {
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        Ctx::new(&connect).await.expect("ctx")
+    }
+
+    fn props(v: Value) -> Props {
+        let Value::Object(m) = v else { unreachable!() };
+        Props::new(m)
+    }
+
+    fn tags(stack: &str, resource: &str) -> Value {
+        json!({"ironplan:stack": stack, "ironplan:resource": resource, "ManagedBy": "ironplan"})
+    }
+
+    fn assert_same(created: &Created, adopted: &Created) {
+        assert_eq!(adopted.id, created.id);
+        assert_eq!(adopted.outputs, created.outputs);
+    }
+
+    async fn remove(ctx: &Ctx, ty: &str, c: &Created) {
+        delete(ctx, ty, &c.id, &c.outputs).await.expect("delete");
+        wait_deleted(ctx, ty, &c.id, &c.outputs).await.expect("wait_deleted");
+    }
+
+    const RESOURCE: &str = "service/c1/web";
+    const DIMENSION: &str = "ecs:service:DesiredCount";
+
+    fn target() -> Props {
+        props(json!({
+            "service_namespace": "ecs",
+            "resource_id": RESOURCE,
+            "scalable_dimension": DIMENSION,
+            "min_capacity": 1,
+            "max_capacity": 4,
+            "tags": tags("s-dev", "target"),
+        }))
+    }
+
+    fn policy(name: &str) -> Props {
+        props(json!({
+            "policy_name": name,
+            "service_namespace": "ecs",
+            "resource_id": RESOURCE,
+            "scalable_dimension": DIMENSION,
+            "policy_type": "TargetTrackingScaling",
+            "target_tracking_scaling_policy_configuration": {
+                "target_value": 60.0,
+                "predefined_metric_specification": {"predefined_metric_type": "ECSServiceAverageCPUUtilization"},
+                "scale_in_cooldown": 60,
+                "scale_out_cooldown": 60,
+            },
+        }))
+    }
+
+    /// The ECS service a target scales (moto checks that it exists).
+    async fn ecs_service(ctx: &Ctx) {
+        create(ctx, "ecs:Cluster", &mut props(json!({"cluster_name": "c1"}))).await.unwrap();
+        let td = create(
+            ctx,
+            "ecs:TaskDefinition",
+            &mut props(
+                json!({"family": "web", "container_definitions": [{"name": "app", "image": "nginx:1", "memory": 512}]}),
+            ),
+        )
+        .await
+        .unwrap();
+        create(
+            ctx,
+            "ecs:Service",
+            &mut props(json!({"cluster": "c1", "service_name": "web", "task_definition": td.id, "desired_count": 1})),
+        )
+        .await
+        .unwrap();
+    }
+
+    #[tokio::test]
+    async fn scalable_target_and_policy() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        ecs_service(&ctx).await;
+        let (tt, pt) = ("applicationautoscaling:ScalableTarget", "applicationautoscaling:ScalingPolicy");
+
+        assert!(adopt(&ctx, tt, &mut target()).await.unwrap().is_none());
+        assert!(adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().is_none());
+        let t = create(&ctx, tt, &mut target()).await.unwrap();
+        assert_same(&t, &adopt(&ctx, tt, &mut target()).await.unwrap().expect("target adopted"));
+
+        assert!(adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().is_none());
+        let p = create(&ctx, pt, &mut policy("cpu")).await.unwrap();
+        assert_same(&p, &adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().expect("policy adopted"));
+        assert!(adopt(&ctx, pt, &mut policy("memory")).await.unwrap().is_none(), "another name");
+
+        remove(&ctx, pt, &p).await;
+        assert!(adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().is_none());
+        remove(&ctx, tt, &t).await;
+        assert!(adopt(&ctx, tt, &mut target()).await.unwrap().is_none());
+    }
 }

@@ -6,12 +6,58 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Stat
 use serde_json::json;
 
 use super::{AwsError, Created, Ctx, Outputs, Props, poll, sdk_err, unknown_type};
+use crate::schema::STACK_TAG;
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     if ty != "cloudwatch:MetricAlarm" {
         return Err(unknown_type(ty));
     }
-    let p = p.for_op("PutMetricAlarm");
+    let a = read_alarm(p.for_op("PutMetricAlarm"))?;
+    p.finish()?;
+
+    ctx.cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&a.name)
+        .set_alarm_description(a.description)
+        .set_namespace(a.namespace)
+        .set_metric_name(a.metric_name)
+        .set_statistic(a.statistic.as_deref().map(Statistic::from))
+        .set_dimensions((!a.dimensions.is_empty()).then_some(a.dimensions))
+        .set_period(a.period)
+        .evaluation_periods(a.evaluation_periods)
+        .set_datapoints_to_alarm(a.datapoints_to_alarm)
+        .set_threshold(a.threshold)
+        .comparison_operator(ComparisonOperator::from(a.comparison_operator.as_str()))
+        .set_treat_missing_data(a.treat_missing_data)
+        .set_alarm_actions((!a.alarm_actions.is_empty()).then_some(a.alarm_actions))
+        .set_ok_actions((!a.ok_actions.is_empty()).then_some(a.ok_actions))
+        .set_tags((!a.tags.is_empty()).then_some(a.tags))
+        .send()
+        .await
+        .map_err(|e| sdk_err("PutMetricAlarm", e))?;
+    Ok(created(a.name))
+}
+
+/// What a create reads, in the order it reads it (shared with [`adopt`]).
+struct AlarmInput {
+    name: String,
+    description: Option<String>,
+    namespace: Option<String>,
+    metric_name: Option<String>,
+    statistic: Option<String>,
+    dimensions: Vec<Dimension>,
+    period: Option<i32>,
+    evaluation_periods: i32,
+    datapoints_to_alarm: Option<i32>,
+    threshold: Option<f64>,
+    comparison_operator: String,
+    treat_missing_data: Option<String>,
+    alarm_actions: Vec<String>,
+    ok_actions: Vec<String>,
+    tags: Vec<Tag>,
+}
+
+fn read_alarm(p: &mut Props) -> Result<AlarmInput, AwsError> {
     let name = p.str("alarm_name")?;
     let description = p.opt_str("alarm_description")?;
     let namespace = p.opt_str("namespace")?;
@@ -23,41 +69,54 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
         d.finish()?;
         dimensions.push(dim);
     }
-    let period = p.opt_i32("period")?;
-    let evaluation_periods = p.i32("evaluation_periods")?;
-    let datapoints_to_alarm = p.opt_i32("datapoints_to_alarm")?;
-    let threshold = p.opt_f64("threshold")?;
-    let comparison_operator = p.str("comparison_operator")?;
-    let treat_missing_data = p.opt_str("treat_missing_data")?;
-    let alarm_actions = p.str_list("alarm_actions")?;
-    let ok_actions = p.str_list("ok_actions")?;
-    let tags: Vec<Tag> = p.tags()?.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-    p.finish()?;
+    Ok(AlarmInput {
+        name,
+        description,
+        namespace,
+        metric_name,
+        statistic,
+        dimensions,
+        period: p.opt_i32("period")?,
+        evaluation_periods: p.i32("evaluation_periods")?,
+        datapoints_to_alarm: p.opt_i32("datapoints_to_alarm")?,
+        threshold: p.opt_f64("threshold")?,
+        comparison_operator: p.str("comparison_operator")?,
+        treat_missing_data: p.opt_str("treat_missing_data")?,
+        alarm_actions: p.str_list("alarm_actions")?,
+        ok_actions: p.str_list("ok_actions")?,
+        tags: p.tags()?.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect(),
+    })
+}
 
-    ctx.cloudwatch
-        .put_metric_alarm()
-        .alarm_name(&name)
-        .set_alarm_description(description)
-        .set_namespace(namespace)
-        .set_metric_name(metric_name)
-        .set_statistic(statistic.as_deref().map(Statistic::from))
-        .set_dimensions((!dimensions.is_empty()).then_some(dimensions))
-        .set_period(period)
-        .evaluation_periods(evaluation_periods)
-        .set_datapoints_to_alarm(datapoints_to_alarm)
-        .set_threshold(threshold)
-        .comparison_operator(ComparisonOperator::from(comparison_operator.as_str()))
-        .set_treat_missing_data(treat_missing_data)
-        .set_alarm_actions((!alarm_actions.is_empty()).then_some(alarm_actions))
-        .set_ok_actions((!ok_actions.is_empty()).then_some(ok_actions))
-        .set_tags((!tags.is_empty()).then_some(tags))
-        .send()
-        .await
-        .map_err(|e| sdk_err("PutMetricAlarm", e))?;
+fn created(name: String) -> Created {
     let mut outputs = Outputs::new();
     outputs.insert("id".into(), json!(name));
     outputs.insert("name".into(), json!(name));
-    Ok(Created { id: name, outputs })
+    Created { id: name, outputs }
+}
+
+/// Finds what an interrupted create made: the alarm of that name, unless another stack tagged
+/// it as its own (PutMetricAlarm would then replace another stack's alarm: the run must not).
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    if ty != "cloudwatch:MetricAlarm" {
+        return Err(unknown_type(ty));
+    }
+    let a = read_alarm(p.for_op("PutMetricAlarm"))?;
+    let Some(alarm) = find(ctx, &a.name).await? else { return Ok(None) };
+    let mine = a.tags.iter().find(|t| t.key() == Some(STACK_TAG)).and_then(|t| t.value());
+    if let (Some(mine), Some(arn)) = (mine, alarm.alarm_arn()) {
+        let tags = match ctx.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await {
+            Ok(out) => out.tags().to_vec(),
+            Err(e) => {
+                let e = sdk_err("ListTagsForResource", e);
+                return if e.is_not_found() { Ok(None) } else { Err(e) };
+            }
+        };
+        if tags.iter().any(|t| t.key() == Some(STACK_TAG) && t.value() != Some(mine)) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(created(a.name)))
 }
 
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
@@ -97,8 +156,56 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<MetricAlarm>, AwsError> {
     Ok(out.metric_alarms().iter().find(|a| a.alarm_name() == Some(name)).cloned())
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
-    Ok(None)
+#[cfg(test)]
+mod adopt_tests {
+    use super::*;
+    use crate::aws::Connect;
+    use crate::emulator::Moto;
+    use crate::schema::RESOURCE_TAG;
+    use serde_json::Value;
+
+    async fn ctx(moto: &Moto) -> Ctx {
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        Ctx::new(&connect).await.expect("ctx")
+    }
+
+    fn props(name: &str, stack: &str) -> Props {
+        let Value::Object(m) = json!({
+            "alarm_name": name,
+            "namespace": "AWS/Kinesis",
+            "metric_name": "GetRecords.IteratorAgeMilliseconds",
+            "statistic": "Maximum",
+            "dimensions": [{"name": "StreamName", "value": "s-dev-events"}],
+            "period": 60,
+            "evaluation_periods": 5,
+            "threshold": 60000.0,
+            "comparison_operator": "GreaterThanThreshold",
+            "tags": {STACK_TAG: stack, RESOURCE_TAG: "alarm", "ManagedBy": "ironplan"},
+        }) else {
+            unreachable!()
+        };
+        Props::new(m)
+    }
+
+    #[tokio::test]
+    async fn alarm_is_adopted_until_deleted() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "cloudwatch:MetricAlarm";
+
+        assert!(adopt(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap().is_none());
+        let created = create(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap();
+        let found = adopt(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap().expect("adopted");
+        assert_eq!(found.id, created.id);
+        assert_eq!(found.outputs, created.outputs);
+        wait_ready(&ctx, ty, &found.id, &found.outputs).await.unwrap();
+
+        // Another stack's alarm of that name is not adopted.
+        create(&ctx, ty, &mut props("s-prod-lag", "s-prod")).await.unwrap();
+        assert!(adopt(&ctx, ty, &mut props("s-prod-lag", "s-dev")).await.unwrap().is_none());
+
+        delete(&ctx, ty, &created.id, &created.outputs).await.unwrap();
+        wait_deleted(&ctx, ty, &created.id, &created.outputs).await.unwrap();
+        assert!(adopt(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap().is_none());
+    }
 }

@@ -12,7 +12,7 @@
 //! teardown would be answered with the deleted NAT gateway or route table.
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, ConnectivityType, DomainType, FlowLogsResourceType, IpPermission, IpRange,
+    AttributeBooleanValue, ConnectivityType, DomainType, Filter, FlowLogsResourceType, IpPermission, IpRange,
     LogDestinationType, NatGatewayState, ResourceType, RouteTableAssociationStateCode, SubnetState, Tag,
     TagSpecification, Tenancy, TrafficType, UserIdGroupPair, VpcState,
 };
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err};
+use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -33,6 +34,30 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
         "ec2:FlowLog" => create_flow_log(ctx, p).await,
         "ec2:SecurityGroup" => create_security_group(ctx, p).await,
         _ => Err(AwsError::input("Create", format!("{ty} is not implemented"))),
+    }
+}
+
+/// Finds what an interrupted create made, and returns what that create returned (with the
+/// values stashed for [`wait_ready`], which then completes the configuration).
+///
+/// Most EC2 resources have no name: the VPC, internet gateway, elastic IP, NAT gateway and route
+/// table are found by the `ironplan:stack` and `ironplan:resource` tags their create carried
+/// (and their parent: the NAT gateway's subnet, the route table's VPC). The others by their
+/// keys: subnet by VPC and CIDR block, security group by name and VPC, route table association
+/// by route table and subnet, flow log by resource and destination. Nothing that carries
+/// another stack's (or another plan resource's) identity tag is adopted.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    match ty {
+        "ec2:Vpc" => adopt_vpc(ctx, p).await,
+        "ec2:InternetGateway" => adopt_igw(ctx, p).await,
+        "ec2:Subnet" => adopt_subnet(ctx, p).await,
+        "ec2:Eip" => adopt_eip(ctx, p).await,
+        "ec2:NatGateway" => adopt_nat(ctx, p).await,
+        "ec2:RouteTable" => adopt_route_table(ctx, p).await,
+        "ec2:RouteTableAssociation" => adopt_association(ctx, p).await,
+        "ec2:FlowLog" => adopt_flow_log(ctx, p).await,
+        "ec2:SecurityGroup" => adopt_security_group(ctx, p).await,
+        _ => Err(super::unknown_type(ty)),
     }
 }
 
@@ -790,6 +815,337 @@ async fn security_group_ready(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outp
     Ok(out)
 }
 
+// --- adoption ---
+
+/// The identity tags a create carried (`ironplan:stack`, `ironplan:resource`).
+struct Identity {
+    stack: Option<String>,
+    resource: Option<String>,
+}
+
+impl Identity {
+    fn of(tags: &[(String, String)]) -> Identity {
+        let get = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        Identity { stack: get(STACK_TAG), resource: get(RESOURCE_TAG) }
+    }
+
+    /// `tag:` filters selecting resources with both identity tags; `None` when the create
+    /// carried neither, so there is nothing to find the resource by.
+    fn filters(&self) -> Option<Vec<Filter>> {
+        let (Some(stack), Some(resource)) = (&self.stack, &self.resource) else { return None };
+        Some(vec![tag_filter(STACK_TAG, stack), tag_filter(RESOURCE_TAG, resource)])
+    }
+
+    /// True when `tags` carry both identity tags with our values. Checked on the answer too:
+    /// not every DescribeX honours `tag:` filters everywhere (moto's DescribeNatGateways
+    /// ignores them).
+    fn names(&self, tags: &[Tag]) -> bool {
+        self.stack.is_some()
+            && self.resource.is_some()
+            && tag_value(tags, STACK_TAG) == self.stack.as_deref()
+            && tag_value(tags, RESOURCE_TAG) == self.resource.as_deref()
+    }
+
+    /// False when a resource found by its keys carries another stack's or another plan
+    /// resource's identity tag (a resource without them may be adopted).
+    fn allows(&self, tags: &[Tag]) -> bool {
+        let same = |key: &str, mine: &Option<String>| match (tag_value(tags, key), mine) {
+            (Some(theirs), Some(mine)) => theirs == mine,
+            _ => true,
+        };
+        same(STACK_TAG, &self.stack) && same(RESOURCE_TAG, &self.resource)
+    }
+}
+
+fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())
+}
+
+fn tag_filter(key: &str, value: &str) -> Filter {
+    filter(&format!("tag:{key}"), value)
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// Inside a lookup: "not found" means nothing to adopt.
+fn absent<T>(e: AwsError) -> Result<Option<T>, AwsError> {
+    if e.is_not_found() { Ok(None) } else { Err(e) }
+}
+
+async fn adopt_vpc(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeVpcs";
+    p.for_op(OP);
+    let cidr_block = p.str("cidr_block")?;
+    let _tenancy = p.opt_str("instance_tenancy")?;
+    let dns_support = p.opt_bool("enable_dns_support")?;
+    let dns_hostnames = p.opt_bool("enable_dns_hostnames")?;
+    let who = Identity::of(&p.tags()?);
+    let Some(filters) = who.filters() else { return Ok(None) };
+
+    let r = ctx.ec2.describe_vpcs().set_filters(Some(filters)).send().await.map_err(|e| sdk_err(OP, e))?;
+    let Some(v) = r.vpcs().iter().find(|v| v.cidr_block() == Some(cidr_block.as_str()) && who.names(v.tags())) else {
+        return Ok(None);
+    };
+    let id = required(v.vpc_id(), OP, "VpcId")?;
+    let outputs = obj(json!({
+        "id": id,
+        "cidr_block": cidr_block,
+        "enable_dns_support": dns_support,
+        "enable_dns_hostnames": dns_hostnames,
+    }));
+    Ok(Some(Created { id, outputs }))
+}
+
+async fn adopt_igw(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeInternetGateways";
+    p.for_op(OP);
+    let vpc_id = p.str("vpc_id")?;
+    let who = Identity::of(&p.tags()?);
+    let Some(filters) = who.filters() else { return Ok(None) };
+
+    let r = ctx.ec2.describe_internet_gateways().set_filters(Some(filters)).send().await.map_err(|e| sdk_err(OP, e))?;
+    // The crash may have come before the attachment (made by wait_ready) or after it; a gateway
+    // attached to another VPC is not the one this create made.
+    let Some(g) = r
+        .internet_gateways()
+        .iter()
+        .find(|g| who.names(g.tags()) && g.attachments().iter().all(|a| a.vpc_id() == Some(vpc_id.as_str())))
+    else {
+        return Ok(None);
+    };
+    let id = required(g.internet_gateway_id(), OP, "InternetGatewayId")?;
+    Ok(Some(Created { outputs: obj(json!({ "id": id, "vpc_id": vpc_id })), id }))
+}
+
+async fn adopt_subnet(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeSubnets";
+    p.for_op(OP);
+    let vpc_id = p.str("vpc_id")?;
+    let cidr_block = p.str("cidr_block")?;
+    let _az = p.opt_str("availability_zone")?;
+    let _az_id = p.opt_str("availability_zone_id")?;
+    let map_public_ip = p.opt_bool("map_public_ip_on_launch")?;
+    let who = Identity::of(&p.tags()?);
+
+    // A CIDR block is unique in its VPC.
+    let r = ctx
+        .ec2
+        .describe_subnets()
+        .filters(filter("vpc-id", &vpc_id))
+        .filters(filter("cidr-block", &cidr_block))
+        .send()
+        .await
+        .map_err(|e| sdk_err(OP, e))?;
+    let Some(s) = r.subnets().iter().find(|s| {
+        s.vpc_id() == Some(vpc_id.as_str()) && s.cidr_block() == Some(cidr_block.as_str()) && who.allows(s.tags())
+    }) else {
+        return Ok(None);
+    };
+    let id = required(s.subnet_id(), OP, "SubnetId")?;
+    let outputs = obj(json!({
+        "id": id,
+        "availability_zone": s.availability_zone(),
+        "vpc_id": vpc_id,
+        "cidr_block": cidr_block,
+        "map_public_ip_on_launch": map_public_ip,
+    }));
+    Ok(Some(Created { id, outputs }))
+}
+
+async fn adopt_eip(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeAddresses";
+    p.for_op(OP);
+    let _domain = p.opt_str("domain")?;
+    let who = Identity::of(&p.tags()?);
+    let Some(filters) = who.filters() else { return Ok(None) };
+
+    let r = ctx.ec2.describe_addresses().set_filters(Some(filters)).send().await.map_err(|e| sdk_err(OP, e))?;
+    let Some(a) = r.addresses().iter().find(|a| a.allocation_id().is_some() && who.names(a.tags())) else {
+        return Ok(None);
+    };
+    let id = required(a.allocation_id(), OP, "AllocationId")?;
+    Ok(Some(Created { outputs: obj(json!({ "id": id, "public_ip": a.public_ip() })), id }))
+}
+
+async fn adopt_nat(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeNatGateways";
+    p.for_op(OP);
+    let subnet_id = p.str("subnet_id")?;
+    let _allocation_id = p.opt_str("allocation_id")?;
+    let _connectivity = p.opt_str("connectivity_type")?;
+    let who = Identity::of(&p.tags()?);
+    let Some(filters) = who.filters() else { return Ok(None) };
+
+    let r = ctx
+        .ec2
+        .describe_nat_gateways()
+        .set_filter(Some([vec![filter("subnet-id", &subnet_id)], filters].concat()))
+        .send()
+        .await;
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return absent(sdk_err(OP, e)),
+    };
+    // A gateway being deleted (AWS lists it for about an hour) is gone; a failed one is never
+    // usable and AWS deletes it by itself: a new one is made instead.
+    let Some(n) = r.nat_gateways().iter().find(|n| {
+        n.subnet_id() == Some(subnet_id.as_str())
+            && who.names(n.tags())
+            && !matches!(
+                n.state(),
+                Some(NatGatewayState::Deleting | NatGatewayState::Deleted | NatGatewayState::Failed)
+            )
+    }) else {
+        return Ok(None);
+    };
+    let id = required(n.nat_gateway_id(), OP, "NatGatewayId")?;
+    let outputs = obj(json!({
+        "id": id,
+        "subnet_id": subnet_id,
+        "vpc_id": n.vpc_id(),
+    }));
+    Ok(Some(Created { id, outputs }))
+}
+
+async fn adopt_route_table(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeRouteTables";
+    p.for_op(OP);
+    let vpc_id = p.str("vpc_id")?;
+    let mut routes = Vec::new();
+    for mut r in p.structs("routes")? {
+        r.for_op("CreateRoute");
+        routes.push(Route {
+            destination_cidr_block: r.str("destination_cidr_block")?,
+            gateway_id: r.opt_str("gateway_id")?,
+            nat_gateway_id: r.opt_str("nat_gateway_id")?,
+        });
+    }
+    let who = Identity::of(&p.tags()?);
+    let Some(filters) = who.filters() else { return Ok(None) };
+
+    let r = ctx
+        .ec2
+        .describe_route_tables()
+        .set_filters(Some([vec![filter("vpc-id", &vpc_id)], filters].concat()))
+        .send()
+        .await
+        .map_err(|e| sdk_err(OP, e))?;
+    let Some(t) = r.route_tables().iter().find(|t| t.vpc_id() == Some(vpc_id.as_str()) && who.names(t.tags())) else {
+        return Ok(None);
+    };
+    let id = required(t.route_table_id(), OP, "RouteTableId")?;
+    // The routes go to wait_ready, which makes those missing.
+    Ok(Some(Created { outputs: obj(json!({ "id": id, "vpc_id": vpc_id, "routes": routes })), id }))
+}
+
+async fn adopt_association(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeRouteTables";
+    p.for_op(OP);
+    let route_table_id = p.str("route_table_id")?;
+    let subnet_id = p.str("subnet_id")?;
+
+    let r = match ctx.ec2.describe_route_tables().route_table_ids(&route_table_id).send().await {
+        Ok(r) => r,
+        Err(e) => return absent(sdk_err(OP, e)),
+    };
+    let Some(a) = r.route_tables().iter().flat_map(|t| t.associations()).find(|a| {
+        a.subnet_id() == Some(subnet_id.as_str())
+            && !matches!(
+                a.association_state().and_then(|s| s.state()),
+                Some(RouteTableAssociationStateCode::Disassociated | RouteTableAssociationStateCode::Disassociating)
+            )
+    }) else {
+        return Ok(None);
+    };
+    let id = required(a.route_table_association_id(), OP, "RouteTableAssociationId")?;
+    let outputs = obj(json!({ "id": id, "route_table_id": route_table_id, "subnet_id": subnet_id }));
+    Ok(Some(Created { id, outputs }))
+}
+
+async fn adopt_flow_log(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeFlowLogs";
+    p.for_op(OP);
+    let resource_ids = p.str_list("resource_ids")?;
+    let _resource_type = p.str("resource_type")?;
+    let traffic_type = p.opt_str("traffic_type")?;
+    let _destination_type = p.opt_str("log_destination_type")?;
+    let log_group_name = p.opt_str("log_group_name")?;
+    let log_destination = p.opt_str("log_destination")?;
+    let _role_arn = p.opt_str("deliver_logs_permission_arn")?;
+    let _log_format = p.opt_str("log_format")?;
+    let _max_interval = p.opt_i32("max_aggregation_interval")?;
+    let who = Identity::of(&p.tags()?);
+    // The create refuses anything but one resource: nothing was made.
+    let [resource_id] = resource_ids.as_slice() else { return Ok(None) };
+
+    let mut q = ctx.ec2.describe_flow_logs().filter(filter("resource-id", resource_id));
+    if let Some(g) = &log_group_name {
+        q = q.filter(filter("log-group-name", g));
+    }
+    let r = q.send().await.map_err(|e| sdk_err(OP, e))?;
+    // AWS keeps one flow log per resource, destination and traffic type.
+    let Some(f) = r.flow_logs().iter().find(|f| {
+        f.resource_id() == Some(resource_id.as_str())
+            && log_group_name.as_deref().is_none_or(|g| f.log_group_name() == Some(g))
+            && log_destination.as_deref().is_none_or(|d| f.log_destination() == Some(d))
+            && traffic_type.as_deref().is_none_or(|t| f.traffic_type().map(TrafficType::as_str) == Some(t))
+            && who.allows(f.tags())
+    }) else {
+        return Ok(None);
+    };
+    let id = required(f.flow_log_id(), OP, "FlowLogId")?;
+    Ok(Some(Created { outputs: obj(json!({ "id": id, "resource_id": resource_id })), id }))
+}
+
+async fn adopt_security_group(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeSecurityGroups";
+    p.for_op(OP);
+    let group_name = p.str("group_name")?;
+    let _description = p.str("description")?;
+    let vpc_id = p.opt_str("vpc_id")?;
+    let mut ingress = Vec::new();
+    for mut r in p.structs("ingress")? {
+        ingress.push(read_rule(&mut r)?);
+    }
+    let who = Identity::of(&p.tags()?);
+
+    // A group name is unique in its VPC. Without vpc_id the group went to the default VPC:
+    // its identity tags tell it from a same-named group of another VPC.
+    let mut filters = vec![filter("group-name", &group_name)];
+    match &vpc_id {
+        Some(v) => filters.push(filter("vpc-id", v)),
+        None => {
+            let Some(tags) = who.filters() else { return Ok(None) };
+            filters.extend(tags);
+        }
+    }
+    let r = match ctx.ec2.describe_security_groups().set_filters(Some(filters)).send().await {
+        Ok(r) => r,
+        Err(e) => return absent(sdk_err(OP, e)),
+    };
+    let Some(g) = r.security_groups().iter().find(|g| {
+        g.group_name() == Some(group_name.as_str())
+            && match &vpc_id {
+                Some(v) => g.vpc_id() == Some(v.as_str()) && who.allows(g.tags()),
+                None => who.names(g.tags()),
+            }
+    }) else {
+        return Ok(None);
+    };
+    let id = required(g.group_id(), OP, "GroupId")?;
+    // The ingress rules go to wait_ready, which authorizes them (again: duplicates are fine).
+    let outputs = obj(json!({
+        "id": id,
+        "arn": g.security_group_arn(),
+        "name": group_name,
+        "vpc_id": vpc_id,
+        "ingress": ingress,
+    }));
+    Ok(Some(Created { id, outputs }))
+}
+
 // --- helpers ---
 
 /// Tags as EC2's TagSpecifications (none when there are no tags: AWS rejects an empty list).
@@ -876,8 +1232,203 @@ mod tests {
     }
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
-    Ok(None)
+#[cfg(test)]
+mod adopt_tests {
+    //! Against moto: `adopt` with the props of a create finds what it made (same ID, same
+    //! outputs, so `wait_ready` completes it), finds nothing once it is deleted, and never
+    //! takes what another stack tagged.
+    use super::super::{Connect, adopt, create, delete, wait_deleted, wait_ready};
+    use super::*;
+    use crate::emulator::Moto;
+
+    async fn moto() -> (Moto, Ctx) {
+        let moto = Moto::start().expect("moto");
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        let mut ctx = Ctx::new(&connect).await.expect("ctx");
+        ctx.poll.initial = std::time::Duration::from_millis(50);
+        (moto, ctx)
+    }
+
+    fn tags(stack: &str, resource: &str) -> Value {
+        json!({ "ironplan:stack": stack, "ironplan:resource": resource, "ManagedBy": "ironplan" })
+    }
+
+    /// `props` with the identity tags of `resource` in stack `stack`.
+    fn tagged(props: Value, stack: &str, resource: &str) -> Value {
+        let mut m = obj(props);
+        m.insert("tags".into(), tags(stack, resource));
+        Value::Object(m)
+    }
+
+    async fn make(ctx: &Ctx, ty: &str, props: &Value) -> Created {
+        let c = create(ctx, ty, &mut Props::new(obj(props.clone()))).await.expect(ty);
+        let outputs = wait_ready(ctx, ty, &c.id, &c.outputs).await.expect(ty);
+        Created { id: c.id, outputs }
+    }
+
+    async fn find(ctx: &Ctx, ty: &str, props: &Value) -> Option<Created> {
+        adopt(ctx, ty, &mut Props::new(obj(props.clone()))).await.expect(ty)
+    }
+
+    /// Creates, adopts (and completes the adopted one with wait_ready), deletes, adopts again.
+    /// Returns the created resource's outputs after its wait, for what depends on it.
+    async fn round_trip(ctx: &Ctx, ty: &str, props: &Value) -> Created {
+        let created = create(ctx, ty, &mut Props::new(obj(props.clone()))).await.expect(ty);
+        let adopted = find(ctx, ty, props).await.unwrap_or_else(|| panic!("{ty} not adopted"));
+        assert_eq!(adopted.id, created.id, "{ty}");
+        let keys = |o: &Outputs| o.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(keys(&adopted.outputs), keys(&created.outputs), "{ty}");
+        for (k, v) in &created.outputs {
+            // An ARN the create answer lacks is read from the description.
+            if !v.is_null() {
+                assert_eq!(adopted.outputs.get(k), Some(v), "{ty}: output `{k}`");
+            }
+        }
+        let outputs = wait_ready(ctx, ty, &adopted.id, &adopted.outputs).await.expect(ty);
+        Created { id: adopted.id, outputs }
+    }
+
+    async fn remove(ctx: &Ctx, ty: &str, props: &Value, c: &Created) {
+        delete(ctx, ty, &c.id, &c.outputs).await.expect(ty);
+        wait_deleted(ctx, ty, &c.id, &c.outputs).await.expect(ty);
+        assert!(find(ctx, ty, props).await.is_none(), "{ty} adopted after its deletion");
+    }
+
+    #[tokio::test]
+    async fn network_types_are_adopted() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let vpc_p = tagged(json!({"cidr_block": "10.0.0.0/16", "enable_dns_hostnames": true}), "s-dev", "vpc");
+        let vpc = round_trip(ctx, "ec2:Vpc", &vpc_p).await;
+        let attrs = ctx
+            .ec2
+            .describe_vpc_attribute()
+            .vpc_id(&vpc.id)
+            .attribute(aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames)
+            .send()
+            .await
+            .expect("attribute");
+        assert_eq!(attrs.enable_dns_hostnames().and_then(|a| a.value()), Some(true), "wait_ready of the adopted VPC");
+
+        let igw_p = tagged(json!({"vpc_id": vpc.id}), "s-dev", "igw");
+        let igw = round_trip(ctx, "ec2:InternetGateway", &igw_p).await;
+        // Attached by the adopted one's wait: still found.
+        assert_eq!(find(ctx, "ec2:InternetGateway", &igw_p).await.map(|c| c.id), Some(igw.id.clone()));
+
+        let subnet_p = tagged(
+            json!({"vpc_id": vpc.id, "cidr_block": "10.0.1.0/24", "map_public_ip_on_launch": true}),
+            "s-dev",
+            "public_a",
+        );
+        let subnet = round_trip(ctx, "ec2:Subnet", &subnet_p).await;
+
+        let rt_p = tagged(
+            json!({"vpc_id": vpc.id, "routes": [{"destination_cidr_block": "0.0.0.0/0", "gateway_id": igw.id}]}),
+            "s-dev",
+            "public_rt",
+        );
+        let rt = round_trip(ctx, "ec2:RouteTable", &rt_p).await;
+        let routes = ctx.ec2.describe_route_tables().route_table_ids(&rt.id).send().await.expect("routes");
+        assert!(
+            routes.route_tables()[0].routes().iter().any(|r| r.gateway_id() == Some(igw.id.as_str())),
+            "wait_ready of the adopted route table makes its routes"
+        );
+
+        let assoc_p = json!({"route_table_id": rt.id, "subnet_id": subnet.id});
+        let assoc = round_trip(ctx, "ec2:RouteTableAssociation", &assoc_p).await;
+
+        let sg_p = tagged(
+            json!({"group_name": "s-dev-app", "description": "app", "vpc_id": vpc.id,
+                   "ingress": [{"ip_protocol": "tcp", "from_port": 443, "to_port": 443,
+                                "ip_ranges": [{"cidr_ip": "10.0.0.0/16"}]}]}),
+            "s-dev",
+            "app_sg",
+        );
+        let sg = round_trip(ctx, "ec2:SecurityGroup", &sg_p).await;
+
+        remove(ctx, "ec2:SecurityGroup", &sg_p, &sg).await;
+        remove(ctx, "ec2:RouteTableAssociation", &assoc_p, &assoc).await;
+        remove(ctx, "ec2:RouteTable", &rt_p, &rt).await;
+        remove(ctx, "ec2:Subnet", &subnet_p, &subnet).await;
+        remove(ctx, "ec2:InternetGateway", &igw_p, &igw).await;
+        remove(ctx, "ec2:Vpc", &vpc_p, &vpc).await;
+    }
+
+    #[tokio::test]
+    async fn eip_nat_and_flow_log_are_adopted() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let vpc = make(ctx, "ec2:Vpc", &tagged(json!({"cidr_block": "10.1.0.0/16"}), "s-dev", "vpc")).await;
+        let subnet_p = tagged(json!({"vpc_id": vpc.id, "cidr_block": "10.1.0.0/24"}), "s-dev", "public_a");
+        let subnet = make(ctx, "ec2:Subnet", &subnet_p).await;
+
+        let eip_p = tagged(json!({"domain": "vpc"}), "s-dev", "nat_eip");
+        let eip = round_trip(ctx, "ec2:Eip", &eip_p).await;
+
+        let nat_p = tagged(json!({"subnet_id": subnet.id, "allocation_id": eip.id}), "s-dev", "nat");
+        let nat = round_trip(ctx, "ec2:NatGateway", &nat_p).await;
+
+        let fl_p = tagged(
+            json!({"resource_ids": [vpc.id], "resource_type": "VPC", "traffic_type": "ALL",
+                   "log_destination_type": "cloud-watch-logs", "log_group_name": "/s-dev/flow",
+                   "deliver_logs_permission_arn": "arn:aws:iam::123456789012:role/s-dev-flow",
+                   "max_aggregation_interval": 60}),
+            "s-dev",
+            "flow",
+        );
+        let fl = round_trip(ctx, "ec2:FlowLog", &fl_p).await;
+
+        remove(ctx, "ec2:FlowLog", &fl_p, &fl).await;
+        // moto keeps the deleted NAT gateway listed, in state `deleted` (as AWS does for an hour).
+        remove(ctx, "ec2:NatGateway", &nat_p, &nat).await;
+        remove(ctx, "ec2:Eip", &eip_p, &eip).await;
+    }
+
+    #[tokio::test]
+    async fn another_stacks_resources_are_not_adopted() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let vpc_p = |stack: &str| tagged(json!({"cidr_block": "10.2.0.0/16"}), stack, "vpc");
+        let other_vpc = make(ctx, "ec2:Vpc", &vpc_p("s-other")).await;
+        assert!(find(ctx, "ec2:Vpc", &vpc_p("s-dev")).await.is_none(), "VPC");
+        // Same stack, another plan resource.
+        assert!(find(ctx, "ec2:Vpc", &tagged(json!({"cidr_block": "10.2.0.0/16"}), "s-other", "vpc2")).await.is_none());
+
+        let igw_p = |stack: &str| tagged(json!({"vpc_id": other_vpc.id}), stack, "igw");
+        make(ctx, "ec2:InternetGateway", &igw_p("s-other")).await;
+        assert!(find(ctx, "ec2:InternetGateway", &igw_p("s-dev")).await.is_none(), "internet gateway");
+
+        let subnet_p = |stack: &str| tagged(json!({"vpc_id": other_vpc.id, "cidr_block": "10.2.0.0/24"}), stack, "a");
+        let subnet = make(ctx, "ec2:Subnet", &subnet_p("s-other")).await;
+        assert!(find(ctx, "ec2:Subnet", &subnet_p("s-dev")).await.is_none(), "subnet");
+
+        let eip_p = |stack: &str| tagged(json!({"domain": "vpc"}), stack, "nat_eip");
+        let eip = make(ctx, "ec2:Eip", &eip_p("s-other")).await;
+        assert!(find(ctx, "ec2:Eip", &eip_p("s-dev")).await.is_none(), "EIP");
+
+        let nat_p = |stack: &str| tagged(json!({"subnet_id": subnet.id, "allocation_id": eip.id}), stack, "nat");
+        make(ctx, "ec2:NatGateway", &nat_p("s-other")).await;
+        assert!(find(ctx, "ec2:NatGateway", &nat_p("s-dev")).await.is_none(), "NAT gateway");
+
+        let rt_p = |stack: &str| tagged(json!({"vpc_id": other_vpc.id}), stack, "rt");
+        make(ctx, "ec2:RouteTable", &rt_p("s-other")).await;
+        assert!(find(ctx, "ec2:RouteTable", &rt_p("s-dev")).await.is_none(), "route table");
+
+        let sg_p = |stack: &str| {
+            tagged(json!({"group_name": "app", "description": "app", "vpc_id": other_vpc.id}), stack, "app_sg")
+        };
+        make(ctx, "ec2:SecurityGroup", &sg_p("s-other")).await;
+        assert!(find(ctx, "ec2:SecurityGroup", &sg_p("s-dev")).await.is_none(), "security group");
+
+        let fl_p = |stack: &str| {
+            tagged(
+                json!({"resource_ids": [other_vpc.id], "resource_type": "VPC", "log_group_name": "/flow",
+                       "deliver_logs_permission_arn": "arn:aws:iam::123456789012:role/flow"}),
+                stack,
+                "flow",
+            )
+        };
+        make(ctx, "ec2:FlowLog", &fl_p("s-other")).await;
+        assert!(find(ctx, "ec2:FlowLog", &fl_p("s-dev")).await.is_none(), "flow log");
+    }
 }

@@ -6,15 +6,17 @@
 //! subnet until then) before deleting it.
 
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, ClusterSetting, ClusterSettingName, Compatibility, ContainerDefinition,
-    CpuArchitecture, DeploymentRolloutState, DesiredStatus, EfsAuthorizationConfig, EfsAuthorizationConfigIam,
-    EfsTransitEncryption, EfsVolumeConfiguration, KeyValuePair, LaunchType, LogConfiguration, LogDriver, MountPoint,
-    NetworkConfiguration, NetworkMode, OsFamily, PortMapping, PropagateTags, RuntimePlatform, Secret, Tag,
-    TaskDefinitionStatus, TransportProtocol, Volume,
+    AssignPublicIp, AwsVpcConfiguration, ClusterField, ClusterSetting, ClusterSettingName, Compatibility,
+    ContainerDefinition, CpuArchitecture, DeploymentRolloutState, DesiredStatus, EfsAuthorizationConfig,
+    EfsAuthorizationConfigIam, EfsTransitEncryption, EfsVolumeConfiguration, KeyValuePair, LaunchType,
+    LogConfiguration, LogDriver, MountPoint, NetworkConfiguration, NetworkMode, OsFamily, PortMapping, PropagateTags,
+    RuntimePlatform, Secret, ServiceField, SortOrder, Tag, TaskDefinitionField, TaskDefinitionStatus,
+    TransportProtocol, Volume,
 };
 use serde_json::json;
 
 use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err};
+use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -497,8 +499,322 @@ fn failed(operation: &'static str, message: impl Into<String>) -> AwsError {
     AwsError { operation, code: "ResourceFailed".into(), message: message.into(), kind: ErrorKind::Fatal, hint: None }
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// Finds what an interrupted create made: the cluster by name, the service by cluster and
+/// name (ACTIVE only: a DRAINING or INACTIVE one is being deleted), and the task definition by
+/// family: the newest ACTIVE revision whose containers (names and images) and identity tags
+/// match the props. A cluster or service that another stack tagged as its own is not adopted.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    match ty {
+        "ecs:Cluster" => adopt_cluster(ctx, p).await,
+        "ecs:TaskDefinition" => adopt_task_definition(ctx, p).await,
+        "ecs:Service" => adopt_service(ctx, p).await,
+        _ => Err(AwsError::input("Adopt", format!("unknown type `{ty}`"))),
+    }
+}
+
+async fn adopt_cluster(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeClusters";
+    p.for_op(OP);
+    let name = p.str("cluster_name")?;
+    let tags = p.tags()?;
+    let r = match ctx.ecs.describe_clusters().clusters(&name).include(ClusterField::Tags).send().await {
+        Ok(r) => r,
+        Err(e) => return absent(sdk_err(OP, e)),
+    };
+    // PROVISIONING is what a create leaves while capacity providers are set up (`wait_ready`
+    // waits it out); DEPROVISIONING, INACTIVE and FAILED do not count.
+    let Some(c) = r
+        .clusters()
+        .iter()
+        .find(|c| c.cluster_name() == Some(name.as_str()) && matches!(c.status(), Some("ACTIVE" | "PROVISIONING")))
+    else {
+        return Ok(None);
+    };
+    if foreign(c.tags(), &tags) {
+        return Ok(None);
+    }
+    let arn = c.cluster_arn().unwrap_or_default();
+    Ok(Some(Created { id: name.clone(), outputs: outputs(json!({"id": name, "name": name, "arn": arn})) }))
+}
+
+/// How many of a family's newest ACTIVE revisions adoption examines: a match further back is
+/// not what an interrupted create just registered, and registering anew is harmless.
+const ADOPT_REVISIONS: usize = 25;
+
+async fn adopt_task_definition(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "ListTaskDefinitions";
+    p.for_op(OP);
+    let family = p.str("family")?;
+    let mut wanted = Vec::new();
+    for mut c in p.structs("container_definitions")? {
+        wanted.push(container_definition(&mut c)?);
+    }
+    let wanted = container_keys(&wanted);
+    let tags = p.tags()?;
+
+    // `familyPrefix` names the whole family; the ARN check below keeps it exact anyway.
+    let mut revisions = Vec::new();
+    let mut next = None;
+    loop {
+        let r = ctx
+            .ecs
+            .list_task_definitions()
+            .family_prefix(&family)
+            .status(TaskDefinitionStatus::Active)
+            .sort(SortOrder::Desc)
+            .set_next_token(next)
+            .send()
+            .await
+            .map_err(|e| sdk_err(OP, e))?;
+        for arn in r.task_definition_arns() {
+            if let Some((f, rev)) = arn.rsplit('/').next().and_then(|s| s.rsplit_once(':'))
+                && f == family
+                && let Ok(rev) = rev.parse::<i32>()
+            {
+                revisions.push((rev, arn.clone()));
+            }
+        }
+        next = r.next_token().map(str::to_owned);
+        if next.is_none() {
+            break;
+        }
+    }
+    // Newest first (AWS sorts already; moto ignores `sort`).
+    revisions.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, arn) in revisions.into_iter().take(ADOPT_REVISIONS) {
+        let r = match ctx
+            .ecs
+            .describe_task_definition()
+            .task_definition(&arn)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                // Deregistered since it was listed.
+                let e = task_definition_err("DescribeTaskDefinition", e);
+                if e.is_not_found() {
+                    continue;
+                }
+                return Err(e);
+            }
+        };
+        let Some(td) = r.task_definition() else { continue };
+        if td.status() != Some(&TaskDefinitionStatus::Active)
+            || container_keys(td.container_definitions()) != wanted
+            || !identity_matches(r.tags(), &tags)
+        {
+            continue;
+        }
+        let revision = td.revision();
+        return Ok(Some(Created {
+            id: arn.clone(),
+            outputs: outputs(json!({"id": arn, "arn": arn, "family": family, "revision": revision.to_string()})),
+        }));
+    }
     Ok(None)
+}
+
+/// The containers' (name, image) pairs, sorted: what makes a revision the one the props describe.
+fn container_keys(containers: &[ContainerDefinition]) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = containers
+        .iter()
+        .map(|c| (c.name().unwrap_or_default().to_string(), c.image().unwrap_or_default().to_string()))
+        .collect();
+    keys.sort();
+    keys
+}
+
+async fn adopt_service(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    const OP: &str = "DescribeServices";
+    p.for_op(OP);
+    let cluster = p.str("cluster")?;
+    let name = p.str("service_name")?;
+    let tags = p.tags()?;
+    let r = match ctx.ecs.describe_services().cluster(&cluster).services(&name).include(ServiceField::Tags).send().await
+    {
+        Ok(r) => r,
+        // ClusterNotFoundException: no cluster, no service.
+        Err(e) => return absent(sdk_err(OP, e)),
+    };
+    let Some(s) = r.services().iter().find(|s| s.service_name() == Some(name.as_str()) && s.status() == Some("ACTIVE"))
+    else {
+        return Ok(None);
+    };
+    if foreign(s.tags(), &tags) {
+        return Ok(None);
+    }
+    let arn = s.service_arn().unwrap_or_default().to_string();
+    if arn.is_empty() {
+        return Err(failed(OP, "AWS returned no service ARN"));
+    }
+    Ok(Some(Created {
+        id: arn.clone(),
+        outputs: outputs(json!({"id": arn, "arn": arn, "name": name, "cluster": cluster})),
+    }))
+}
+
+/// The value of `key` among the props' tags.
+fn tag_value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// True when the resource carries another stack's `ironplan:stack` tag.
+fn foreign(found: &[Tag], mine: &[(String, String)]) -> bool {
+    let theirs = found.iter().find(|t| t.key() == Some(STACK_TAG)).and_then(|t| t.value());
+    matches!((theirs, tag_value(mine, STACK_TAG)), (Some(t), Some(m)) if t != m)
+}
+
+/// True when the resource carries both identity tags (`ironplan:stack`, `ironplan:resource`)
+/// with the values the props give (a task definition revision has no name of its own).
+fn identity_matches(found: &[Tag], mine: &[(String, String)]) -> bool {
+    [STACK_TAG, RESOURCE_TAG].iter().all(|key| match tag_value(mine, key) {
+        None => true,
+        Some(m) => found.iter().any(|t| t.key() == Some(*key) && t.value() == Some(m)),
+    })
+}
+
+/// Inside a lookup: "not found" means nothing to adopt.
+fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
+    if e.is_not_found() { Ok(None) } else { Err(e) }
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use serde_json::{Value, json};
+
+    use crate::aws::{Connect, Created, Ctx, Props, adopt, create, delete, wait_deleted};
+    use crate::emulator::Moto;
+
+    async fn ctx(moto: &Moto) -> Ctx {
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        Ctx::new(&connect).await.expect("ctx")
+    }
+
+    fn props(v: Value) -> Props {
+        let Value::Object(m) = v else { unreachable!() };
+        Props::new(m)
+    }
+
+    fn tags(stack: &str, resource: &str) -> Value {
+        json!({"ironplan:stack": stack, "ironplan:resource": resource, "ManagedBy": "ironplan"})
+    }
+
+    fn assert_same(created: &Created, adopted: &Created) {
+        assert_eq!(adopted.id, created.id);
+        assert_eq!(adopted.outputs, created.outputs);
+    }
+
+    async fn remove(ctx: &Ctx, ty: &str, c: &Created) {
+        delete(ctx, ty, &c.id, &c.outputs).await.expect("delete");
+        wait_deleted(ctx, ty, &c.id, &c.outputs).await.expect("wait_deleted");
+    }
+
+    fn task_definition(family: &str, image: &str, stack: &str) -> Value {
+        json!({
+            "family": family,
+            "requires_compatibilities": ["FARGATE"],
+            "network_mode": "awsvpc",
+            "cpu": "256",
+            "memory": "512",
+            "container_definitions": [
+                {"name": "app", "image": image, "essential": true, "port_mappings": [{"container_port": 80}]},
+                {"name": "sidecar", "image": "busybox:1"},
+            ],
+            "tags": tags(stack, "task"),
+        })
+    }
+
+    #[tokio::test]
+    async fn cluster() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "ecs:Cluster";
+        let mine = || props(json!({"cluster_name": "web-dev", "tags": tags("s-dev", "cluster")}));
+        assert!(adopt(&ctx, ty, &mut mine()).await.unwrap().is_none());
+        let created = create(&ctx, ty, &mut mine()).await.unwrap();
+        let adopted = adopt(&ctx, ty, &mut mine()).await.unwrap().expect("adopted");
+        assert_same(&created, &adopted);
+
+        // Another stack's cluster of the same name is not ours.
+        let theirs = || props(json!({"cluster_name": "web-prod", "tags": tags("s-prod", "cluster")}));
+        create(&ctx, ty, &mut theirs()).await.unwrap();
+        let mut claimed = props(json!({"cluster_name": "web-prod", "tags": tags("s-dev", "cluster")}));
+        assert!(adopt(&ctx, ty, &mut claimed).await.unwrap().is_none());
+
+        // INACTIVE does not count.
+        remove(&ctx, ty, &created).await;
+        assert!(adopt(&ctx, ty, &mut mine()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn task_definition_latest_matching_revision() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "ecs:TaskDefinition";
+        let v1 = || props(task_definition("web-dev", "nginx:1", "s-dev"));
+        let v2 = || props(task_definition("web-dev", "nginx:2", "s-dev"));
+        assert!(adopt(&ctx, ty, &mut v1()).await.unwrap().is_none());
+        let first = create(&ctx, ty, &mut v1()).await.unwrap();
+        let again = create(&ctx, ty, &mut v1()).await.unwrap();
+        let other_image = create(&ctx, ty, &mut v2()).await.unwrap();
+        // Same containers, but another stack's: never ours.
+        create(&ctx, ty, &mut props(task_definition("web-dev", "nginx:1", "s-prod"))).await.unwrap();
+        // Another family whose name starts with ours.
+        create(&ctx, ty, &mut props(task_definition("web-dev-worker", "nginx:1", "s-dev"))).await.unwrap();
+
+        // The newest ACTIVE revision with these containers and tags: revision 2, not 1, 3 or 4.
+        let adopted = adopt(&ctx, ty, &mut v1()).await.unwrap().expect("adopted");
+        assert_same(&again, &adopted);
+        assert_eq!(adopted.outputs["revision"], "2");
+        assert_same(&other_image, &adopt(&ctx, ty, &mut v2()).await.unwrap().expect("adopted v2"));
+
+        // An INACTIVE revision does not count: the older matching one is found, then none.
+        remove(&ctx, ty, &again).await;
+        assert_same(&first, &adopt(&ctx, ty, &mut v1()).await.unwrap().expect("adopted rev 1"));
+        remove(&ctx, ty, &first).await;
+        assert!(adopt(&ctx, ty, &mut v1()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn service() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "ecs:Service";
+        assert!(
+            adopt(
+                &ctx,
+                ty,
+                &mut props(json!({"cluster": "nowhere", "service_name": "web", "tags": tags("s-dev", "svc")}))
+            )
+            .await
+            .unwrap()
+            .is_none(),
+            "no cluster, no service"
+        );
+        create(&ctx, "ecs:Cluster", &mut props(json!({"cluster_name": "c1"}))).await.unwrap();
+        let td = create(&ctx, "ecs:TaskDefinition", &mut props(task_definition("web-dev", "nginx:1", "s-dev")))
+            .await
+            .unwrap();
+        let service = |name: &str, stack: &str| {
+            props(json!({
+                "cluster": "c1",
+                "service_name": name,
+                "task_definition": td.id,
+                "desired_count": 1,
+                "tags": tags(stack, "svc"),
+            }))
+        };
+        assert!(adopt(&ctx, ty, &mut service("web", "s-dev")).await.unwrap().is_none());
+        let created = create(&ctx, ty, &mut service("web", "s-dev")).await.unwrap();
+        let adopted = adopt(&ctx, ty, &mut service("web", "s-dev")).await.unwrap().expect("adopted");
+        assert_same(&created, &adopted);
+
+        create(&ctx, ty, &mut service("other", "s-prod")).await.unwrap();
+        assert!(adopt(&ctx, ty, &mut service("other", "s-dev")).await.unwrap().is_none());
+
+        remove(&ctx, ty, &created).await;
+        assert!(adopt(&ctx, ty, &mut service("web", "s-dev")).await.unwrap().is_none());
+    }
 }

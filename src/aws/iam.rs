@@ -10,6 +10,7 @@ use aws_sdk_iam::types::Tag;
 use serde_json::{Value, json};
 
 use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, poll, sdk_err, unknown_type};
+use crate::schema::STACK_TAG;
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -19,7 +20,20 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
     }
 }
 
-async fn create_role(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
+/// What an `iam:Role` create reads, in the order it reads it (shared with [`adopt`]).
+struct RoleInput {
+    role_name: String,
+    trust: String,
+    description: Option<String>,
+    path: Option<String>,
+    max_session_duration: Option<i32>,
+    policy_arns: Vec<String>,
+    /// `{policy_name, policy_document}` objects, put in `wait_ready`.
+    inline: Vec<Value>,
+    tags: Vec<(String, String)>,
+}
+
+fn read_role(p: &mut Props) -> Result<RoleInput, AwsError> {
     let role_name = p.str("role_name")?;
     let trust = p
         .document("assume_role_policy_document")?
@@ -35,8 +49,26 @@ async fn create_role(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
         pol.finish()?;
         inline.push(json!({ "policy_name": name, "policy_document": doc }));
     }
-    let tags = p
-        .tags()?
+    let tags = p.tags()?;
+    Ok(RoleInput { role_name, trust, description, path, max_session_duration, policy_arns, inline, tags })
+}
+
+/// What `create` returns for a role: `wait_ready` attaches `policy_arns` and puts
+/// `inline_policies`.
+fn role_created(role: &aws_sdk_iam::types::Role, policy_arns: Vec<String>, inline: Vec<Value>) -> Created {
+    let mut outputs = Outputs::new();
+    outputs.insert("id".into(), json!(role.role_name()));
+    outputs.insert("name".into(), json!(role.role_name()));
+    outputs.insert("arn".into(), json!(role.arn()));
+    outputs.insert("policy_arns".into(), json!(policy_arns));
+    outputs.insert("inline_policies".into(), json!(inline));
+    Created { id: role.role_name().to_string(), outputs }
+}
+
+async fn create_role(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
+    let r = read_role(p)?;
+    let tags = r
+        .tags
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| AwsError::input("CreateRole", e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
@@ -45,23 +77,28 @@ async fn create_role(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
     let out = ctx
         .iam
         .create_role()
-        .role_name(&role_name)
-        .assume_role_policy_document(trust)
-        .set_description(description)
-        .set_path(path)
-        .set_max_session_duration(max_session_duration)
+        .role_name(&r.role_name)
+        .assume_role_policy_document(r.trust)
+        .set_description(r.description)
+        .set_path(r.path)
+        .set_max_session_duration(r.max_session_duration)
         .set_tags((!tags.is_empty()).then_some(tags))
         .send()
         .await
         .map_err(|e| sdk_err("CreateRole", e))?;
     let role = out.role().ok_or_else(|| bad_response("CreateRole", "the role"))?;
+    Ok(role_created(role, r.policy_arns, r.inline))
+}
+
+/// The `iam:RolePolicy` ID and outputs: `<role_name>:<policy_name>` (role names cannot
+/// contain `:`, so the ID splits back unambiguously).
+fn role_policy_created(role_name: &str, policy_name: &str) -> Created {
+    let id = format!("{role_name}:{policy_name}");
     let mut outputs = Outputs::new();
-    outputs.insert("id".into(), json!(role.role_name()));
-    outputs.insert("name".into(), json!(role.role_name()));
-    outputs.insert("arn".into(), json!(role.arn()));
-    outputs.insert("policy_arns".into(), json!(policy_arns));
-    outputs.insert("inline_policies".into(), json!(inline));
-    Ok(Created { id: role.role_name().to_string(), outputs })
+    outputs.insert("id".into(), json!(id));
+    outputs.insert("role_name".into(), json!(role_name));
+    outputs.insert("policy_name".into(), json!(policy_name));
+    Created { id, outputs }
 }
 
 async fn create_role_policy(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
@@ -78,13 +115,7 @@ async fn create_role_policy(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsErro
         .send()
         .await
         .map_err(|e| sdk_err("PutRolePolicy", e))?;
-    // Role names cannot contain `:`, so the ID splits back unambiguously.
-    let id = format!("{role_name}:{policy_name}");
-    let mut outputs = Outputs::new();
-    outputs.insert("id".into(), json!(id));
-    outputs.insert("role_name".into(), json!(role_name));
-    outputs.insert("policy_name".into(), json!(policy_name));
-    Ok(Created { id, outputs })
+    Ok(role_policy_created(&role_name, &policy_name))
 }
 
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
@@ -294,8 +325,157 @@ fn bad_response(operation: &'static str, what: &str) -> AwsError {
     }
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
-    Ok(None)
+/// Finds what an interrupted create made, by name: the role by `role_name`, the inline policy
+/// by `role_name` + `policy_name`. A role that another stack tagged as its own is not adopted
+/// (the create then fails as "already exists"). A policy whose document differs from the plan's
+/// is not adopted either: the create (PutRolePolicy, which replaces it) then writes the plan's.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    match ty {
+        "iam:Role" => {
+            let r = read_role(p.for_op("CreateRole"))?;
+            let stack = r.tags.iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v.as_str());
+            let Some(role) = get_role(ctx, &r.role_name).await? else { return Ok(None) };
+            if !ours(&role, stack) {
+                return Ok(None);
+            }
+            Ok(Some(role_created(&role, r.policy_arns, r.inline)))
+        }
+        "iam:RolePolicy" => {
+            let p = p.for_op("PutRolePolicy");
+            let role_name = p.str("role_name")?;
+            let policy_name = p.str("policy_name")?;
+            let document = p.document("policy_document")?.ok_or_else(|| missing("PutRolePolicy", "policy_document"))?;
+            let have = match ctx.iam.get_role_policy().role_name(&role_name).policy_name(&policy_name).send().await {
+                Ok(out) => out.policy_document().to_string(),
+                Err(e) => {
+                    let e = sdk_err("GetRolePolicy", e);
+                    return if e.is_not_found() { Ok(None) } else { Err(e) };
+                }
+            };
+            // An inline policy has no tags of its own (nor a stack to compare with): the role's
+            // adoption guards it.
+            Ok(same_document(&have, &document).then(|| role_policy_created(&role_name, &policy_name)))
+        }
+        _ => Err(unknown_type(ty)),
+    }
+}
+
+/// False when the role carries another stack's `ironplan:stack` tag.
+fn ours(role: &aws_sdk_iam::types::Role, stack: Option<&str>) -> bool {
+    match (role.tags().iter().find(|t| t.key() == STACK_TAG).map(|t| t.value()), stack) {
+        (Some(theirs), Some(mine)) => theirs == mine,
+        _ => true,
+    }
+}
+
+/// IAM answers policy documents URL-encoded and may reformat them: compare them as JSON.
+fn same_document(have: &str, want: &str) -> bool {
+    let decoded = percent_decode(have);
+    match (serde_json::from_str::<Value>(&decoded), serde_json::from_str::<Value>(want)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => decoded == want,
+    }
+}
+
+/// RFC 3986 percent-decoding (`+` is kept: IAM encodes spaces as `%20`).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use super::*;
+    use crate::aws::Connect;
+    use crate::emulator::Moto;
+    use crate::schema::RESOURCE_TAG;
+
+    async fn ctx(moto: &Moto) -> Ctx {
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        Ctx::new(&connect).await.expect("ctx")
+    }
+
+    fn props(v: Value) -> Props {
+        let Value::Object(m) = v else { unreachable!() };
+        Props::new(m)
+    }
+
+    fn trust() -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    }
+
+    fn doc(action: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    }
+
+    fn role_props(name: &str, stack: &str) -> Value {
+        json!({
+            "role_name": name,
+            "assume_role_policy_document": trust(),
+            "path": "/",
+            "inline_policies": [{"policy_name": "logs", "policy_document": doc("logs:PutLogEvents")}],
+            "tags": {STACK_TAG: stack, RESOURCE_TAG: "role", "ManagedBy": "ironplan"},
+        })
+    }
+
+    #[tokio::test]
+    async fn role_and_role_policy_are_adopted_until_deleted() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+
+        let created = create(&ctx, "iam:Role", &mut props(role_props("s-dev-role", "s-dev"))).await.unwrap();
+        let found =
+            adopt(&ctx, "iam:Role", &mut props(role_props("s-dev-role", "s-dev"))).await.unwrap().expect("adopted");
+        assert_eq!(found.id, created.id);
+        assert_eq!(found.outputs, created.outputs);
+        // The inline policy stashed for wait_ready is put by it.
+        wait_ready(&ctx, "iam:Role", &found.id, &found.outputs).await.unwrap();
+        assert!(has_role_policy(&ctx, &found.id, "logs").await.unwrap());
+
+        // Another stack's role of that name is not adopted.
+        create(&ctx, "iam:Role", &mut props(role_props("s-prod-role", "s-prod"))).await.unwrap();
+        assert!(adopt(&ctx, "iam:Role", &mut props(role_props("s-prod-role", "s-dev"))).await.unwrap().is_none());
+
+        let policy = |action: &str| {
+            props(json!({"role_name": "s-dev-role", "policy_name": "extra", "policy_document": doc(action)}))
+        };
+        assert!(adopt(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap().is_none());
+        let p = create(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap();
+        let fp = adopt(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap().expect("policy adopted");
+        assert_eq!(fp.id, p.id);
+        assert_eq!(fp.outputs, p.outputs);
+        // Another document under that name is left for PutRolePolicy to replace.
+        assert!(adopt(&ctx, "iam:RolePolicy", &mut policy("s3:PutObject")).await.unwrap().is_none());
+        delete(&ctx, "iam:RolePolicy", &p.id, &p.outputs).await.unwrap();
+        wait_deleted(&ctx, "iam:RolePolicy", &p.id, &p.outputs).await.unwrap();
+        assert!(adopt(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap().is_none());
+
+        delete(&ctx, "iam:Role", &created.id, &created.outputs).await.unwrap();
+        wait_deleted(&ctx, "iam:Role", &created.id, &created.outputs).await.unwrap();
+        assert!(adopt(&ctx, "iam:Role", &mut props(role_props("s-dev-role", "s-dev"))).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn documents_compare_as_json_after_decoding() {
+        let have = "%7B%22Version%22%3A%20%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert!(same_document(have, r#"{"Statement":[],"Version":"2012-10-17"}"#));
+        assert!(!same_document(have, r#"{"Statement":[{}],"Version":"2012-10-17"}"#));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
 }

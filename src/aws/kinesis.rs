@@ -16,12 +16,44 @@ use aws_sdk_kinesis::types::{
 use serde_json::{Value, json};
 
 use super::{AwsError, Created, Ctx, Outputs, Props, poll, sdk_err, unknown_type};
+use crate::schema::STACK_TAG;
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     if ty != "kinesis:Stream" {
         return Err(unknown_type(ty));
     }
-    let p = p.for_op("CreateStream");
+    let st = read_stream(p.for_op("CreateStream"))?;
+    p.finish()?;
+    // Caught here rather than after the stream exists: StartStreamEncryption needs both.
+    if st.encryption_type.as_deref().is_some_and(|t| t != "NONE") && st.key_id.is_none() {
+        return Err(AwsError::input("CreateStream", "`encryption_type` needs `key_id`, the KMS key to encrypt with"));
+    }
+
+    let mut req = ctx
+        .kinesis
+        .create_stream()
+        .stream_name(&st.name)
+        .set_shard_count(st.shard_count)
+        .set_stream_mode_details(st.mode.clone());
+    for (k, v) in &st.tags {
+        req = req.tags(k, v);
+    }
+    req.send().await.map_err(|e| sdk_err("CreateStream", e))?;
+    Ok(created(st))
+}
+
+/// What a create reads, in the order it reads it (shared with [`adopt`]).
+struct StreamInput {
+    name: String,
+    shard_count: Option<i32>,
+    mode: Option<StreamModeDetails>,
+    retention: Option<i32>,
+    encryption_type: Option<String>,
+    key_id: Option<String>,
+    tags: Vec<(String, String)>,
+}
+
+fn read_stream(p: &mut Props) -> Result<StreamInput, AwsError> {
     let name = p.str("stream_name")?;
     let shard_count = p.opt_i32("shard_count")?;
     let mode = match p.opt_struct("stream_mode_details")? {
@@ -41,32 +73,54 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
     let encryption_type = p.opt_str("encryption_type")?;
     let key_id = p.opt_str("key_id")?;
     let tags = p.tags()?;
-    p.finish()?;
-    // Caught here rather than after the stream exists: StartStreamEncryption needs both.
-    if encryption_type.as_deref().is_some_and(|t| t != "NONE") && key_id.is_none() {
-        return Err(AwsError::input("CreateStream", "`encryption_type` needs `key_id`, the KMS key to encrypt with"));
-    }
+    Ok(StreamInput { name, shard_count, mode, retention, encryption_type, key_id, tags })
+}
 
-    let mut req =
-        ctx.kinesis.create_stream().stream_name(&name).set_shard_count(shard_count).set_stream_mode_details(mode);
-    for (k, v) in &tags {
-        req = req.tags(k, v);
-    }
-    req.send().await.map_err(|e| sdk_err("CreateStream", e))?;
+/// What `create` returns, with the values `wait_ready` applies once the stream is ACTIVE
+/// (tags moto dropped, retention, encryption).
+fn created(st: StreamInput) -> Created {
     let mut outputs = Outputs::new();
-    outputs.insert("id".into(), json!(name));
-    outputs.insert("name".into(), json!(name));
-    if !tags.is_empty() {
-        outputs.insert("tags".into(), Value::Object(tags.into_iter().map(|(k, v)| (k, json!(v))).collect()));
+    outputs.insert("id".into(), json!(st.name));
+    outputs.insert("name".into(), json!(st.name));
+    if !st.tags.is_empty() {
+        outputs.insert("tags".into(), Value::Object(st.tags.into_iter().map(|(k, v)| (k, json!(v))).collect()));
     }
-    if let Some(h) = retention {
+    if let Some(h) = st.retention {
         outputs.insert("retention_period_hours".into(), json!(h));
     }
-    if let (Some(t), Some(k)) = (encryption_type, key_id) {
+    if let (Some(t), Some(k)) = (st.encryption_type, st.key_id) {
         outputs.insert("encryption_type".into(), json!(t));
         outputs.insert("key_id".into(), json!(k));
     }
-    Ok(Created { id: name, outputs })
+    Created { id: st.name, outputs }
+}
+
+/// Finds what an interrupted create made: the stream of that name unless it is being deleted,
+/// or another stack tagged it as its own (the create then fails as "already exists"). A stream
+/// still CREATING is found: `wait_ready` waits for it.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    if ty != "kinesis:Stream" {
+        return Err(unknown_type(ty));
+    }
+    let st = read_stream(p.for_op("CreateStream"))?;
+    let Some(s) = summary(ctx, &st.name).await? else { return Ok(None) };
+    if s.stream_status() == &StreamStatus::Deleting {
+        return Ok(None);
+    }
+    if let Some(mine) = st.tags.iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v) {
+        // Tags may be missing (moto drops CreateStream's): only another stack's tag refuses.
+        let tags = match ctx.kinesis.list_tags_for_stream().stream_name(&st.name).send().await {
+            Ok(out) => out.tags().to_vec(),
+            Err(e) => {
+                let e = sdk_err("ListTagsForStream", e);
+                return if e.is_not_found() { Ok(None) } else { Err(e) };
+            }
+        };
+        if tags.iter().any(|t| t.key() == STACK_TAG && t.value() != Some(mine.as_str())) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(created(st)))
 }
 
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
@@ -191,8 +245,57 @@ async fn summary(ctx: &Ctx, name: &str) -> Result<Option<StreamDescriptionSummar
     }
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
-    Ok(None)
+#[cfg(test)]
+mod adopt_tests {
+    use super::*;
+    use crate::aws::Connect;
+    use crate::emulator::Moto;
+    use crate::schema::RESOURCE_TAG;
+
+    async fn ctx(moto: &Moto) -> Ctx {
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        Ctx::new(&connect).await.expect("ctx")
+    }
+
+    fn props(name: &str, stack: &str, key: &str) -> Props {
+        let Value::Object(m) = json!({
+            "stream_name": name,
+            "shard_count": 1,
+            "retention_period_hours": 48,
+            "encryption_type": "KMS",
+            "key_id": key,
+            "tags": {STACK_TAG: stack, RESOURCE_TAG: "stream", "ManagedBy": "ironplan"},
+        }) else {
+            unreachable!()
+        };
+        Props::new(m)
+    }
+
+    #[tokio::test]
+    async fn stream_is_adopted_until_deleted() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let key = ctx.kms.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_string();
+
+        assert!(adopt(&ctx, "kinesis:Stream", &mut props("s-dev-events", "s-dev", &key)).await.unwrap().is_none());
+        let created = create(&ctx, "kinesis:Stream", &mut props("s-dev-events", "s-dev", &key)).await.unwrap();
+        let found =
+            adopt(&ctx, "kinesis:Stream", &mut props("s-dev-events", "s-dev", &key)).await.unwrap().expect("adopted");
+        assert_eq!(found.id, created.id);
+        assert_eq!(found.outputs, created.outputs);
+        // Retention and encryption stashed for wait_ready are applied by it.
+        wait_ready(&ctx, "kinesis:Stream", &found.id, &found.outputs).await.unwrap();
+        let s = summary(&ctx, &found.id).await.unwrap().unwrap();
+        assert_eq!(s.retention_period_hours(), 48);
+        assert_eq!(s.encryption_type(), Some(&EncryptionType::Kms));
+
+        // Another stack's stream of that name is not adopted (wait_ready adds the tags moto drops).
+        let other = create(&ctx, "kinesis:Stream", &mut props("s-prod-events", "s-prod", &key)).await.unwrap();
+        wait_ready(&ctx, "kinesis:Stream", &other.id, &other.outputs).await.unwrap();
+        assert!(adopt(&ctx, "kinesis:Stream", &mut props("s-prod-events", "s-dev", &key)).await.unwrap().is_none());
+
+        delete(&ctx, "kinesis:Stream", &created.id, &created.outputs).await.unwrap();
+        wait_deleted(&ctx, "kinesis:Stream", &created.id, &created.outputs).await.unwrap();
+        assert!(adopt(&ctx, "kinesis:Stream", &mut props("s-dev-events", "s-dev", &key)).await.unwrap().is_none());
+    }
 }

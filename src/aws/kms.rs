@@ -9,6 +9,7 @@ use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType, Tag};
 use serde_json::{Value, json};
 
 use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err, unknown_type};
+use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
 /// AWS's minimum waiting period before a scheduled key is deleted.
 const PENDING_WINDOW_DAYS: i32 = 7;
@@ -21,14 +22,41 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
     }
 }
 
+/// What a `kms:Key` create reads, in the order it reads it (shared with [`adopt`]).
+struct KeyInput {
+    description: Option<String>,
+    key_usage: Option<String>,
+    key_spec: Option<String>,
+    policy: Option<String>,
+    rotation: bool,
+    tags: Vec<(String, String)>,
+}
+
+fn read_key(p: &mut Props) -> Result<KeyInput, AwsError> {
+    Ok(KeyInput {
+        description: p.opt_str("description")?,
+        key_usage: p.opt_str("key_usage")?,
+        key_spec: p.opt_str("key_spec")?,
+        policy: p.document("policy")?,
+        rotation: p.opt_bool("enable_key_rotation")?.unwrap_or(false),
+        tags: p.tags()?,
+    })
+}
+
+/// What `create` returns for a key; `wait_ready` enables rotation from `enable_key_rotation`.
+fn key_created(meta: &aws_sdk_kms::types::KeyMetadata, rotation: bool) -> Created {
+    let id = meta.key_id().to_string();
+    let mut outputs = Outputs::new();
+    outputs.insert("id".into(), json!(id));
+    outputs.insert("arn".into(), json!(meta.arn().unwrap_or_default()));
+    outputs.insert("enable_key_rotation".into(), json!(rotation));
+    Created { id, outputs }
+}
+
 async fn create_key(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
-    let description = p.opt_str("description")?;
-    let key_usage = p.opt_str("key_usage")?;
-    let key_spec = p.opt_str("key_spec")?;
-    let policy = p.document("policy")?;
-    let rotation = p.opt_bool("enable_key_rotation")?.unwrap_or(false);
-    let tags = p
-        .tags()?
+    let k = read_key(p)?;
+    let tags = k
+        .tags
         .into_iter()
         .map(|(k, v)| {
             Tag::builder().tag_key(k).tag_value(v).build().map_err(|e| AwsError::input("CreateKey", e.to_string()))
@@ -39,21 +67,16 @@ async fn create_key(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
     let out = ctx
         .kms
         .create_key()
-        .set_description(description)
-        .set_key_usage(key_usage.as_deref().map(KeyUsageType::from))
-        .set_key_spec(key_spec.as_deref().map(KeySpec::from))
-        .set_policy(policy)
+        .set_description(k.description)
+        .set_key_usage(k.key_usage.as_deref().map(KeyUsageType::from))
+        .set_key_spec(k.key_spec.as_deref().map(KeySpec::from))
+        .set_policy(k.policy)
         .set_tags((!tags.is_empty()).then_some(tags))
         .send()
         .await
         .map_err(|e| sdk_err("CreateKey", e))?;
     let meta = out.key_metadata().ok_or_else(|| bad_response("CreateKey", "no key metadata"))?;
-    let id = meta.key_id().to_string();
-    let mut outputs = Outputs::new();
-    outputs.insert("id".into(), json!(id));
-    outputs.insert("arn".into(), json!(meta.arn().unwrap_or_default()));
-    outputs.insert("enable_key_rotation".into(), json!(rotation));
-    Ok(Created { id, outputs })
+    Ok(key_created(meta, k.rotation))
 }
 
 async fn create_alias(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
@@ -178,8 +201,147 @@ fn bad_response(operation: &'static str, what: &str) -> AwsError {
     }
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
-    Ok(None)
+/// Finds what an interrupted create made. A key has no name: it is the one (not pending
+/// deletion) whose `ironplan:stack` and `ironplan:resource` tags are those the create carried
+/// (ListKeys, then ListResourceTags on each); without both tags nothing can be told apart, and
+/// nothing is adopted. An alias is found by its name, and only if it points at the planned key.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    match ty {
+        "kms:Key" => {
+            let k = read_key(p.for_op("CreateKey"))?;
+            let tag = |key: &str| k.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+            let (Some(stack), Some(resource)) = (tag(STACK_TAG), tag(RESOURCE_TAG)) else { return Ok(None) };
+            let mut best: Option<aws_sdk_kms::types::KeyMetadata> = None;
+            let mut keys = ctx.kms.list_keys().into_paginator().items().send();
+            while let Some(entry) = keys.try_next().await.map_err(|e| sdk_err("ListKeys", e))? {
+                let Some(key_id) = entry.key_id() else { continue };
+                if !has_tags(ctx, key_id, stack, resource).await? {
+                    continue;
+                }
+                let Some(meta) = describe(ctx, key_id).await? else { continue };
+                if is_pending_deletion(meta.key_state()) {
+                    continue;
+                }
+                // Two matches only if CreateKey was sent twice (an SDK retry): adopt the newest.
+                if best.as_ref().is_none_or(|b| b.creation_date() <= meta.creation_date()) {
+                    best = Some(meta);
+                }
+            }
+            Ok(best.map(|meta| key_created(&meta, k.rotation)))
+        }
+        "kms:Alias" => {
+            let p = p.for_op("CreateAlias");
+            let alias_name = p.str("alias_name")?;
+            let target_key_id = p.str("target_key_id")?;
+            // DescribeKey on `alias/<name>` answers with the key the alias points at.
+            let Some(aliased) = describe(ctx, &alias_name).await? else { return Ok(None) };
+            let same = aliased.key_id() == target_key_id
+                || aliased.arn() == Some(target_key_id.as_str())
+                || describe(ctx, &target_key_id).await?.is_some_and(|t| t.key_id() == aliased.key_id());
+            if !same {
+                // Someone else's alias of that name: the create then fails as "already exists".
+                return Ok(None);
+            }
+            let mut outputs = Outputs::new();
+            outputs.insert("id".into(), json!(alias_name));
+            outputs.insert("target_key_id".into(), json!(target_key_id));
+            Ok(Some(Created { id: alias_name, outputs }))
+        }
+        _ => Err(unknown_type(ty)),
+    }
+}
+
+/// True when the key carries exactly these `ironplan:stack` and `ironplan:resource` tags. A key
+/// whose tags cannot be read (gone meanwhile, another account's, refused by its key policy) is
+/// not one this stack created.
+async fn has_tags(ctx: &Ctx, key_id: &str, stack: &str, resource: &str) -> Result<bool, AwsError> {
+    let mut tags = ctx.kms.list_resource_tags().key_id(key_id).into_paginator().items().send();
+    let (mut stack_ok, mut resource_ok) = (false, false);
+    loop {
+        let tag = match tags.try_next().await.map_err(|e| sdk_err("ListResourceTags", e)) {
+            Ok(Some(t)) => t,
+            Ok(None) => break,
+            Err(e) if e.is_not_found() || UNREADABLE.contains(&e.code.as_str()) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        match tag.tag_key() {
+            STACK_TAG if tag.tag_value() != stack => return Ok(false),
+            STACK_TAG => stack_ok = true,
+            RESOURCE_TAG if tag.tag_value() != resource => return Ok(false),
+            RESOURCE_TAG => resource_ok = true,
+            _ => {}
+        }
+    }
+    Ok(stack_ok && resource_ok)
+}
+
+/// ListResourceTags errors that mean "this key is not ours to read", not a failed lookup.
+const UNREADABLE: &[&str] = &["AccessDeniedException", "KMSInvalidArnException", "KMSInvalidStateException"];
+
+#[cfg(test)]
+mod adopt_tests {
+    use super::*;
+    use crate::aws::Connect;
+    use crate::emulator::Moto;
+    use serde_json::Value;
+
+    async fn ctx(moto: &Moto) -> Ctx {
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        Ctx::new(&connect).await.expect("ctx")
+    }
+
+    fn props(v: Value) -> Props {
+        let Value::Object(m) = v else { unreachable!() };
+        Props::new(m)
+    }
+
+    fn keys(o: &Outputs) -> Vec<&String> {
+        o.keys().collect()
+    }
+
+    fn key_props(stack: &str, resource: &str) -> Value {
+        json!({
+            "description": "adopt test",
+            "enable_key_rotation": true,
+            "tags": {STACK_TAG: stack, RESOURCE_TAG: resource, "ManagedBy": "ironplan"},
+        })
+    }
+
+    #[tokio::test]
+    async fn key_and_alias_are_adopted_until_deleted() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let none = Outputs::new();
+
+        // Another stack's key with the same resource name, and an untagged key: never adopted.
+        let other = create(&ctx, "kms:Key", &mut props(key_props("s-prod", "key"))).await.unwrap();
+        create(&ctx, "kms:Key", &mut props(json!({"description": "untagged"}))).await.unwrap();
+        assert!(adopt(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap().is_none());
+
+        let created = create(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap();
+        let found = adopt(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap().expect("adopted");
+        assert_eq!(found.id, created.id);
+        assert_ne!(found.id, other.id);
+        assert_eq!(keys(&found.outputs), keys(&created.outputs));
+        assert_eq!(found.outputs, created.outputs);
+        // Rotation is still enabled from the stashed value.
+        wait_ready(&ctx, "kms:Key", &found.id, &found.outputs).await.unwrap();
+
+        let alias = || props(json!({"alias_name": "alias/s-dev-key", "target_key_id": created.id}));
+        let a = create(&ctx, "kms:Alias", &mut alias()).await.unwrap();
+        let fa = adopt(&ctx, "kms:Alias", &mut alias()).await.unwrap().expect("alias adopted");
+        assert_eq!(fa.id, a.id);
+        assert_eq!(fa.outputs, a.outputs);
+        // The same alias name planned for another key is not this alias.
+        let elsewhere = json!({"alias_name": "alias/s-dev-key", "target_key_id": other.id});
+        assert!(adopt(&ctx, "kms:Alias", &mut props(elsewhere)).await.unwrap().is_none());
+
+        delete(&ctx, "kms:Alias", &a.id, &a.outputs).await.unwrap();
+        wait_deleted(&ctx, "kms:Alias", &a.id, &a.outputs).await.unwrap();
+        assert!(adopt(&ctx, "kms:Alias", &mut alias()).await.unwrap().is_none());
+
+        delete(&ctx, "kms:Key", &created.id, &none).await.unwrap();
+        wait_deleted(&ctx, "kms:Key", &created.id, &none).await.unwrap();
+        assert!(adopt(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap().is_none());
+    }
 }

@@ -8,30 +8,78 @@
 use serde_json::{Value, json};
 
 use super::{AwsError, Created, Ctx, Outputs, Props, poll, sdk_err, unknown_type};
+use crate::schema::STACK_TAG;
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     if ty != "logs:LogGroup" {
         return Err(unknown_type(ty));
     }
-    let p = p.for_op("CreateLogGroup");
-    let name = p.str("log_group_name")?;
-    let kms_key_id = p.opt_str("kms_key_id")?;
-    let retention = p.opt_i32("retention_in_days")?;
-    let tags = p.tags()?;
+    let g = read_group(p.for_op("CreateLogGroup"))?;
     p.finish()?;
 
-    let mut req = ctx.logs.create_log_group().log_group_name(&name).set_kms_key_id(kms_key_id);
-    for (k, v) in tags {
+    let mut req = ctx.logs.create_log_group().log_group_name(&g.name).set_kms_key_id(g.kms_key_id);
+    for (k, v) in g.tags {
         req = req.tags(k, v);
     }
     req.send().await.map_err(|e| sdk_err("CreateLogGroup", e))?;
+    Ok(created(g.name, g.retention))
+}
+
+/// What a create reads, in the order it reads it (shared with [`adopt`]).
+struct GroupInput {
+    name: String,
+    kms_key_id: Option<String>,
+    retention: Option<i32>,
+    tags: Vec<(String, String)>,
+}
+
+fn read_group(p: &mut Props) -> Result<GroupInput, AwsError> {
+    Ok(GroupInput {
+        name: p.str("log_group_name")?,
+        kms_key_id: p.opt_str("kms_key_id")?,
+        retention: p.opt_i32("retention_in_days")?,
+        tags: p.tags()?,
+    })
+}
+
+/// What `create` returns: `wait_ready` sets the retention from `retention_in_days`.
+fn created(name: String, retention: Option<i32>) -> Created {
     let mut outputs = Outputs::new();
     outputs.insert("id".into(), json!(name));
     outputs.insert("name".into(), json!(name));
     if let Some(days) = retention {
         outputs.insert("retention_in_days".into(), json!(days));
     }
-    Ok(Created { id: name, outputs })
+    Created { id: name, outputs }
+}
+
+/// Finds what an interrupted create made: the log group of that name, unless another stack
+/// tagged it as its own (the create then fails as "already exists").
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+    if ty != "logs:LogGroup" {
+        return Err(unknown_type(ty));
+    }
+    let g = read_group(p.for_op("CreateLogGroup"))?;
+    let Some(group) = find(ctx, &g.name).await? else { return Ok(None) };
+    if let Some(mine) = g.tags.iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v) {
+        let arn = group_arn(&group);
+        let tags = match ctx.logs.list_tags_for_resource().resource_arn(arn).send().await {
+            Ok(out) => out.tags().cloned().unwrap_or_default(),
+            Err(e) => {
+                let e = sdk_err("ListTagsForResource", e);
+                return if e.is_not_found() { Ok(None) } else { Err(e) };
+            }
+        };
+        if tags.get(STACK_TAG).is_some_and(|theirs| theirs != mine) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(created(g.name, g.retention)))
+}
+
+/// The log group's ARN, without the `:*` suffix of the older `arn` field.
+fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> &str {
+    group.log_group_arn().or(group.arn().map(|a| a.trim_end_matches(":*"))).unwrap_or_default()
 }
 
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
@@ -53,7 +101,7 @@ pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> 
             .await
             .map_err(|e| sdk_err("PutRetentionPolicy", e))?;
     }
-    let arn = group.log_group_arn().or(group.arn().map(|a| a.trim_end_matches(":*"))).unwrap_or_default();
+    let arn = group_arn(&group);
     let mut outputs = out.clone();
     outputs.insert("id".into(), json!(id));
     outputs.insert("name".into(), json!(id));
@@ -90,8 +138,49 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<aws_sdk_cloudwatchlogs::ty
     Ok(None)
 }
 
-/// Adoption after a crash is not written for this service yet: nothing is found, so a create
-/// that AWS accepted but the state never recorded is created again.
-pub(super) async fn adopt(_ctx: &Ctx, _ty: &str, _p: &mut Props) -> Result<Option<Created>, AwsError> {
-    Ok(None)
+#[cfg(test)]
+mod adopt_tests {
+    use super::*;
+    use crate::aws::Connect;
+    use crate::emulator::Moto;
+    use crate::schema::RESOURCE_TAG;
+
+    async fn ctx(moto: &Moto) -> Ctx {
+        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        Ctx::new(&connect).await.expect("ctx")
+    }
+
+    fn props(name: &str, stack: &str) -> Props {
+        let Value::Object(m) = json!({
+            "log_group_name": name,
+            "retention_in_days": 7,
+            "tags": {STACK_TAG: stack, RESOURCE_TAG: "logs", "ManagedBy": "ironplan"},
+        }) else {
+            unreachable!()
+        };
+        Props::new(m)
+    }
+
+    #[tokio::test]
+    async fn log_group_is_adopted_until_deleted() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+
+        assert!(adopt(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap().is_none());
+        let created = create(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap();
+        let found = adopt(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap().expect("adopted");
+        assert_eq!(found.id, created.id);
+        assert_eq!(found.outputs, created.outputs);
+        // The retention stashed for wait_ready is set by it.
+        wait_ready(&ctx, "logs:LogGroup", &found.id, &found.outputs).await.unwrap();
+        assert_eq!(find(&ctx, &found.id).await.unwrap().unwrap().retention_in_days(), Some(7));
+
+        // Another stack's log group of that name is not adopted.
+        create(&ctx, "logs:LogGroup", &mut props("/s-prod/app", "s-prod")).await.unwrap();
+        assert!(adopt(&ctx, "logs:LogGroup", &mut props("/s-prod/app", "s-dev")).await.unwrap().is_none());
+
+        delete(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
+        wait_deleted(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
+        assert!(adopt(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap().is_none());
+    }
 }

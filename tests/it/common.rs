@@ -12,29 +12,55 @@ pub const REGION: &str = "us-east-1";
 
 pub struct Env {
     pub moto: Moto,
+    /// When set, ironplan's calls go through it (the checks in tests go straight to moto).
+    pub proxy: Option<Proxy>,
     pub state_dir: tempfile::TempDir,
 }
 
 impl Env {
     pub fn start() -> Env {
         let moto = Moto::start().unwrap_or_else(|e| panic!("{e}"));
-        Env { moto, state_dir: tempfile::tempdir().expect("temp dir") }
+        Env { moto, proxy: None, state_dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// moto behind the fault-injecting proxy.
+    pub fn with_proxy() -> Env {
+        let mut env = Env::start();
+        env.proxy = Some(Proxy::start(&env.moto.endpoint()));
+        env
+    }
+
+    pub fn proxy(&self) -> &Proxy {
+        self.proxy.as_ref().expect("started with_proxy")
     }
 
     /// Runs `ironplan ARGS` from the crate root against this emulator.
     pub fn ironplan(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_ironplan"))
-            .args(args)
+        let out = self.command(args).output().expect("run ironplan");
+        Run::from(out)
+    }
+
+    /// Starts `ironplan ARGS` without waiting for it.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start ironplan")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let endpoint = self.proxy.as_ref().map_or_else(|| self.moto.endpoint(), Proxy::endpoint);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironplan"));
+        cmd.args(args)
             .current_dir(root())
-            .env("AWS_ENDPOINT_URL", self.moto.endpoint())
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("IRONPLAN_STATE_DIR", self.state_dir.path())
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("run ironplan");
-        Run::from(out)
+            .env_remove("AWS_PROFILE");
+        cmd
     }
 
     pub async fn ctx(&self) -> Ctx {
@@ -94,4 +120,62 @@ pub fn offline(args: &[&str]) -> Run {
         .output()
         .expect("run ironplan");
     Run::from(out)
+}
+
+/// The fault-injecting proxy (scripts/faultproxy.py) between the SDK and moto.
+pub struct Proxy {
+    child: std::process::Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Proxy {
+    pub fn start(upstream: &str) -> Proxy {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port_file = dir.path().join("port");
+        let child = Command::new(root().join(".venv/bin/python"))
+            .arg(root().join("scripts/faultproxy.py"))
+            .args(["--listen", "127.0.0.1:0", "--upstream", upstream, "--seed", "7", "--port-file"])
+            .arg(&port_file)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start scripts/faultproxy.py (run `make venv`)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let port = loop {
+            if let Some(p) = std::fs::read_to_string(&port_file).ok().and_then(|s| s.trim().parse().ok()) {
+                break p;
+            }
+            assert!(std::time::Instant::now() < deadline, "faultproxy did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        Proxy { child, port, _dir: dir }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn control(&self, path: &str) -> String {
+        format!("{}/__faultproxy/{path}", self.endpoint())
+    }
+
+    /// Replaces the fault rules.
+    pub fn rules(&self, rules: Value) {
+        ureq::post(&self.control("rules")).send_json(&rules).expect("set proxy rules");
+    }
+
+    /// Every call so far: `{op, service, status, fault, ...}`.
+    pub fn log(&self) -> Vec<Value> {
+        let mut resp = ureq::get(&self.control("log")).call().expect("proxy log");
+        let v: Value = resp.body_mut().read_json().expect("log JSON");
+        v.get("entries").and_then(Value::as_array).cloned().or_else(|| v.as_array().cloned()).unwrap_or_default()
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

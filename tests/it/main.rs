@@ -3,8 +3,11 @@
 //! - `fixtures`: every bad plan under tests/fixtures/invalid gives its diagnostic (snapshots).
 //! - `plan_cli`: `ironplan plan` on the healthcare pipeline, as a user runs it.
 //! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
+//! - `faults`: injected failures, crashes, throttling, locks and broken state files.
 
 mod common;
 mod e2e;
+mod faults;
 mod fixtures;
+mod inventory;
 mod plan_cli;
