@@ -312,6 +312,29 @@ impl Engine {
         Ok(summary)
     }
 
+    /// Rebuilds the state from AWS when it was lost: walks the plan dependencies first and asks
+    /// each adapter to find the resource by its name, parent keys or the stack's identity tags,
+    /// resolving references against what was found so far. Returns the names found.
+    pub async fn discover(&self) -> Vec<String> {
+        let s = self.shared.clone();
+        let g = &s.checked.graph;
+        let walk = Walk::new(g, Direction::Create);
+        self.stopper.attach(walk.cancel_handle());
+        let outcomes = walk
+            .run(|i| {
+                let s = s.clone();
+                let name = s.checked.graph.name(i).to_string();
+                async move { discover_one(&s, &name).await }
+            })
+            .await;
+        g.topo_order()
+            .iter()
+            .filter(|i| matches!(outcomes[i.index()], Outcome::Done))
+            .map(|i| g.name(*i).to_string())
+            .filter(|n| lock(&s.store).state().resources.contains_key(n))
+            .collect()
+    }
+
     /// Deletes everything the state records, dependents first.
     pub async fn teardown(&self) -> Result<RunSummary, StateError> {
         let started = Instant::now();
@@ -590,6 +613,48 @@ async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
         id,
         elapsed_secs: t0.elapsed().as_secs_f64(),
     });
+    Ok(())
+}
+
+/// Finds one plan resource in AWS and records it. Never fails the walk: what cannot be found
+/// (or resolved, because what it references was not found) is simply not there.
+async fn discover_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
+    if lock(&s.store).state().resources.contains_key(name) {
+        return Ok(());
+    }
+    let (Some(t), Some(res)) = (s.checked.type_of(name), s.checked.plan.resource(name)) else { return Ok(()) };
+    let Ok(props) = resolved_props(s, res, lock(&s.store).state()) else { return Ok(()) };
+    let found = retry(s, name, || {
+        let mut p = Props::new(props.clone());
+        async move { aws::adopt(&s.ctx, t.name, &mut p).await }
+    })
+    .await;
+    let created = match found {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(()),
+        Err(e) => {
+            fail(s, name, t.name, e);
+            return Ok(());
+        }
+    };
+    let deps = s
+        .checked
+        .graph
+        .index(name)
+        .map(|i| s.checked.graph.dependencies(i).map(|(d, _)| s.checked.graph.name(d).to_string()).collect())
+        .unwrap_or_default();
+    let rec = ResourceState {
+        type_name: t.name.to_string(),
+        status: Status::Ready,
+        id: created.id.clone(),
+        outputs: created.outputs,
+        props: redact(Some(t), props),
+        depends_on: deps,
+        delete_secs: f64::from(t.delete_secs),
+        run_id: s.run_id.clone(),
+    };
+    lock(&s.store).record(name, rec).map_err(|e| state_err(name, t.name, e))?;
+    let _ = s.events.send(Event::Adopted { resource: name.into(), type_name: t.name.into(), id: created.id });
     Ok(())
 }
 

@@ -661,12 +661,25 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
 /// other APIs log with (a plan may name such a role by ARN), whereas keeping it at worst leaves
 /// the region pointing at the stack's deleted role when the setting was empty before. Either
 /// way a third role that the crashed create replaced cannot be recovered.
-/// `create` changes nothing (it only reads the setting), so there is nothing to adopt: a
-/// crash before the state recorded it is answered by reading the setting again.
-async fn adopt_account(_ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// `create` changes nothing (it only reads the setting), so a crash never leaves a change to
+/// adopt. The setting is adopted only when it already points at the plan's role (a lost
+/// state, `teardown --discover`): the role it replaced is unknown then, and teardown clears
+/// the setting rather than leave it on a role the teardown deletes.
+async fn adopt_account(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
     p.for_op("UpdateAccount");
-    p.str("cloudwatch_role_arn")?;
-    Ok(None)
+    let role_arn = p.str("cloudwatch_role_arn")?;
+    let current = ctx.apigateway.get_account().send().await.map_err(|e| sdk_err("GetAccount", e))?;
+    if current.cloudwatch_role_arn() != Some(role_arn.as_str()) {
+        return Ok(None);
+    }
+    Ok(Some(Created {
+        id: "account".into(),
+        outputs: outputs([
+            ("id", "account"),
+            ("cloudwatch_role_arn", &role_arn),
+            ("previous_cloudwatch_role_arn", ""),
+        ]),
+    }))
 }
 
 /// Names are not unique in API Gateway: an API is ours only with the name and both identity
@@ -922,8 +935,11 @@ mod adopt_tests {
         super::wait_ready(&ctx, TY, &created.id, &created.outputs).await.expect("wait_ready");
         let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
         assert_eq!(now.cloudwatch_role_arn(), Some(role));
-        assert!(adopt(&ctx, TY, &v).await.is_none());
+        // Found pointing at the plan's role (a lost state): adopted, to be cleared on teardown.
+        let a = adopt(&ctx, TY, &v).await.expect("adopted");
+        assert_eq!(s(&a, "previous_cloudwatch_role_arn"), "");
         delete(&ctx, TY, &created).await;
+        assert!(adopt(&ctx, TY, &v).await.is_none());
         let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
         assert_eq!(now.cloudwatch_role_arn().unwrap_or_default(), "", "teardown restored the setting");
     }

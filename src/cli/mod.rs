@@ -73,6 +73,10 @@ enum Command {
         aws: AwsArgs,
         #[command(flatten)]
         run: RunArgs,
+        /// First find the plan's resources in AWS (by name, parent and the stack's tags) and
+        /// add them to the state: for a lost or partial state file
+        #[arg(long)]
+        discover: bool,
     },
     /// Print the outputs recorded by the last deploy (no AWS call)
     Outputs {
@@ -167,7 +171,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Plan { plan, format, detail } => cmd_plan(&plan, format, detail),
         Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run),
-        Command::Teardown { plan, aws, run } => run::teardown(&plan, &aws, &run),
+        Command::Teardown { plan, aws, run, discover } => run::teardown(&plan, &aws, &run, discover),
         Command::Outputs { plan, json, state_dir } => run::outputs(&plan, json, &state_dir),
         Command::Types { name } => cmd_types(name.as_deref()),
         Command::Rules => cmd_rules(),

@@ -52,7 +52,7 @@ pub(super) fn deploy(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs) -> ExitCode 
     execute(checked, aws, run, Job::Deploy(policy))
 }
 
-pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs) -> ExitCode {
+pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: bool) -> ExitCode {
     // Teardown must never be blocked by the policy: what exists has to be deletable.
     let mut args = PlanArgs { plan: plan.plan.clone(), vars: plan.vars.clone(), allow: plan.allow.clone() };
     args.allow.extend(crate::check::policy::RULES.iter().map(|r| r.id.to_string()));
@@ -60,12 +60,12 @@ pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs) -> ExitCod
         Ok(c) => c,
         Err(code) => return code,
     };
-    execute(checked, aws, run, Job::Teardown)
+    execute(checked, aws, run, Job::Teardown { discover })
 }
 
 enum Job {
     Deploy(OnFailure),
-    Teardown,
+    Teardown { discover: bool },
 }
 
 fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode {
@@ -85,7 +85,8 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
         };
         let total = match &job {
             Job::Deploy(_) => checked.graph.len(),
-            Job::Teardown => store.state().resources.len(),
+            Job::Teardown { discover: false } => store.state().resources.len(),
+            Job::Teardown { discover: true } => checked.graph.len(),
         };
         let stack = checked.stack();
         let (tx, rx) = unbounded_channel();
@@ -116,12 +117,20 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
         });
         let verb = match job {
             Job::Deploy(_) => "deploy",
-            Job::Teardown => "teardown",
+            Job::Teardown { .. } => "teardown",
         };
         let renderer = tokio::spawn(render(rx, run.output, total, format!("{verb} {stack}")));
         let result = match job {
             Job::Deploy(on_failure) => engine.deploy(on_failure).await,
-            Job::Teardown => engine.teardown().await,
+            Job::Teardown { discover } => {
+                if discover {
+                    let found = engine.discover().await;
+                    if run.output != Output::Json {
+                        eprintln!("discovered {} of the plan's resources in AWS", found.len());
+                    }
+                }
+                engine.teardown().await
+            }
         };
         drop(engine); // closes the event channel: the renderer finishes
         let _ = renderer.await;

@@ -293,3 +293,27 @@ async fn a_killed_deploy_resumes_without_duplicates() {
         assert!(left.is_empty(), "{op}: left behind {left:?}");
     }
 }
+
+/// With the state file lost, `teardown --discover` finds the stack's resources in AWS (by
+/// name, parent keys and the stack's tags) and deletes every one of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn teardown_discover_deletes_a_stack_whose_state_was_lost() {
+    let env = Env::start();
+    let ctx = env.ctx().await;
+    let before = inventory(&ctx).await;
+    env.ironplan(&["deploy", PLAN]).assert_ok("deploy");
+    std::fs::remove_file(env.state_path(STACK)).expect("lose the state");
+
+    let blind = env.ironplan(&["teardown", PLAN]);
+    blind.assert_ok("teardown without a state");
+    assert!(blind.stderr.contains("0 deleted"), "{}", blind.stderr);
+
+    let run = env.ironplan(&["teardown", PLAN, "--discover", "--output", "json"]);
+    run.assert_ok("teardown --discover");
+    let adopted = run.events().iter().filter(|e| e["event"] == "adopted").count();
+    assert_eq!(adopted, 56, "{}", run.stdout);
+    assert_eq!(summary(&run)["deleted"].as_array().map(Vec::len), Some(56));
+    let left = added(&before, &inventory(&ctx).await);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(state_len(&env), 0);
+}
