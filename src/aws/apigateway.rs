@@ -674,11 +674,7 @@ async fn adopt_account(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsE
     }
     Ok(Some(Created {
         id: "account".into(),
-        outputs: outputs([
-            ("id", "account"),
-            ("cloudwatch_role_arn", &role_arn),
-            ("previous_cloudwatch_role_arn", ""),
-        ]),
+        outputs: outputs([("id", "account"), ("cloudwatch_role_arn", &role_arn), ("previous_cloudwatch_role_arn", "")]),
     }))
 }
 

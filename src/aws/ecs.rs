@@ -580,7 +580,7 @@ async fn adopt_task_definition(ctx: &Ctx, p: &mut Props) -> Result<Option<Create
         }
     }
     // Newest first (AWS sorts already; moto ignores `sort`).
-    revisions.sort_by(|a, b| b.0.cmp(&a.0));
+    revisions.sort_by_key(|r| std::cmp::Reverse(r.0));
     for (_, arn) in revisions.into_iter().take(ADOPT_REVISIONS) {
         let r = match ctx
             .ecs

@@ -155,18 +155,18 @@ pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> 
     }
     let encryption = out.get("encryption_type").and_then(Value::as_str).filter(|t| *t != "NONE");
     let key_id = out.get("key_id").and_then(Value::as_str);
-    if let (Some(t), Some(k)) = (encryption, key_id) {
-        if matches!(s.encryption_type(), None | Some(EncryptionType::None)) {
-            ctx.kinesis
-                .start_stream_encryption()
-                .stream_name(id)
-                .encryption_type(EncryptionType::from(t))
-                .key_id(k)
-                .send()
-                .await
-                .map_err(|e| sdk_err("StartStreamEncryption", e))?;
-            s = wait_active(ctx, id).await?;
-        }
+    if let (Some(t), Some(k)) = (encryption, key_id)
+        && matches!(s.encryption_type(), None | Some(EncryptionType::None))
+    {
+        ctx.kinesis
+            .start_stream_encryption()
+            .stream_name(id)
+            .encryption_type(EncryptionType::from(t))
+            .key_id(k)
+            .send()
+            .await
+            .map_err(|e| sdk_err("StartStreamEncryption", e))?;
+        s = wait_active(ctx, id).await?;
     }
     let mut outputs = out.clone();
     outputs.insert("id".into(), json!(id));

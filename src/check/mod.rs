@@ -247,17 +247,17 @@ fn check_value(plan: &Plan, path: &str, kind: &Kind, node: &Node, problems: &mut
     };
     // A string that is exactly one reference takes the referenced value's type.
     if let Some(r) = single_ref {
-        if let Some(found) = ref_kind(plan, r) {
-            if !kinds_compatible(kind, &found) {
-                problems.push(
-                    Problem::new(
-                        "wrong-value-type",
-                        node.span,
-                        format!("`{path}` must be {}, but {r} is {}", kind.describe(), found.describe()),
-                    )
-                    .label("wrong type"),
-                );
-            }
+        if let Some(found) = ref_kind(plan, r)
+            && !kinds_compatible(kind, &found)
+        {
+            problems.push(
+                Problem::new(
+                    "wrong-value-type",
+                    node.span,
+                    format!("`{path}` must be {}, but {r} is {}", kind.describe(), found.describe()),
+                )
+                .label("wrong type"),
+            );
         }
         return;
     }
@@ -401,10 +401,10 @@ fn build_graph(plan: &Plan, types: &BTreeMap<String, &'static TypeSpec>) -> Resu
         let Some(from) = idx(&b, &res.name) else { continue };
         for (_, node) in &res.props {
             for (r, _) in node.refs() {
-                if let Ref::Resource { name, attr } = r {
-                    if let Some(to) = idx(&b, name) {
-                        b.depends(from, to, Reason::Reference { attr: attr.clone() });
-                    }
+                if let Ref::Resource { name, attr } = r
+                    && let Some(to) = idx(&b, name)
+                {
+                    b.depends(from, to, Reason::Reference { attr: attr.clone() });
                 }
             }
         }
@@ -436,10 +436,11 @@ fn build_graph(plan: &Plan, types: &BTreeMap<String, &'static TypeSpec>) -> Resu
                 .collect();
             for policy in view.of_type("iam:RolePolicy") {
                 let on_role = view.referenced_by(policy, "role_name").iter().any(|r| roles.contains(r.name.as_str()));
-                if on_role && policy.name != res.name {
-                    if let Some(to) = idx(&b, &policy.name) {
-                        b.depends(from, to, Reason::Implied { why: ROLE_POLICY_WHY.to_string() });
-                    }
+                if on_role
+                    && policy.name != res.name
+                    && let Some(to) = idx(&b, &policy.name)
+                {
+                    b.depends(from, to, Reason::Implied { why: ROLE_POLICY_WHY.to_string() });
                 }
             }
         }

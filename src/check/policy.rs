@@ -189,11 +189,11 @@ fn redis_transit(_: &Plan, res: &Resource) -> Option<String> {
 fn efs_transit(_: &Plan, res: &Resource) -> Option<String> {
     let Some(NodeKind::List(volumes)) = res.prop("volumes").map(|n| &n.kind) else { return None };
     for v in volumes {
-        if let Some(efs) = v.get("efs_volume_configuration") {
-            if efs.get("transit_encryption").and_then(Node::as_literal_str) != Some("ENABLED") {
-                let name = v.get("name").and_then(Node::as_literal_str).unwrap_or("?");
-                return Some(format!("EFS volume `{name}` is mounted without transit encryption"));
-            }
+        if let Some(efs) = v.get("efs_volume_configuration")
+            && efs.get("transit_encryption").and_then(Node::as_literal_str) != Some("ENABLED")
+        {
+            let name = v.get("name").and_then(Node::as_literal_str).unwrap_or("?");
+            return Some(format!("EFS volume `{name}` is mounted without transit encryption"));
         }
     }
     None

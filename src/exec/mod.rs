@@ -143,12 +143,8 @@ impl<'g> Walk<'g> {
         let mut stopped = false;
 
         // Releases a finished node's followers; skipped ones cascade immediately.
-        let mut to_release: Vec<NodeId> = Vec::new();
-        for i in 0..n {
-            if waiting[i] == 0 {
-                to_release.push(NodeId::new(i));
-            }
-        }
+        let mut to_release: Vec<NodeId> =
+            waiting.iter().enumerate().filter(|(_, w)| **w == 0).map(|(i, _)| NodeId::new(i)).collect();
         loop {
             while let Some(i) = to_release.pop() {
                 if self.skip[i.index()] {

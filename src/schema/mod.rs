@@ -201,10 +201,10 @@ impl<'a> PlanView<'a> {
     pub fn canonical(&self, node: Option<&Node>) -> Option<String> {
         let node = node?;
         if let NodeKind::Str(t) = &node.kind {
-            if let Some(Ref::Resource { name, attr }) = t.as_single_ref() {
-                if let Some(lit) = self.plan.resource(name).and_then(|r| r.prop(attr)).and_then(Node::as_literal_str) {
-                    return Some(lit.to_string());
-                }
+            if let Some(Ref::Resource { name, attr }) = t.as_single_ref()
+                && let Some(lit) = self.plan.resource(name).and_then(|r| r.prop(attr)).and_then(Node::as_literal_str)
+            {
+                return Some(lit.to_string());
             }
             return Some(t.source_text());
         }
