@@ -8,7 +8,7 @@ VENV := .venv
 MOTO := $(VENV)/bin/moto_server
 MOTO_VERSION := 5.2.5
 
-.PHONY: demo test build venv lint fmt plan chaos clean help
+.PHONY: demo test build venv lint fmt plan chaos bench clean help
 
 help:
 	@echo "make demo   deploy the 56-resource pipeline to a local AWS emulator, show outputs, tear down"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint   cargo fmt --check and clippy -D warnings"
 	@echo "make plan   dry run of plans/healthcare-pipeline.toml"
 	@echo "make chaos  every one of the 56 creates fails in turn; each run must leave nothing (a few minutes)"
+	@echo "make bench  policy models, the emulator with its latency model, and scale runs (release build: ~15 min the first time)"
 
 # The local AWS emulator (moto), in a project-local virtualenv.
 venv: $(MOTO)
@@ -48,6 +49,11 @@ plan: build
 demo: venv
 	cargo build
 	./scripts/demo.sh $(BIN)
+
+# Release build: the first run compiles the AWS SDK crates again, optimised (~15 minutes).
+bench: venv
+	cargo build --release --bins --examples
+	$(CARGO_TARGET_DIR)/release/examples/bench
 
 clean:
 	rm -rf $(VENV) .ironplan

@@ -2,7 +2,7 @@
 """faultproxy: a fault-injecting HTTP proxy between an AWS SDK and a local AWS emulator (moto).
 
     faultproxy.py --listen 127.0.0.1:0 --upstream http://127.0.0.1:MOTOPORT \
-                  [--port-file F] [--config rules.json] [--seed N] [--verbose]
+                  [--port-file F] [--config rules.json] [--seed N] [--latency FACTOR] [--verbose]
 
 Every request is forwarded to the upstream unchanged (method, path, query, headers, body) and
 the upstream's answer is returned unchanged, unless a fault rule matches the request's AWS
@@ -10,6 +10,12 @@ operation. Rules fail, throttle, 5xx, delay or reset calls; the error bodies are
 format the SDK parses for that service's protocol. A control API lives on the same port under
 /__faultproxy/ (rules, stats, log, reset). Only loopback addresses are accepted, and the only
 address it ever connects to is the --upstream one. See FAULTPROXY.md.
+
+With --latency FACTOR (or POST /__faultproxy/latency) it also models how long AWS takes to create
+and delete the slow resource types (NAT gateways, Aurora, Redis, EFS, Kinesis, ECS services):
+describe calls show the intermediate states (creating, pending, deleting, ...) for the spec's
+typical durations times FACTOR, where moto makes everything ready and gone at once. The
+durations table is LATENCY_DURATIONS.
 
 Standard library only (Python 3.11).
 """
@@ -608,6 +614,7 @@ class State:
         self.ops: dict[str, dict] = {}
         self.services: dict[str, dict[str, dict]] = {}
         self.total = _new_counts()
+        self.summary = {"mutating": 0, "read": 0, "unknown": 0, "throttled": 0}
         self.log: collections.deque = collections.deque(maxlen=LOG_LIMIT)
         self.seq = 0
 
@@ -643,6 +650,10 @@ class State:
             entry["seq"] = self.seq
             self.log.append(entry)
             per_service = self.services.setdefault(service, {})
+            kind = entry.setdefault("kind", op_kind(op))
+            self.summary[kind] = self.summary.get(kind, 0) + 1
+            if fault == "throttle":
+                self.summary["throttled"] += 1
             for counts in (self.ops.setdefault(op, _new_counts()), per_service.setdefault(op, _new_counts()), self.total):
                 counts["calls"] += 1
                 if forwarded:
@@ -657,6 +668,8 @@ class State:
                     {
                         "seed": self.seed,
                         "total": self.total,
+                        "summary": self.summary,
+                        "kinds": {op: op_kind(op) for op in self.ops},
                         "operations": self.ops,
                         "services": self.services,
                         "rules": [r.describe() for r in self.rules],
@@ -672,6 +685,975 @@ class State:
 
 
 # --------------------------------------------------------------------------------------------
+# Operation kinds: a poll (read) or a call that changes something (mutating)
+# --------------------------------------------------------------------------------------------
+
+# An operation is "mutating" when its name starts with one of these verbs (followed by the rest
+# of the name in CamelCase), "read" otherwise (Describe*, Get*, List*, ...), and "unknown" when
+# the proxy could not name it. The first line is the issue's list; the second adds verbs of the
+# services ironplan uses that change something all the same (UntagResource, RemoveTagsFromResource,
+# SetTopicAttributes, ImportRestApi, CancelKeyDeletion, DisableKey, FlushStageCache, ...).
+MUTATING_VERBS = (
+    "Create", "Delete", "Put", "Update", "Modify", "Register", "Deregister", "Attach", "Detach", "Associate",
+    "Disassociate", "Allocate", "Release", "Authorize", "Revoke", "Schedule", "Enable", "Start", "Increase", "Add", "Tag",
+    "Untag", "Remove", "Set", "Import", "Cancel", "Disable", "Stop", "Decrease", "Reboot", "Replace", "Reset",
+    "Restore", "Terminate", "Rotate", "Flush", "Reject", "Accept", "Copy", "Run", "Merge", "Split", "Apply",
+    "Change", "Retire", "Publish", "Promote", "Purge",
+)
+_MUTATING_RE = re.compile(r"^(?:%s)(?=[A-Z0-9]|$)" % "|".join(MUTATING_VERBS))
+
+
+def op_kind(op: str) -> str:
+    """"mutating", "read" or "unknown" (the proxy could not name the operation)."""
+    if op == "Unknown":
+        return "unknown"
+    return "mutating" if _MUTATING_RE.match(op) else "read"
+
+
+# --------------------------------------------------------------------------------------------
+# Latency model: resources take time to create and delete, as on AWS
+# --------------------------------------------------------------------------------------------
+
+# How long each resource type takes on AWS, in seconds: the spec's typical durations (the
+# `create_secs` / `delete_secs` of each TypeSpec in src/schema/*.rs). `--latency FACTOR` scales
+# them all (1/60: a 105 s NAT gateway takes 1.75 s). `modify` has no number in the spec: 0 means a
+# Modify*/Update* call of the type takes no time unless set through /__faultproxy/latency.
+#
+# Only the types below are modeled: for them the proxy rewrites moto's answers (see LATENCY_MODELS).
+# Every other type is ready (and gone) at once, as moto makes it; its spec numbers are small:
+#   ec2 Vpc 3/3, InternetGateway 3/3, Subnet 3/3, Eip 2/2, RouteTable 3/3, RouteTableAssociation 2/2,
+#   FlowLog 3/3, SecurityGroup 3/3; ecs Cluster 3/3, TaskDefinition 2/2; elasticache SubnetGroup 3/3;
+#   rds DbSubnetGroup 3/3; iam Role 10/3, RolePolicy 5/2; kms Key 3/2, Alias 2/2; logs LogGroup 2/2;
+#   apigateway 2-5/2-3; applicationautoscaling 2/2; cloudwatch MetricAlarm 2/2.
+# "default" is what every other Create*/Delete* call costs: 0 (instant, as moto). Set to a few
+# seconds, the proxy holds the answer of those calls that long (times the factor).
+LATENCY_DURATIONS = {
+    #  type                            create  delete  modify      intermediate states (create / delete)
+    "ec2:NatGateway":               {"create": 105, "delete": 60, "modify": 0},   # pending / deleting
+    "rds:DbCluster":                {"create": 45, "delete": 60, "modify": 0},    # creating / deleting
+    "rds:DbInstance":               {"create": 540, "delete": 720, "modify": 0},  # creating / deleting
+    "elasticache:ReplicationGroup": {"create": 450, "delete": 360, "modify": 0},  # creating / deleting
+    "efs:FileSystem":               {"create": 5, "delete": 5, "modify": 0},      # creating / deleting
+    "efs:MountTarget":              {"create": 90, "delete": 90, "modify": 0},    # creating / deleting
+    "kinesis:Stream":               {"create": 30, "delete": 20, "modify": 0},    # CREATING / DELETING
+    "ecs:Service":                  {"create": 120, "delete": 120, "modify": 0},  # tasks starting / DRAINING
+    "default":                      {"create": 0, "delete": 0},                   # every other Create*/Delete*
+}
+
+_PHASES = ("create", "delete", "modify")
+
+
+def parse_factor(value) -> float:
+    """A scale factor: a number, or a fraction such as "1/60". 0 turns the latency model off."""
+    if isinstance(value, bool):
+        raise ValueError("factor is a number or a fraction such as \"1/60\"")
+    try:
+        if isinstance(value, (int, float)):
+            f = float(value)
+        elif isinstance(value, str) and "/" in value:
+            num, den = value.split("/", 1)
+            f = float(num) / float(den)
+        elif isinstance(value, str):
+            f = float(value)
+        else:
+            raise ValueError
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"factor is a number or a fraction such as \"1/60\", got {value!r}") from None
+    if not 0.0 <= f <= 100.0:
+        raise ValueError(f"factor is between 0 and 100, got {value!r}")
+    return f
+
+
+# ---- a small XML scanner that edits moto's answers in place ----------------------------------
+#
+# moto's awsQuery / ec2Query answers are edited as text: the status element of one item is
+# replaced, an item is cut out or spliced in, and every other byte stays as moto wrote it.
+
+_XML_TOKEN = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<![^>]*>|<(/?)([^\s/>!?]+)[^>]*?(/?)>", re.S)
+
+
+class _XNode:
+    __slots__ = ("tag", "start", "end", "inner_start", "inner_end", "children")
+
+    def __init__(self, tag: str, start: int, inner_start: int):
+        self.tag = tag
+        self.start = start
+        self.end = inner_start
+        self.inner_start = inner_start
+        self.inner_end = inner_start
+        self.children: list[_XNode] = []
+
+    def walk(self):
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def child(self, tag: str):
+        for c in self.children:
+            if c.tag == tag:
+                return c
+        return None
+
+
+def _xml_tree(text: str) -> _XNode:
+    root = _XNode("#document", 0, 0)
+    root.end = root.inner_end = len(text)
+    stack = [root]
+    for m in _XML_TOKEN.finditer(text):
+        if m.group(2) is None:
+            continue
+        tag = m.group(2).rpartition(":")[2]  # local name
+        if m.group(1):  # a closing tag: close up to the matching open element
+            for i in range(len(stack) - 1, 0, -1):
+                if stack[i].tag == tag:
+                    for node in stack[i:]:
+                        node.inner_end = m.start()
+                        node.end = m.end()
+                    del stack[i:]
+                    break
+        else:
+            node = _XNode(tag, m.start(), m.end())
+            stack[-1].children.append(node)
+            if not m.group(3):
+                stack.append(node)
+    return root
+
+
+def _xml_unescape(s: str) -> str:
+    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+
+
+def _xml_leaf_text(text: str, node: _XNode) -> str:
+    return _xml_unescape(text[node.inner_start:node.inner_end].strip())
+
+
+def _xml_fields(text: str, node: _XNode) -> dict:
+    """The item's direct children that hold text: {tag: text}."""
+    return {c.tag: _xml_leaf_text(text, c) for c in node.children if not c.children}
+
+
+def _apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
+    for start, end, new in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+# ---- request parameters ---------------------------------------------------------------------
+
+
+def _request_params(protocol: str | None, target: str, headers, body: bytes) -> dict:
+    """The call's parameters: {name: value} (form and query strings: the first value; JSON: the object)."""
+    parsed = urllib.parse.urlsplit(target)
+    params: dict = {}
+    for k, v in urllib.parse.parse_qs(parsed.query, keep_blank_values=True).items():
+        params[k] = v[0]
+    if not body:
+        return params
+    if (_header(headers, "Content-Encoding") or "").lower().find("gzip") >= 0:
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError, zlib.error):
+            return params
+    if protocol in ("awsQuery", "ec2Query"):
+        for k, v in urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items():
+            params[k] = v[0]
+    elif protocol in ("awsJson", "restJson"):
+        try:
+            obj = json.loads(body)
+        except ValueError:
+            return params
+        if isinstance(obj, dict):
+            params.update(obj)
+    return params
+
+
+def _error_code(headers, body: bytes) -> str | None:
+    """The AWS error code of an error answer, in any of the wire formats."""
+    h = _header(headers, "x-amzn-ErrorType")
+    if h:
+        return h.split(":", 1)[0].rpartition("#")[2]
+    text = body.decode("utf-8", "replace")
+    m = re.search(r"<Code>([^<]+)</Code>", text)
+    if m:
+        return m.group(1).strip()
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(obj, dict):
+        code = obj.get("__type") or obj.get("code") or obj.get("Code")
+        if isinstance(code, str):
+            return code.rpartition("#")[2]
+    return None
+
+
+# ---- the models, one per type ---------------------------------------------------------------
+
+
+class LatencyModel:
+    """How one resource type's answers are rewritten. Subclasses fill in the class attributes.
+
+    Each call of the type is a create, delete, modify or describe op. An *item* is the resource's
+    description in an answer: an XML element (awsQuery / ec2Query) or a JSON object. `key` is the
+    item's ID field; `status` the field that holds its state.
+    """
+
+    type = ""
+    service = ""
+    xml = False
+    create_ops: tuple = ()
+    delete_ops: tuple = ()
+    modify_ops: tuple = ()
+    describe_ops: tuple = ()       # the ops that describe it (by ID, or in a list)
+    key = ""                       # the item's ID field
+    status = ""                    # the item's status field
+    states = {"create": "creating", "delete": "deleting", "modify": "modifying"}
+    lower = False                  # IDs are case-insensitive (RDS, ElastiCache): kept in lower case
+    # What moto does with a deleted resource: "drops" it (describe by ID: NotFound; lists: absent),
+    # "keeps" it with a final status (NAT gateway `deleted`, ECS service INACTIVE), or keeps it
+    # "forever" in the intermediate status (ElastiCache `deleting`).
+    moto_after_delete = "drops"
+    not_found_codes: tuple = ()    # the error codes of a describe by ID of a missing resource
+    not_found_status = 404
+    # A describe by the parent's ID that moto answers "parent not found" while the parent is
+    # still deleting on AWS: (parent type, request parameter, error codes).
+    parent: tuple | None = None
+    # XML only
+    item_tags: tuple = ()          # tags of the item elements (any depth, with a direct `key` child)
+    containers: dict = {}          # describe op -> the list element items are spliced into
+    xmlns = ""
+    # JSON only
+    paths: dict = {}               # op -> path of the items: "" (the root), "key" (one object), "key[]" (a list)
+
+    def norm(self, ident):
+        if not isinstance(ident, str) or not ident:
+            return None
+        return ident.lower() if self.lower else ident
+
+    def request_id(self, op: str, params: dict, path: str) -> str | None:
+        """The ID a create/delete/modify/describe call names, if it names one."""
+        return self.norm(params.get(self.key))
+
+    def by_id(self, op: str, params: dict, path: str) -> bool:
+        """Whether a describe names one resource (so moto answers NotFound once it is gone)."""
+        return self.request_id(op, params, path) is not None
+
+    def wanted(self, op: str, params: dict, path: str):
+        """For a describe answered 200: a predicate over an item's fields saying whether the call
+        asked for it (so a deleting item moto dropped is spliced back), or None to splice nothing."""
+        return None
+
+    def mutate(self, item: dict, phase: str, rec: "_Resource") -> None:
+        """Rewrite a JSON item in its intermediate state."""
+        item[self.status] = self.states[phase]
+
+    def label(self, phase: str) -> str:
+        """The intermediate state shown for a phase (for the log)."""
+        return self.states[phase]
+
+    def convert(self, item: dict, path: str) -> dict:
+        """A cached JSON item in the shape `path` holds (only Kinesis has several shapes)."""
+        return item
+
+
+class _NatGateway(LatencyModel):
+    type, service, xml = "ec2:NatGateway", "ec2", True
+    create_ops, delete_ops = ("CreateNatGateway",), ("DeleteNatGateway",)
+    describe_ops = ("DescribeNatGateways",)
+    key, status = "natGatewayId", "state"
+    states = {"create": "pending", "delete": "deleting", "modify": "pending"}
+    moto_after_delete = "keeps"  # listed as `deleted`, as AWS does for about an hour
+    item_tags = ("natGateway", "item")
+
+    def request_id(self, op, params, path):
+        return self.norm(params.get("NatGatewayId") or params.get("NatGatewayId.1"))
+
+
+class _RdsModel(LatencyModel):
+    service, xml = "rds", True
+    lower = True
+    xmlns = "http://rds.amazonaws.com/doc/2014-10-31/"
+    param = ""
+    filter_name = ""
+
+    def request_id(self, op, params, path):
+        return self.norm(params.get(self.param))
+
+    def wanted(self, op, params, path):
+        if params.get("Marker") or any(k.startswith("Filters.") for k in params):
+            return None  # a later page, or filters: not evaluated here
+        ident = self.request_id(op, params, path)
+        if ident is None:
+            return lambda f: True
+        return lambda f: self.norm(f.get(self.key)) == ident
+
+
+class _DbCluster(_RdsModel):
+    type = "rds:DbCluster"
+    create_ops, delete_ops, modify_ops = ("CreateDBCluster",), ("DeleteDBCluster",), ("ModifyDBCluster",)
+    describe_ops = ("DescribeDBClusters",)
+    key = param = "DBClusterIdentifier"
+    status = "Status"
+    not_found_codes = ("DBClusterNotFoundFault",)
+    item_tags = ("DBCluster",)
+    containers = {"DescribeDBClusters": "DBClusters"}
+
+
+class _DbInstance(_RdsModel):
+    type = "rds:DbInstance"
+    create_ops, delete_ops, modify_ops = ("CreateDBInstance",), ("DeleteDBInstance",), ("ModifyDBInstance",)
+    describe_ops = ("DescribeDBInstances",)
+    key = param = "DBInstanceIdentifier"
+    status = "DBInstanceStatus"
+    not_found_codes = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
+    item_tags = ("DBInstance",)
+    containers = {"DescribeDBInstances": "DBInstances"}
+
+
+class _ReplicationGroup(LatencyModel):
+    type, service, xml = "elasticache:ReplicationGroup", "elasticache", True
+    create_ops, delete_ops = ("CreateReplicationGroup",), ("DeleteReplicationGroup",)
+    modify_ops = ("ModifyReplicationGroup",)
+    describe_ops = ("DescribeReplicationGroups",)
+    key, status = "ReplicationGroupId", "Status"
+    lower = True
+    moto_after_delete = "forever"  # moto keeps the group `deleting`; AWS then forgets it
+    not_found_codes = ("ReplicationGroupNotFoundFault",)
+    item_tags = ("ReplicationGroup",)
+    xmlns = "http://elasticache.amazonaws.com/doc/2015-02-02/"
+
+
+class _EfsModel(LatencyModel):
+    service = "elasticfilesystem"
+    segment = ""   # "file-systems" or "mount-targets"
+    list_key = ""
+
+    def request_id(self, op, params, path):
+        parts = path.rstrip("/").split("/")
+        if len(parts) >= 4 and parts[2] == self.segment:
+            return self.norm(urllib.parse.unquote(parts[3]))
+        return self.norm(params.get(self.key))
+
+    def by_id(self, op, params, path):
+        return self.request_id(op, params, path) is not None
+
+
+class _FileSystem(_EfsModel):
+    type = "efs:FileSystem"
+    create_ops, delete_ops, modify_ops = ("CreateFileSystem",), ("DeleteFileSystem",), ("UpdateFileSystem",)
+    describe_ops = ("DescribeFileSystems",)
+    key, status = "FileSystemId", "LifeCycleState"
+    states = {"create": "creating", "delete": "deleting", "modify": "updating"}
+    not_found_codes = ("FileSystemNotFound",)
+    segment = "file-systems"
+    paths = {"CreateFileSystem": "", "UpdateFileSystem": "", "DescribeFileSystems": "FileSystems[]"}
+
+    def wanted(self, op, params, path):
+        if params.get("Marker"):
+            return None
+        ident = self.request_id(op, params, path)
+        token = params.get("CreationToken")
+        return lambda f: (ident is None or f.get("FileSystemId") == ident) and (token is None or f.get("CreationToken") == token)
+
+
+class _MountTarget(_EfsModel):
+    type = "efs:MountTarget"
+    create_ops, delete_ops = ("CreateMountTarget",), ("DeleteMountTarget",)
+    describe_ops = ("DescribeMountTargets",)
+    key, status = "MountTargetId", "LifeCycleState"
+    not_found_codes = ("MountTargetNotFound",)
+    parent = ("efs:FileSystem", "FileSystemId", ("FileSystemNotFound",))
+    segment = "mount-targets"
+    paths = {"CreateMountTarget": "", "DescribeMountTargets": "MountTargets[]"}
+
+    def wanted(self, op, params, path):
+        if params.get("Marker") or params.get("AccessPointId"):
+            return None
+        ident = self.request_id(op, params, path)
+        fs = params.get("FileSystemId")
+        return lambda f: (ident is None or f.get("MountTargetId") == ident) and (fs is None or f.get("FileSystemId") == fs)
+
+
+class _Stream(LatencyModel):
+    type, service = "kinesis:Stream", "kinesis"
+    create_ops, delete_ops = ("CreateStream",), ("DeleteStream",)
+    modify_ops = ("UpdateShardCount", "UpdateStreamMode", "StartStreamEncryption", "StopStreamEncryption")
+    describe_ops = ("DescribeStreamSummary", "DescribeStream", "ListStreams")
+    key, status = "StreamName", "StreamStatus"
+    states = {"create": "CREATING", "delete": "DELETING", "modify": "UPDATING"}
+    not_found_codes = ("ResourceNotFoundException",)
+    not_found_status = 400
+    paths = {"DescribeStreamSummary": "StreamDescriptionSummary", "DescribeStream": "StreamDescription",
+             "ListStreams": "StreamSummaries[]"}
+
+    def request_id(self, op, params, path):
+        name = params.get("StreamName")
+        if not name and isinstance(params.get("StreamARN"), str):
+            name = params["StreamARN"].rpartition(":stream/")[2]
+        return self.norm(name)
+
+    def by_id(self, op, params, path):
+        return op != "ListStreams" and self.request_id(op, params, path) is not None
+
+    def wanted(self, op, params, path):
+        if op != "ListStreams" or params.get("NextToken") or params.get("ExclusiveStartStreamName"):
+            return None
+        return lambda f: True
+
+    def convert(self, item, path):
+        if path == "StreamSummaries[]":
+            keep = ("StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "StreamCreationTimestamp")
+            return {k: item[k] for k in keep if k in item}
+        if path == "StreamDescription" and "Shards" not in item:
+            out = {k: v for k, v in item.items() if k not in ("OpenShardCount", "ConsumerCount")}
+            out.update(Shards=[], HasMoreShards=False)
+            return out
+        return item
+
+
+class _EcsService(LatencyModel):
+    type, service = "ecs:Service", "ecs"
+    create_ops, delete_ops, modify_ops = ("CreateService",), ("DeleteService",), ("UpdateService",)
+    describe_ops = ("DescribeServices",)
+    key, status = "serviceArn", "status"
+    moto_after_delete = "keeps"  # INACTIVE, as AWS shows it for a while
+    paths = {"CreateService": "service", "DeleteService": "service", "UpdateService": "service",
+             "DescribeServices": "services[]"}
+
+    def request_id(self, op, params, path):
+        svc = params.get("service")
+        return svc if isinstance(svc, str) and svc.startswith("arn:") else None
+
+    def by_id(self, op, params, path):
+        return False
+
+    def label(self, phase):
+        return {"create": "tasks starting", "delete": "DRAINING", "modify": "tasks updating"}[phase]
+
+    def mutate(self, item, phase, rec):
+        if phase == "delete":
+            item["status"] = "DRAINING"
+            return
+        # Creating: no task has started yet. Modifying (UpdateService): the tasks of before are
+        # still the ones running (scaling in: not stopped yet; scaling out: not started yet).
+        desired = item.get("desiredCount", 0)
+        running = 0 if phase == "create" else (rec.prev_running if rec.prev_running is not None else item.get("runningCount", 0))
+        item["runningCount"] = running
+        item["pendingCount"] = max(desired - running, 0)
+        for d in item.get("deployments") or []:
+            if isinstance(d, dict):
+                d["rolloutState"] = "IN_PROGRESS"
+                d["rolloutStateReason"] = f"ECS deployment {d.get('id', '')} in progress."
+                d["runningCount"] = running
+                d["pendingCount"] = max(d.get("desiredCount", desired) - running, 0)
+
+
+LATENCY_MODELS = {m.type: m for m in (_NatGateway(), _DbCluster(), _DbInstance(), _ReplicationGroup(),
+                                      _FileSystem(), _MountTarget(), _Stream(), _EcsService())}
+
+# (service, op) -> (model, role)
+_LATENCY_OPS: dict[tuple[str, str], tuple[LatencyModel, str]] = {}
+for _m in LATENCY_MODELS.values():
+    for _role, _ops in (("create", _m.create_ops), ("delete", _m.delete_ops), ("modify", _m.modify_ops),
+                        ("describe", tuple(_m.describe_ops))):
+        for _op in _ops:
+            _LATENCY_OPS[(_m.service, _op)] = (_m, _role)
+
+
+def _json_items(obj, path: str) -> list[dict]:
+    if not isinstance(obj, dict):
+        return []
+    if path == "":
+        return [obj]
+    if path.endswith("[]"):
+        v = obj.get(path[:-2])
+        return [i for i in v if isinstance(i, dict)] if isinstance(v, list) else []
+    v = obj.get(path)
+    return [v] if isinstance(v, dict) else []
+
+
+class _Resource:
+    """What the proxy knows of one resource: its current window and its last description."""
+
+    __slots__ = ("phase", "until", "started", "item", "last", "prev_running")
+
+    def __init__(self):
+        self.phase: str | None = None    # create, delete, modify; "gone" once a delete of a
+        self.until = 0.0                 # "forever" type has taken its time
+        self.started = 0.0
+        self.item: dict = {}             # shape (XML: "xml"; JSON: the path) -> moto's item, unmodified
+        self.last = None                 # the latest of those items
+        self.prev_running = None         # ECS: runningCount before an UpdateService
+
+
+class Latency:
+    """The latency model's configuration and the resources it tracks (thread-safe)."""
+
+    def __init__(self, factor: float = 0.0):
+        self.lock = threading.Lock()
+        self.factor = factor
+        self.overrides: dict[str, dict] = {}
+        self.resources: dict[tuple[str, str], _Resource] = {}
+        self.counts = {"rewritten": 0, "spliced": 0, "synthesized": 0, "hidden": 0, "held": 0}
+
+    # ---- configuration ----
+
+    @property
+    def enabled(self) -> bool:
+        return self.factor > 0
+
+    def secs(self, type_: str, phase: str) -> float:
+        """The scaled duration of a phase of a type, in seconds."""
+        base = dict(LATENCY_DURATIONS.get(type_, {}))
+        base.update(self.overrides.get(type_, {}))
+        return float(base.get(phase, 0)) * self.factor
+
+    def configure(self, payload) -> None:
+        """Apply a POST /__faultproxy/latency body. Raises ValueError on a bad body (nothing changes)."""
+        if not isinstance(payload, dict):
+            raise ValueError('the body is an object: {"factor": F, "durations": {TYPE: {"create": S, "delete": S, "modify": S}}}')
+        unknown = set(payload) - {"factor", "durations", "clear"}
+        if unknown:
+            raise ValueError(f"unknown key(s) {sorted(unknown)}; allowed: clear, durations, factor")
+        factor = parse_factor(payload["factor"]) if "factor" in payload else None
+        overrides = None
+        if "durations" in payload:
+            durations = payload["durations"]
+            if not isinstance(durations, dict):
+                raise ValueError('"durations" is an object {TYPE: {"create": S, "delete": S, "modify": S}}')
+            overrides = {}
+            for type_, spec in durations.items():
+                if type_ not in LATENCY_DURATIONS:
+                    raise ValueError(f"unknown type {type_!r} in durations; known: {sorted(LATENCY_DURATIONS)}")
+                allowed = ("create", "delete") if type_ == "default" else _PHASES
+                if not isinstance(spec, dict) or not spec or set(spec) - set(allowed):
+                    raise ValueError(f'durations[{type_!r}] is an object with some of {list(allowed)}')
+                for k, v in spec.items():
+                    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 86400:
+                        raise ValueError(f"durations[{type_!r}][{k!r}] is a number of seconds between 0 and 86400")
+                overrides[type_] = {k: float(v) for k, v in spec.items()}
+        clear = payload.get("clear", False)
+        if not isinstance(clear, bool):
+            raise ValueError('"clear" is true or false')
+        with self.lock:
+            if factor is not None:
+                self.factor = factor
+            if overrides is not None:
+                self.overrides = overrides
+            if clear:
+                self.resources.clear()
+                for k in self.counts:
+                    self.counts[k] = 0
+
+    def describe(self) -> dict:
+        now = time.monotonic()
+        with self.lock:
+            # durations: the seconds in use before scaling, [create, delete, modify] ([create, delete]
+            # for "default"); spec: the same from the table; effective_secs: scaled by the factor.
+            durations, spec, effective = {}, {}, {}
+            for type_ in LATENCY_DURATIONS:
+                phases = ("create", "delete") if type_ == "default" else _PHASES
+                spec[type_] = [LATENCY_DURATIONS[type_].get(p, 0) for p in phases]
+                durations[type_] = [self.overrides.get(type_, {}).get(p, LATENCY_DURATIONS[type_].get(p, 0)) for p in phases]
+                effective[type_] = {p: round(self.secs(type_, p), 3) for p in phases}
+            resources = []
+            for (type_, key), rec in sorted(self.resources.items()):
+                phase = rec.phase
+                if phase not in (None, "gone") and now >= rec.until:  # over, not yet expired by a call
+                    forever = LATENCY_MODELS[type_].moto_after_delete == "forever"
+                    phase = "gone" if phase == "delete" and forever else None
+                if phase is None:
+                    continue
+                resources.append({"type": type_, "id": key, "phase": phase,
+                                  "remaining_secs": round(max(rec.until - now, 0.0), 3) if phase != "gone" else 0.0,
+                                  "cached": bool(rec.item)})
+            return {"enabled": self.enabled, "factor": self.factor, "durations": durations, "spec": spec,
+                    "effective_secs": effective, "resources": resources, "counts": dict(self.counts)}
+
+    # ---- the proxy's hook ----
+
+    def _rec(self, model: LatencyModel, key: str) -> _Resource:
+        rec = self.resources.get((model.type, key))
+        if rec is None:
+            rec = self.resources[(model.type, key)] = _Resource()
+        return rec
+
+    def _phase(self, rec: _Resource | None, now: float) -> str | None:
+        """The phase an item is in now: create/delete/modify (rewrite), "gone" (hide), or None."""
+        if rec is None or rec.phase is None:
+            return None
+        if rec.phase == "gone" or now < rec.until:
+            return rec.phase
+        return None
+
+    def default_hold(self, op: str, status: int) -> float:
+        """How long to hold the answer of a Create*/Delete* call of a type that is not modeled."""
+        if not 200 <= status < 300:
+            return 0.0
+        if op.startswith("Create") and op[6:7].isupper():
+            return self.secs("default", "create")
+        if op.startswith("Delete") and op[6:7].isupper():
+            return self.secs("default", "delete")
+        return 0.0
+
+    def on_response(self, ident: dict, method: str, target: str, req_headers, req_body: bytes,
+                    status: int, headers: list, body: bytes):
+        """Rewrite moto's answer to a call. Returns None (unchanged) or
+        (status, headers, body, note, hold_secs); `headers` is None when they are unchanged."""
+        op, service, protocol = ident["op"], ident["service"], ident["protocol"]
+        found = _LATENCY_OPS.get((service, op))
+        if found is None:
+            hold = self.default_hold(op, status)
+            if hold > 0:
+                with self.lock:
+                    self.counts["held"] += 1
+                return status, None, body, f"held {hold:.2f}s", hold
+            return None
+        model, role = found
+        enc = (_header(headers, "Content-Encoding") or "identity").lower()
+        if enc not in ("identity", ""):
+            return None  # never the case with moto; leave such an answer alone
+        path = urllib.parse.urlsplit(target).path
+        params = _request_params(protocol, target, req_headers, req_body)
+        now = time.monotonic()
+        with self.lock:
+            if 200 <= status < 300:
+                return self._on_success(model, role, op, protocol, path, params, req_headers, status, headers, body, now)
+            if role == "describe" and status in (400, 404):
+                code = _error_code(headers, body)
+                if code in model.not_found_codes:
+                    return self._on_not_found(model, op, protocol, path, params, req_headers, now)
+                if model.parent and code in model.parent[2]:
+                    return self._on_parent_not_found(model, op, protocol, path, params, req_headers, now)
+        return None
+
+    def _on_success(self, model, role, op, protocol, path, params, req_headers, status, headers, body, now):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        doc = _XmlAnswer(text, model) if model.xml else _JsonAnswer(text, model, op)
+        self._expire(model, now)
+        present = doc.keys()
+        if role == "modify" and model.type == "ecs:Service":
+            # The tasks running before the update (what the client saw), before moto's answer is cached.
+            for key in present:
+                rec = self._rec(model, key)
+                phase = self._phase(rec, now)
+                if phase == "create":
+                    rec.prev_running = 0
+                elif phase != "modify":
+                    rec.prev_running = rec.last.get("runningCount") if isinstance(rec.last, dict) else None
+        # Remember moto's description of every item of the type, before any rewrite.
+        for key, item, shape in doc.raw_items():
+            rec = self._rec(model, key)
+            rec.item[shape] = rec.last = item
+        hold = 0.0
+        notes = []
+        if role in ("create", "delete", "modify"):
+            keys = present or [k for k in [model.request_id(op, params, path)] if k]
+            secs = self.secs(model.type, role)
+            for key in keys:
+                rec = self._rec(model, key)
+                if secs <= 0:
+                    rec.phase = "gone" if role == "delete" and model.moto_after_delete == "forever" else None
+                elif role == "delete" and model.moto_after_delete == "drops" and not rec.item:
+                    # Nothing known to show while it is deleting: hold the answer instead.
+                    rec.phase = None
+                    hold = max(hold, secs)
+                    self.counts["held"] += 1
+                    notes.append(f"held {secs:.2f}s")
+                else:
+                    rec.phase, rec.started, rec.until = role, now, now + secs
+                    notes.append(f"{role} {secs:.2f}s")
+        elif role == "describe":
+            wanted = model.wanted(op, params, path) if model.moto_after_delete == "drops" else None
+            if wanted is not None:
+                spliced = 0
+                for (type_, key), rec in self.resources.items():
+                    if type_ != model.type or key in present or self._phase(rec, now) != "delete":
+                        continue
+                    if doc.splice(key, rec, wanted, op):
+                        spliced += 1
+                if spliced:
+                    self.counts["spliced"] += spliced
+                    notes.append("spliced")
+        # Rewrite the items in a window; hide those gone for good.
+        hidden = 0
+        phases = set()
+        for key in doc.keys():
+            rec = self.resources.get((model.type, key))
+            phase = self._phase(rec, now)
+            if phase == "gone":
+                doc.remove(key)
+                hidden += 1
+            elif phase is not None:
+                doc.mutate(key, phase, rec)
+                phases.add(model.label(phase))
+        if phases:
+            self.counts["rewritten"] += 1
+            notes.insert(0, ",".join(sorted(phases)))
+        if hidden:
+            self.counts["hidden"] += hidden
+            if role == "describe" and model.by_id(op, params, path) and not doc.keys():
+                code = model.not_found_codes[0]
+                ident = model.request_id(op, params, path)
+                s, h, b = error_response(protocol, model.service, model.not_found_status, code,
+                                         f"{model.type} {ident} not found.", req_headers)
+                return s, h, b, "gone (not found)", 0.0
+            notes.append("gone (hidden)")
+        note = " ".join(notes) or None
+        if not doc.changed:
+            return (status, None, body, note, hold) if (hold or note) else None
+        new_body = doc.render().encode("utf-8")
+        return status, _fix_crc(headers, new_body), new_body, note, hold
+
+    def _on_not_found(self, model, op, protocol, path, params, req_headers, now):
+        if not model.by_id(op, params, path):
+            return None
+        self._expire(model, now)
+        key = model.request_id(op, params, path)
+        rec = self.resources.get((model.type, key))
+        if self._phase(rec, now) != "delete" or not rec.item:
+            return None
+        answer = _XmlAnswer.synthesize(model, op, [rec]) if model.xml else _JsonAnswer.synthesize(model, op, [rec])
+        if answer is None:
+            return None
+        answer.mutate(key, "delete", rec)
+        return self._synthesized(model, protocol, req_headers, answer)
+
+    def _on_parent_not_found(self, model, op, protocol, path, params, req_headers, now):
+        """A list describe by a parent that moto dropped but that is still deleting: list the
+        children that are deleting too (none, if they are all gone)."""
+        self._expire(model, now)
+        parent_type, param, _ = model.parent
+        parent_model = LATENCY_MODELS[parent_type]
+        self._expire(parent_model, now)
+        pkey = parent_model.norm(params.get(param))
+        if pkey is None or self._phase(self.resources.get((parent_type, pkey)), now) != "delete":
+            return None
+        wanted = model.wanted(op, params, path)
+        if wanted is None or model.xml:
+            return None
+        answer = _JsonAnswer.synthesize(model, op, [])
+        if answer is None:
+            return None
+        for (type_, key), rec in self.resources.items():
+            if type_ == model.type and self._phase(rec, now) == "delete" and answer.splice(key, rec, wanted, op):
+                answer.mutate(key, "delete", rec)
+        return self._synthesized(model, protocol, req_headers, answer)
+
+    def _synthesized(self, model, protocol, req_headers, answer):
+        out = answer.render().encode("utf-8")
+        if model.xml:
+            ct = "text/xml"
+        elif protocol == "awsJson":
+            ct = _header(req_headers, "Content-Type") or "application/x-amz-json-1.1"
+        else:
+            ct = "application/json"
+        self.counts["synthesized"] += 1
+        out_headers = [("Content-Type", ct), ("x-amzn-RequestId", str(uuid.uuid4())), ("Content-Length", str(len(out)))]
+        return 200, out_headers, out, "deleting (synthesized)", 0.0
+
+    def _expire(self, model, now: float) -> None:
+        """Forget windows that are over (a "forever" type's deleted resource stays, as "gone")."""
+        for (type_, key), rec in list(self.resources.items()):
+            if type_ != model.type or rec.phase in (None, "gone") or now < rec.until:
+                continue
+            if rec.phase == "delete":
+                if model.moto_after_delete == "forever":
+                    rec.phase = "gone"
+                else:
+                    del self.resources[(type_, key)]
+            else:
+                rec.phase = None
+
+
+def _fix_crc(headers: list, body: bytes) -> list | None:
+    """Headers for a rewritten body: an x-amz-crc32 (if moto sent one) must match the new body."""
+    if not any(k.lower() == "x-amz-crc32" for k, _ in headers):
+        return None
+    crc = str(zlib.crc32(body) & 0xFFFFFFFF)
+    return [(k, crc if k.lower() == "x-amz-crc32" else v) for k, v in headers]
+
+
+class _XmlAnswer:
+    """An awsQuery / ec2Query answer, edited as text."""
+
+    def __init__(self, text: str, model: LatencyModel):
+        self.text = text
+        self.model = model
+        self.changed = False
+        self._parse()
+
+    def _parse(self):
+        self.tree = _xml_tree(self.text)
+        self.items: dict[str, _XNode] = {}
+        for node in self.tree.walk():
+            if node.tag in self.model.item_tags:
+                idn = node.child(self.model.key)
+                if idn is not None and not idn.children:
+                    key = self.model.norm(_xml_leaf_text(self.text, idn))
+                    if key and key not in self.items:
+                        self.items[key] = node
+
+    def keys(self) -> list[str]:
+        return list(self.items)
+
+    def raw_items(self):
+        for key, node in self.items.items():
+            yield key, self.text[node.start:node.end], "xml"
+
+    def _edit(self, edits):
+        if edits:
+            self.text = _apply_edits(self.text, edits)
+            self.changed = True
+            self._parse()
+
+    def mutate(self, key, phase, rec):
+        node = self.items.get(key)
+        st = node.child(self.model.status) if node is not None else None
+        if st is None or st.children:
+            return
+        value = self.model.states[phase]
+        if _xml_leaf_text(self.text, st) == value:
+            return
+        if st.inner_start == st.inner_end and self.text[st.start:st.end].rstrip().endswith("/>"):
+            self._edit([(st.start, st.end, f"<{self.model.status}>{value}</{self.model.status}>")])
+        else:
+            self._edit([(st.inner_start, st.inner_end, _xml_escape(value))])
+
+    def remove(self, key):
+        node = self.items.get(key)
+        if node is not None:
+            self._edit([(node.start, node.end, "")])
+
+    def splice(self, key, rec, wanted, op) -> bool:
+        raw = rec.item.get("xml")
+        container_tag = self.model.containers.get(op)
+        if not raw or not container_tag:
+            return False
+        snippet = _xml_tree(raw)
+        node = next((n for n in snippet.children if n.tag in self.model.item_tags), None)
+        if node is None or not wanted(_xml_fields(raw, node)):
+            return False
+        container = next((n for n in self.tree.walk() if n.tag == container_tag), None)
+        if container is None:
+            return False
+        if container.inner_start == container.inner_end and self.text[container.start:container.end].rstrip().endswith("/>"):
+            self._edit([(container.start, container.end, f"<{container_tag}>{raw}</{container_tag}>")])
+        else:
+            self._edit([(container.inner_end, container.inner_end, raw)])
+        return key in self.items
+
+    def render(self) -> str:
+        return self.text
+
+    @classmethod
+    def synthesize(cls, model, op, recs):
+        """A success answer to `op` listing the cached items of `recs`."""
+        raws = [r.item.get("xml") for r in recs]
+        container = model.containers.get(op)
+        if not all(raws) or not container or not model.xmlns:
+            return None
+        raw = "".join(raws)
+        text = (f'<{op}Response xmlns="{model.xmlns}"><{op}Result><{container}>{raw}</{container}></{op}Result>'
+                f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></{op}Response>")
+        answer = cls(text, model)
+        answer.changed = True
+        return answer
+
+
+class _JsonAnswer:
+    """An awsJson / restJson answer, as a parsed object."""
+
+    def __init__(self, text: str, model: LatencyModel, op: str):
+        self.model = model
+        self.op = op
+        self.path = model.paths.get(op)  # None: the answer holds no item (CreateStream, DeleteFileSystem)
+        self.changed = False
+        try:
+            self.obj = json.loads(text) if text.strip() else {}
+        except ValueError:
+            self.obj = None
+
+    def _items(self) -> dict[str, dict]:
+        out = {}
+        if self.path is None:
+            return out
+        for item in _json_items(self.obj, self.path):
+            key = self.model.norm(item.get(self.model.key))
+            if key and key not in out:
+                out[key] = item
+        return out
+
+    def keys(self) -> list[str]:
+        return list(self._items())
+
+    def raw_items(self):
+        for key, item in self._items().items():
+            yield key, json.loads(json.dumps(item)), self.path
+
+    def mutate(self, key, phase, rec):
+        item = self._items().get(key)
+        if item is not None:
+            before = json.dumps(item, sort_keys=True)
+            self.model.mutate(item, phase, rec)
+            if json.dumps(item, sort_keys=True) != before:
+                self.changed = True
+
+    def remove(self, key):
+        if self.path is None or not self.path.endswith("[]"):
+            return
+        lst = self.obj.get(self.path[:-2])
+        if isinstance(lst, list):
+            self.obj[self.path[:-2]] = [i for i in lst if not (isinstance(i, dict) and self.model.norm(i.get(self.model.key)) == key)]
+            self.changed = True
+
+    def _cached(self, rec) -> dict | None:
+        item = rec.item.get(self.path)
+        if item is None and rec.item:
+            item = self.model.convert(next(iter(rec.item.values())), self.path)
+        return json.loads(json.dumps(item)) if isinstance(item, dict) else None
+
+    def splice(self, key, rec, wanted, op) -> bool:
+        if self.path is None or not self.path.endswith("[]"):
+            return False
+        item = self._cached(rec)
+        if item is None or not wanted(item):
+            return False
+        lst = self.obj.setdefault(self.path[:-2], [])
+        if not isinstance(lst, list):
+            return False
+        lst.append(item)
+        if self.model.type == "kinesis:Stream" and isinstance(self.obj.get("StreamNames"), list):
+            self.obj["StreamNames"] = sorted(set(self.obj["StreamNames"]) | {item.get("StreamName")})
+        self.changed = True
+        return True
+
+    def render(self) -> str:
+        return json.dumps(self.obj)
+
+    @classmethod
+    def synthesize(cls, model, op, recs):
+        """A success answer to `op` with the cached items of `recs` (a list may be empty)."""
+        answer = cls("{}", model, op)
+        if answer.path is None:
+            return None
+        items = [answer._cached(r) for r in recs]
+        if any(i is None for i in items):
+            return None
+        if answer.path.endswith("[]"):
+            answer.obj = {answer.path[:-2]: items}
+        elif len(items) == 1:
+            answer.obj = {answer.path: items[0]} if answer.path else items[0]
+        else:
+            return None
+        answer.changed = True
+        return answer
+
+
+# --------------------------------------------------------------------------------------------
 # The HTTP server
 # --------------------------------------------------------------------------------------------
 
@@ -680,8 +1662,10 @@ class ProxyServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, listen: tuple[str, int], upstream: tuple[str, int], state: State, verbose: bool, timeout: float):
+    def __init__(self, listen: tuple[str, int], upstream: tuple[str, int], state: State, verbose: bool, timeout: float,
+                 latency: Latency | None = None):
         host = listen[0]
+        self.latency = latency if latency is not None else Latency()
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.upstream = upstream
         self.state = state
@@ -826,12 +1810,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 seed = payload["seed"]
             state.reset(seed)
             self._send_plain(200, {"reset": True, "seed": state.seed})
+        elif route == "latency" and method == "GET":
+            self._send_plain(200, self.server.latency.describe())
+        elif route == "latency" and method in ("POST", "PUT"):
+            try:
+                self.server.latency.configure(payload if payload is not None else {})
+            except ValueError as e:
+                self._send_plain(400, {"error": str(e)})
+                return
+            self._send_plain(200, self.server.latency.describe())
         elif route in ("", "health") and method == "GET":
             host, port = self.server.upstream
             self._send_plain(200, {"ok": True, "upstream": f"http://{_fmt_host(host)}:{port}", "seed": state.seed})
         else:
             self._send_plain(404, {"error": f"unknown control endpoint {method} {CONTROL_PREFIX}{route}",
-                                   "endpoints": ["GET rules", "POST rules", "GET stats", "GET log?since=SEQ", "POST reset", "GET health"]})
+                                   "endpoints": ["GET rules", "POST rules", "GET stats", "GET log?since=SEQ", "POST reset",
+                                                 "GET latency", "POST latency", "GET health"]})
 
     # ---- proxying --------------------------------------------------------------------------
 
@@ -876,11 +1870,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._record(entry, forwarded=False)
             self._write_response(status, None, out_headers, out_body, chunked=False)
             return
+        hold = 0.0
+        latency = self.server.latency
+        if latency.enabled:
+            try:
+                changed = latency.on_response(ident, self.command, target, headers, body, status, up_headers, up_body)
+            except Exception as e:  # noqa: BLE001 - a bug in the model must not break the call
+                changed = None
+                sys.stderr.write(f"faultproxy: latency model error on {op}: {type(e).__name__}: {e}\n")
+            if changed is not None:
+                new_status, new_headers, up_body, entry["latency"], hold = changed
+                if new_headers is not None or new_status != status:
+                    up_headers = new_headers if new_headers is not None else up_headers
+                    chunked = chunked and new_status == status
+                if new_status != status:
+                    status, reason = new_status, None
         entry["status"] = status
         entry["ms"] = round((time.monotonic() - started) * 1000, 1)
         self._record(entry, forwarded=True)
         if rule is not None and rule.delay_after_ms:
             time.sleep(rule.delay_after_ms / 1000.0)
+        if hold > 0:
+            time.sleep(hold)
         self._write_response(status, reason, up_headers, up_body, chunked=chunked, upstream=True)
 
     def _record(self, entry: dict, forwarded: bool) -> None:
@@ -889,7 +1900,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sys.stderr.write(
                 f"faultproxy: #{entry['seq']} {entry['service']} {entry['op']} {entry['method']} {entry['path']}"
                 f" -> {entry['status'] if entry['status'] is not None else 'RESET'}"
-                f"{' [' + entry['fault'] + ']' if entry['fault'] else ''} {entry.get('ms', 0)} ms\n"
+                f"{' [' + entry['fault'] + ']' if entry['fault'] else ''}"
+                f"{' {' + entry['latency'] + '}' if entry.get('latency') else ''} {entry.get('ms', 0)} ms\n"
             )
 
     def _forward(self, target: str, headers: list[tuple[str, str]], raw: bytes):
@@ -1039,12 +2051,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", help="JSON file with the initial rules (a list, or {\"rules\": [...]})")
     ap.add_argument("--seed", type=int, help="seed for rate-based rules (default: random, shown in /__faultproxy/stats)")
     ap.add_argument("--upstream-timeout", type=float, default=120.0, help="seconds to wait for the upstream (default 120)")
+    ap.add_argument("--latency", metavar="FACTOR",
+                    help="model AWS creation and deletion times, scaled by FACTOR (e.g. 1/60 or 0.0167); see FAULTPROXY.md")
     ap.add_argument("--verbose", "-v", action="store_true", help="log every request to stderr")
     args = ap.parse_args(argv)
 
     listen = parse_listen(args.listen)
     upstream = parse_upstream(args.upstream)
     state = State(args.seed)
+    latency = Latency()
+    if args.latency is not None:
+        try:
+            latency.factor = parse_factor(args.latency)
+        except ValueError as e:
+            raise SystemExit(f"faultproxy: --latency: {e}")
     if args.config:
         try:
             with open(args.config, encoding="utf-8") as f:
@@ -1053,7 +2073,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"faultproxy: --config {args.config}: {e}")
 
     try:
-        server = ProxyServer(listen, upstream, state, args.verbose, args.upstream_timeout)
+        server = ProxyServer(listen, upstream, state, args.verbose, args.upstream_timeout, latency)
     except OSError as e:
         raise SystemExit(f"faultproxy: cannot listen on {_fmt_host(listen[0])}:{listen[1]}: {e}")
     port = server.server_address[1]
@@ -1080,7 +2100,8 @@ def main(argv: list[str] | None = None) -> int:
         pass
     sys.stderr.write(
         f"faultproxy: listening on http://{_fmt_host(listen[0])}:{port} -> http://{_fmt_host(upstream[0])}:{upstream[1]}"
-        f" (seed {state.seed}, {len(state.rules)} rule(s))\n"
+        f" (seed {state.seed}, {len(state.rules)} rule(s)"
+        f"{f', latency x{latency.factor:g}' if latency.enabled else ''})\n"
     )
     sys.stderr.flush()
 

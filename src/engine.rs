@@ -151,7 +151,22 @@ pub struct Change {
     pub new: Value,
 }
 
+/// How a run schedules: how many resources at once, and the time scale of the latency model
+/// (1 on AWS; the emulator's latency model runs durations scaled by it).
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub parallelism: Option<usize>,
+    pub time_scale: f64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { parallelism: None, time_scale: 1.0 }
+    }
+}
+
 struct Shared {
+    opts: RunOptions,
     ctx: Ctx,
     checked: Arc<Checked>,
     store: Mutex<StateStore>,
@@ -199,14 +214,27 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Engine {
-    pub fn new(ctx: Ctx, checked: Checked, store: StateStore, events: UnboundedSender<Event>) -> Engine {
+    pub fn new(
+        ctx: Ctx,
+        checked: Checked,
+        store: StateStore,
+        events: UnboundedSender<Event>,
+        opts: RunOptions,
+    ) -> Engine {
         let run_id = format!(
             "{}-{}",
             std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis())
         );
         Engine {
-            shared: Arc::new(Shared { ctx, checked: Arc::new(checked), store: Mutex::new(store), events, run_id }),
+            shared: Arc::new(Shared {
+                opts,
+                ctx,
+                checked: Arc::new(checked),
+                store: Mutex::new(store),
+                events,
+                run_id,
+            }),
             stopper: Stopper::default(),
         }
     }
@@ -258,7 +286,7 @@ impl Engine {
             })?;
         }
         let g = &s.checked.graph;
-        let mut walk = Walk::new(g, Direction::Create);
+        let mut walk = limited(Walk::new(g, Direction::Create), s.opts);
         let mut existing = Vec::new();
         {
             let store = lock(&s.store);
@@ -318,7 +346,7 @@ impl Engine {
     pub async fn discover(&self) -> Vec<String> {
         let s = self.shared.clone();
         let g = &s.checked.graph;
-        let walk = Walk::new(g, Direction::Create);
+        let walk = limited(Walk::new(g, Direction::Create), s.opts);
         self.stopper.attach(walk.cancel_handle());
         let outcomes = walk
             .run(|i| {
@@ -356,7 +384,7 @@ impl Engine {
             let store = lock(&s.store);
             state_graph(store.state(), &keep)
         };
-        let walk = Walk::new(&g, Direction::Delete);
+        let walk = limited(Walk::new(&g, Direction::Delete), s.opts);
         if stoppable {
             self.stopper.attach(walk.cancel_handle());
         }
@@ -371,6 +399,18 @@ impl Engine {
         collect(&g, outcomes, &mut summary, |sum, n| sum.deleted.push(n));
         summary
     }
+}
+
+fn limited(walk: Walk<'_>, opts: RunOptions) -> Walk<'_> {
+    match opts.parallelism {
+        Some(n) => walk.limit(n),
+        None => walk,
+    }
+}
+
+/// A type's typical duration on the run's time scale, for the waiter.
+fn expected(s: &Shared, secs: f64) -> Duration {
+    Duration::from_secs_f64((secs * s.opts.time_scale).max(0.0))
 }
 
 fn collect(
@@ -591,7 +631,8 @@ async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
             (created.id, created.outputs)
         }
     };
-    let ready = retry(s, name, || aws::wait_ready(&s.ctx, t.name, &id, &outputs))
+    let exp = expected(s, f64::from(t.create_secs));
+    let ready = retry(s, name, || aws::expecting(exp, aws::wait_ready(&s.ctx, t.name, &id, &outputs)))
         .await
         .map_err(|e| fail(s, name, t.name, e))?;
     {
@@ -616,6 +657,20 @@ async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
     Ok(())
 }
 
+/// The attributes of `name` that the plan's other resources and outputs reference.
+fn referenced_attrs(plan: &crate::plan::Plan, name: &str) -> std::collections::BTreeSet<String> {
+    plan.resources
+        .iter()
+        .flat_map(|r| r.props.iter().map(|(_, n)| n))
+        .chain(plan.outputs.iter().map(|(_, n)| n))
+        .flat_map(|n| n.refs())
+        .filter_map(|(r, _)| match r {
+            Ref::Resource { name: n, attr } if n == name => Some(attr.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Finds one plan resource in AWS and records it. Never fails the walk: what cannot be found
 /// (or resolved, because what it references was not found) is simply not there.
 async fn discover_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
@@ -637,6 +692,21 @@ async fn discover_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> 
             return Ok(());
         }
     };
+    let mut created = created;
+    // Some attributes only exist once the resource is ready (an ARN read back by `wait_ready`):
+    // if what references it needs one, wait for it as a deploy would have.
+    let needed = referenced_attrs(&s.checked.plan, name);
+    if needed.iter().any(|a| !created.outputs.contains_key(a)) {
+        let exp = expected(s, f64::from(t.create_secs));
+        match retry(s, name, || aws::expecting(exp, aws::wait_ready(&s.ctx, t.name, &created.id, &created.outputs)))
+            .await
+        {
+            Ok(outputs) => created.outputs = outputs,
+            Err(e) => {
+                fail(s, name, t.name, e);
+            }
+        }
+    }
     let deps = s
         .checked
         .graph
@@ -689,7 +759,8 @@ async fn delete_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
     retry(s, name, || aws::delete(&s.ctx, &type_name, &rec.id, &rec.outputs))
         .await
         .map_err(|e| fail(s, name, &type_name, e))?;
-    retry(s, name, || aws::wait_deleted(&s.ctx, &type_name, &rec.id, &rec.outputs))
+    let exp = expected(s, rec.delete_secs);
+    retry(s, name, || aws::expecting(exp, aws::wait_deleted(&s.ctx, &type_name, &rec.id, &rec.outputs)))
         .await
         .map_err(|e| fail(s, name, &type_name, e))?;
     lock(&s.store).remove(name).map_err(|e| state_err(name, &type_name, e))?;

@@ -341,39 +341,36 @@ fn has_env_credentials() -> bool {
     std::env::var_os("AWS_ACCESS_KEY_ID").is_some() || std::env::var_os("AWS_PROFILE").is_some()
 }
 
-/// How often to ask AWS whether a resource is ready or gone.
-#[derive(Clone, Copy, Debug)]
-pub struct PollPolicy {
-    /// First delay after the create/delete call.
-    pub initial: Duration,
-    /// Delays grow by this factor up to `max`.
-    pub factor: f64,
-    pub max: Duration,
-    /// Give up after this long.
-    pub timeout: Duration,
+pub use crate::waiter::PollPolicy;
+
+tokio::task_local! {
+    /// How long the resource being waited for typically takes (scaled), set by the engine
+    /// around `wait_ready`/`wait_deleted`, so every adapter's `poll` gets the type's timing.
+    static EXPECTED: Duration;
 }
 
-impl Default for PollPolicy {
-    fn default() -> Self {
-        PollPolicy {
-            initial: Duration::from_millis(200),
-            factor: 1.5,
-            max: Duration::from_secs(10),
-            timeout: Duration::from_secs(45 * 60),
-        }
-    }
+/// Runs `f` with `expected` as the typical duration its polls plan around.
+pub async fn expecting<F: std::future::Future>(expected: Duration, f: F) -> F::Output {
+    EXPECTED.scope(expected, f).await
 }
 
-/// Polls `check` until it returns `Some`, with the context's backoff; `what` names the wait
-/// in the timeout error.
+/// Polls `check` until it returns `Some`, on the context's [`PollPolicy`] (see
+/// `crate::waiter`); `what` names the wait in the timeout error. Throttling and transient
+/// errors of a check count as "not yet".
 pub(crate) async fn poll<T, F, Fut>(ctx: &Ctx, operation: &'static str, what: &str, mut check: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Option<T>, AwsError>>,
 {
     let start = tokio::time::Instant::now();
-    let mut delay = ctx.poll.initial;
+    let expected = EXPECTED.try_with(|d| *d).ok();
+    let mut checks = 0u32;
     loop {
+        let delay = ctx.poll.next_delay(checks, start.elapsed(), expected);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        checks += 1;
         match check().await {
             Ok(Some(v)) => return Ok(v),
             Ok(None) => {}
@@ -383,8 +380,6 @@ where
         if start.elapsed() > ctx.poll.timeout {
             return Err(AwsError::timeout(operation, format!("timed out waiting for {what}")));
         }
-        tokio::time::sleep(delay).await;
-        delay = Duration::from_secs_f64((delay.as_secs_f64() * ctx.poll.factor).min(ctx.poll.max.as_secs_f64()));
     }
 }
 

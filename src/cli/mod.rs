@@ -136,6 +136,23 @@ struct RunArgs {
     /// so the next deploy resumes (keep)
     #[arg(long, value_enum, default_value_t = FailurePolicy::Rollback)]
     on_failure: FailurePolicy,
+    /// At most this many resources in flight at once (default: as many as the graph allows;
+    /// the longest remaining chain starts first)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    parallelism: Option<u16>,
+    /// Benchmarks: the waiter's policy (ironplan's adaptive one, or a Terraform-like model)
+    #[arg(long, value_enum, default_value_t = WaiterArg::Adaptive, hide = true)]
+    waiter: WaiterArg,
+    /// Benchmarks: the latency model's time scale (typical durations and poll delays are
+    /// multiplied by it, as the emulator's latency model does)
+    #[arg(long, default_value_t = 1.0, hide = true)]
+    time_scale: f64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum WaiterArg {
+    Adaptive,
+    TerraformLike,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use super::{AwsArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_STATE, Output, PlanArgs, RunArgs};
 use crate::aws::{Connect, Ctx};
 use crate::check::Checked;
-use crate::engine::{Engine, Event, OnFailure, RunSummary};
+use crate::engine::{Engine, Event, OnFailure, RunOptions, RunSummary};
 use crate::report::secs;
 use crate::state::{StateError, StateStore};
 
@@ -79,10 +79,16 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
         Err(code) => return code,
     };
     rt.block_on(async move {
-        let ctx = match connect(aws).await {
+        let mut ctx = match connect(aws).await {
             Ok(c) => c,
             Err(code) => return code,
         };
+        let waiter = match run.waiter {
+            super::WaiterArg::Adaptive => crate::waiter::PollPolicy::default(),
+            super::WaiterArg::TerraformLike => crate::waiter::PollPolicy::terraform_like(),
+        };
+        ctx.poll = waiter.with_scale(run.time_scale);
+        let opts = RunOptions { parallelism: run.parallelism.map(usize::from), time_scale: run.time_scale };
         let total = match &job {
             Job::Deploy(_) => checked.graph.len(),
             Job::Teardown { discover: false } => store.state().resources.len(),
@@ -90,7 +96,7 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
         };
         let stack = checked.stack();
         let (tx, rx) = unbounded_channel();
-        let engine = Engine::new(ctx, checked, store, tx);
+        let engine = Engine::new(ctx, checked, store, tx, opts);
         if let Job::Deploy(_) = job {
             let changes = engine.changes();
             if !changes.is_empty() {

@@ -12,6 +12,8 @@
 //! running finish; `run` returns only when nothing runs (Cargo's job queue: the coordinator
 //! loop never returns early).
 
+pub mod fake;
+
 use std::collections::BinaryHeap;
 use std::future::Future;
 use std::sync::Arc;

@@ -1,0 +1,269 @@
+//! `make bench`: the numbers in BENCHMARKS.md, from one run.
+//!
+//! 1. Policy models: the pipeline's graph through the real walker with a fake provider on a
+//!    paused clock (typical AWS durations, unscaled): ironplan's scheduling and waiter against
+//!    a Terraform-like policy (parallelism 10, 10 s waiter delays) and a Pulumi-like one
+//!    (parallelism 4 x CPUs, the same waiters: it drives the same provider). Labelled as models.
+//! 2. The emulator with its latency model: ironplan's real deploy and teardown of the pipeline
+//!    against moto behind scripts/faultproxy.py, whose latency model makes each type take its
+//!    typical duration x SCALE and report the real intermediate states meanwhile. Makespan
+//!    against the critical-path bound of the same model; API calls; throttling; CPU and memory.
+//! 3. Scale: synthetic graphs of 1,000, 10,000 and 100,000 resources: plan (parse, check,
+//!    graph), and walk with a provider that does nothing; time and peak memory, each size in a
+//!    fresh process.
+//!
+//!     cargo run --release --example bench            # all three
+//!     cargo run --release --example bench -- models  # one of: models, emulator, scale
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ironplan::check::{self, Options};
+use ironplan::exec::Direction;
+use ironplan::exec::fake::{SimOptions, simulate, synthetic_plan, walk_noop};
+use ironplan::plan::Plan;
+use ironplan::waiter::PollPolicy;
+use serde_json::Value;
+
+const PLAN: &str = "plans/healthcare-pipeline.toml";
+/// The latency model's time scale: 1/60, so Aurora's 9-minute instance takes 9 s.
+const SCALE: f64 = 1.0 / 60.0;
+
+fn main() {
+    let what = std::env::args().nth(1).unwrap_or_default();
+    match what.as_str() {
+        "scale-one" => {
+            let n = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(1000);
+            scale_one(n);
+        }
+        "models" => models(),
+        "emulator" => emulator(),
+        "scale" => scale(),
+        _ => {
+            models();
+            emulator();
+            scale();
+        }
+    }
+}
+
+fn models() {
+    let checked = match check::load(Path::new(PLAN), &Options::default()) {
+        Ok(c) => c,
+        Err(e) => panic!("{PLAN}: {e}"),
+    };
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let policies: [(&str, Option<usize>, PollPolicy); 3] = [
+        ("ironplan", None, PollPolicy::default()),
+        ("Terraform-like model (parallelism 10, 10 s waits)", Some(10), PollPolicy::terraform_like()),
+        ("Pulumi-like model (parallelism 4 x CPUs, 10 s waits)", Some(4 * cpus), PollPolicy::terraform_like()),
+    ];
+    println!("\n## 1. Policy models: the pipeline's 56 resources, typical AWS durations, fake provider\n");
+    println!("| policy | deploy | bound | ratio | teardown | bound | ratio | polls (deploy+teardown) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (label, parallelism, waiter) in policies {
+        let up = simulate(&checked.graph, SimOptions { direction: Direction::Create, parallelism, waiter });
+        let down = simulate(&checked.graph, SimOptions { direction: Direction::Delete, parallelism, waiter });
+        println!(
+            "| {label} | {} | {} | {:.3} | {} | {} | {:.3} | {} |",
+            mmss(up.makespan_secs),
+            mmss(up.bound_secs),
+            up.ratio(),
+            mmss(down.makespan_secs),
+            mmss(down.bound_secs),
+            down.ratio(),
+            up.polls + down.polls
+        );
+    }
+}
+
+fn mmss(s: f64) -> String {
+    format!("{}m{:02}s", (s / 60.0).floor() as u64, (s % 60.0).round() as u64)
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    match std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()) {
+        Ok(a) => a.port(),
+        Err(e) => panic!("no free port: {e}"),
+    }
+}
+
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Runs ironplan and returns (wall seconds, user+system CPU seconds, peak RSS KiB, stdout).
+fn measured(bin: &Path, args: &[&str], endpoint: &str, state: &Path) -> (f64, f64, u64, String) {
+    let start = Instant::now();
+    let mut child = Command::new(bin)
+        .args(args)
+        .current_dir(root())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("IRONPLAN_STATE_DIR", state)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start ironplan");
+    let mut out = String::new();
+    if let Some(mut o) = child.stdout.take() {
+        let _ = o.read_to_string(&mut out);
+    }
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for; the pointers are valid for the call.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    let wall = start.elapsed().as_secs_f64();
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "ironplan {args:?} failed");
+    (wall, tv(usage.ru_utime) + tv(usage.ru_stime), usage.ru_maxrss as u64, out)
+}
+
+fn emulator() {
+    let venv = root().join(".venv/bin");
+    let bin = std::env::current_exe().ok().and_then(|p| Some(p.parent()?.parent()?.join("ironplan")));
+    let Some(bin) = bin.filter(|b| b.exists()) else {
+        println!("\n(skipped the emulator run: build the binary first: cargo build --release)");
+        return;
+    };
+    let moto_port = free_port();
+    let mut moto = Command::new(venv.join("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &moto_port.to_string()])
+        .env("MOTO_ECS_SERVICE_RUNNING", "2")
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server (make venv)");
+    wait_port(moto_port);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port_file = dir.path().join("port");
+    let mut proxy = Command::new(venv.join("python"))
+        .arg(root().join("scripts/faultproxy.py"))
+        .args(["--upstream", &format!("http://127.0.0.1:{moto_port}"), "--latency", &SCALE.to_string(), "--port-file"])
+        .arg(&port_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("faultproxy");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let proxy_port: u16 = loop {
+        if let Some(p) = std::fs::read_to_string(&port_file).ok().and_then(|s| s.trim().parse().ok()) {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "faultproxy did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let endpoint = format!("http://127.0.0.1:{proxy_port}");
+    let stats = |what: &str| -> Value {
+        let mut resp = ureq::get(&format!("{endpoint}/__faultproxy/{what}")).call().expect("proxy");
+        resp.body_mut().read_json().unwrap_or(Value::Null)
+    };
+    let reset = || {
+        let _ = ureq::post(&format!("{endpoint}/__faultproxy/reset")).send_json(serde_json::json!({}));
+    };
+
+    // The bound of the same model: the proxy's durations for the types it delays, the others instant.
+    let model = stats("latency");
+    let checked = check::load(Path::new(PLAN), &Options::default()).expect("plan");
+    let secs_of =
+        |ty: &str, i: usize| -> f64 { model["durations"][ty].get(i).and_then(Value::as_f64).unwrap_or(0.0) * SCALE };
+    let mut b = ironplan::graph::GraphBuilder::new();
+    for r in &checked.plan.resources {
+        b.node(ironplan::graph::Node {
+            name: r.name.clone(),
+            create_secs: secs_of(&r.type_name, 0),
+            delete_secs: secs_of(&r.type_name, 1),
+        });
+    }
+    for (f, t, why) in checked.graph.edge_list() {
+        if let (Some(f), Some(t)) = (b.index(checked.graph.name(f)), b.index(checked.graph.name(t))) {
+            for r in why {
+                b.depends(f, t, r.clone());
+            }
+        }
+    }
+    let model_graph = b.build().expect("acyclic");
+    let bound_up = model_graph.critical_path(|n| n.create_secs).1;
+    let bound_down = model_graph.critical_delete_path().1;
+
+    let scale = SCALE.to_string();
+    println!("\n## 2. The emulator with the latency model (durations x {SCALE:.4}): ironplan's real adapters\n");
+    println!("| run | makespan | bound | ratio | API calls | mutating | polls/reads | throttled | CPU | peak RSS |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (label, cmd, bound) in [("deploy", "deploy", bound_up), ("teardown", "teardown", bound_down)] {
+        reset_rules(&endpoint);
+        reset();
+        let (wall, cpu, rss, _) =
+            measured(&bin, &[cmd, PLAN, "--time-scale", &scale, "--output", "json"], &endpoint, dir.path());
+        let s = stats("stats");
+        let sum = &s["summary"];
+        let n = |k: &str| sum[k].as_u64().unwrap_or(0);
+        println!(
+            "| {label} | {wall:.2}s | {bound:.2}s | {:.3} | {} | {} | {} | {} | {cpu:.2}s | {} MiB |",
+            wall / bound.max(1e-9),
+            n("mutating") + n("read"),
+            n("mutating"),
+            n("read"),
+            n("throttled"),
+            rss / 1024
+        );
+    }
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+    let _ = moto.kill();
+    let _ = moto.wait();
+}
+
+fn reset_rules(endpoint: &str) {
+    let _ = ureq::post(&format!("{endpoint}/__faultproxy/rules")).send_json(serde_json::json!([]));
+}
+
+fn scale() {
+    println!("\n## 3. Scale: synthetic graphs, fake provider (each size in a fresh process)\n");
+    println!("| resources | edges | plan (parse+check+graph) | walk | peak RSS |");
+    println!("|---:|---:|---:|---:|---:|");
+    let me = std::env::current_exe().expect("own path");
+    for n in [1_000usize, 10_000, 100_000] {
+        let out = Command::new(&me).args(["scale-one", &n.to_string()]).output().expect("child");
+        print!("{}", String::from_utf8_lossy(&out.stdout));
+    }
+}
+
+fn scale_one(n: usize) {
+    let text = synthetic_plan(n, 42);
+    let start = Instant::now();
+    let plan = Plan::parse(Path::new("synthetic.toml"), &text).expect("synthetic plan parses");
+    let checked = check::check(plan, &Options::default()).expect("synthetic plan checks");
+    let plan_time = start.elapsed();
+    let walk = walk_noop(&checked.graph);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let rss_kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    println!(
+        "| {n} | {} | {:.1} ms | {:.1} ms | {:.1} MiB |",
+        checked.graph.edge_list().len(),
+        plan_time.as_secs_f64() * 1e3,
+        walk.as_secs_f64() * 1e3,
+        rss_kib as f64 / 1024.0
+    );
+}
