@@ -256,10 +256,13 @@ impl PlanReport {
     /// waits for; implied edges dashed, explicit ones bold.
     pub fn to_dot(&self) -> String {
         use std::fmt::Write;
-        let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let q = |s: &str| format!("\"{}\"", esc(s));
         let mut out = String::from("digraph ironplan {\n  rankdir=BT;\n  node [shape=box, fontname=\"Helvetica\"];\n");
         for r in &self.resources {
-            let _ = writeln!(out, "  {} [label={}];", q(&r.name), q(&format!("{}\\n{}", r.name, r.type_name)));
+            // `\n` is Graphviz's line break: escape the two halves, not the break.
+            let label = format!("{}\\n{}", esc(&r.name), esc(&r.type_name));
+            let _ = writeln!(out, "  {} [label=\"{label}\"];", q(&r.name));
         }
         for e in &self.edges {
             let style = if e.reasons.iter().any(|r| matches!(r, Reason::Implied { .. })) {

@@ -128,14 +128,7 @@ impl<'g> Walk<'g> {
         // dependents; in the delete direction through dependencies.
         let priority: Vec<f64> = match self.direction {
             Direction::Create => g.remaining_path(|node| node.create_secs.max(0.001)),
-            Direction::Delete => {
-                let mut rem = vec![0.0f64; n];
-                for &i in g.topo_order() {
-                    let after = g.dependencies(i).map(|(d, _)| rem[d.index()]).fold(0.0, f64::max);
-                    rem[i.index()] = g.node(i).delete_secs.max(0.001) + after;
-                }
-                rem
-            }
+            Direction::Delete => g.remaining_delete_path(),
         };
 
         let mut outcomes: Vec<Option<Outcome<E>>> = (0..n).map(|_| None).collect();

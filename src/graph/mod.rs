@@ -269,10 +269,24 @@ impl Graph {
     /// For each node, the longest chain of `cost` from the start of the node to the end of
     /// everything that waits on it (itself included). Used to start long chains first.
     pub fn remaining_path(&self, cost: impl Fn(&Node) -> f64) -> Vec<f64> {
+        self.remaining(&cost, Incoming)
+    }
+
+    /// For teardown: the longest chain of deletions from each node through what it depends on
+    /// (a dependency's deletion waits for its dependents').
+    pub fn remaining_delete_path(&self) -> Vec<f64> {
+        self.remaining(&|n: &Node| n.delete_secs, Outgoing)
+    }
+
+    /// Longest chains of `cost` following `next` (Incoming: through dependents; Outgoing:
+    /// through dependencies), each node included.
+    fn remaining(&self, cost: &dyn Fn(&Node) -> f64, next: Direction) -> Vec<f64> {
         let mut rem = vec![0.0f64; self.len()];
-        // Dependents come after their dependencies in topo order: walk it backwards.
-        for &i in self.topo.iter().rev() {
-            let after = self.graph.neighbors_directed(i, Incoming).map(|d| rem[d.index()]).fold(0.0, f64::max);
+        // Visit each node after every node `next` reaches from it.
+        let order: Vec<NodeIndex> =
+            if next == Incoming { self.topo.iter().rev().copied().collect() } else { self.topo.clone() };
+        for i in order {
+            let after = self.graph.neighbors_directed(i, next).map(|d| rem[d.index()]).fold(0.0, f64::max);
             rem[i.index()] = cost(&self.graph[i]) + after;
         }
         rem
@@ -281,53 +295,33 @@ impl Graph {
     /// The longest chain by `cost`, dependencies first, and its total: the fastest any
     /// executor can finish.
     pub fn critical_path(&self, cost: impl Fn(&Node) -> f64) -> (Vec<NodeIndex>, f64) {
-        let rem = self.remaining_path(&cost);
-        let Some(mut cur) = self
-            .graph
-            .node_indices()
-            .filter(|i| self.graph.edges_directed(*i, Outgoing).count() == 0)
-            .max_by(|a, b| rem[a.index()].total_cmp(&rem[b.index()]).then(self.name(*b).cmp(self.name(*a))))
-        else {
-            return (Vec::new(), 0.0);
-        };
-        let total = rem[cur.index()];
-        let mut path = vec![cur];
-        while let Some(next) = self
-            .graph
-            .neighbors_directed(cur, Incoming)
-            .max_by(|a, b| rem[a.index()].total_cmp(&rem[b.index()]).then(self.name(*b).cmp(self.name(*a))))
-        {
-            path.push(next);
-            cur = next;
-        }
-        (path, total)
+        self.longest(&self.remaining(&cost, Incoming), Incoming)
     }
 
     /// For teardown: the longest chain of deletions, dependents first.
     pub fn critical_delete_path(&self) -> (Vec<NodeIndex>, f64) {
-        // Deleting runs against the edges: a dependency's deletion waits for its dependents'.
-        let mut rem = vec![0.0f64; self.len()];
-        for &i in &self.topo {
-            let after = self.graph.neighbors_directed(i, Outgoing).map(|d| rem[d.index()]).fold(0.0, f64::max);
-            rem[i.index()] = self.graph[i].delete_secs + after;
-        }
+        self.longest(&self.remaining_delete_path(), Outgoing)
+    }
+
+    /// Follows the largest `rem` from the best starting node along `next`.
+    fn longest(&self, rem: &[f64], next: Direction) -> (Vec<NodeIndex>, f64) {
+        let by_rem = |a: &NodeIndex, b: &NodeIndex| {
+            rem[a.index()].total_cmp(&rem[b.index()]).then(self.name(*b).cmp(self.name(*a)))
+        };
+        // A chain starts where nothing comes before it in the direction of travel.
         let Some(mut cur) = self
             .graph
             .node_indices()
-            .filter(|i| self.graph.edges_directed(*i, Incoming).count() == 0)
-            .max_by(|a, b| rem[a.index()].total_cmp(&rem[b.index()]).then(self.name(*b).cmp(self.name(*a))))
+            .filter(|i| self.graph.neighbors_directed(*i, next.opposite()).next().is_none())
+            .max_by(by_rem)
         else {
             return (Vec::new(), 0.0);
         };
         let total = rem[cur.index()];
         let mut path = vec![cur];
-        while let Some(next) = self
-            .graph
-            .neighbors_directed(cur, Outgoing)
-            .max_by(|a, b| rem[a.index()].total_cmp(&rem[b.index()]).then(self.name(*b).cmp(self.name(*a))))
-        {
-            path.push(next);
-            cur = next;
+        while let Some(n) = self.graph.neighbors_directed(cur, next).max_by(by_rem) {
+            path.push(n);
+            cur = n;
         }
         (path, total)
     }

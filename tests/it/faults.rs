@@ -11,8 +11,17 @@ use crate::inventory::{added, added_counts, inventory};
 const PLAN: &str = "plans/healthcare-pipeline.toml";
 const STACK: &str = "healthcare-pipeline-dev";
 
+/// From the (after+1)-th call on, `op` fails with an error nothing retries: the create fails
+/// for good. UpdateAccount fails once only, since the rollback restores the account setting
+/// with the same operation.
 fn inject(op: &str, after: usize) -> Value {
-    json!([{ "op": op, "after": after, "fail": { "status": 400, "code": "InjectedFault", "message": "injected by the test" } }])
+    let count = if op == "UpdateAccount" { 1 } else { -1 };
+    json!([{
+        "op": op,
+        "after": after,
+        "count": count,
+        "fail": { "status": 400, "code": "InjectedFault", "message": "injected by the test" }
+    }])
 }
 
 fn summary(run: &crate::common::Run) -> Value {
