@@ -31,6 +31,7 @@ build:
 test: venv
 	cargo fmt --all -- --check
 	$(VENV)/bin/python scripts/test_faultproxy.py
+	$(VENV)/bin/python scripts/test_latency.py
 	cargo test --all-targets
 
 chaos: venv
