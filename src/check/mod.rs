@@ -397,6 +397,13 @@ fn build_graph(plan: &Plan, types: &BTreeMap<String, &'static TypeSpec>) -> Resu
     }
     let view = PlanView::new(plan);
     let idx = |b: &GraphBuilder, n: &str| b.index(n);
+    // The inline policies of each role, found once (not once per resource: plans are large).
+    let mut policies_by_role: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for policy in view.of_type("iam:RolePolicy") {
+        for role in view.referenced_by(policy, "role_name") {
+            policies_by_role.entry(role.name.as_str()).or_default().push(policy.name.as_str());
+        }
+    }
     for res in &plan.resources {
         let Some(from) = idx(&b, &res.name) else { continue };
         for (_, node) in &res.props {
@@ -434,13 +441,13 @@ fn build_graph(plan: &Plan, types: &BTreeMap<String, &'static TypeSpec>) -> Resu
                 })
                 .filter(|n| plan.resource(n).is_some_and(|r| r.type_name == "iam:Role"))
                 .collect();
-            for policy in view.of_type("iam:RolePolicy") {
-                let on_role = view.referenced_by(policy, "role_name").iter().any(|r| roles.contains(r.name.as_str()));
-                if on_role
-                    && policy.name != res.name
-                    && let Some(to) = idx(&b, &policy.name)
-                {
-                    b.depends(from, to, Reason::Implied { why: ROLE_POLICY_WHY.to_string() });
+            for role in &roles {
+                for policy in policies_by_role.get(role).into_iter().flatten() {
+                    if *policy != res.name
+                        && let Some(to) = idx(&b, policy)
+                    {
+                        b.depends(from, to, Reason::Implied { why: ROLE_POLICY_WHY.to_string() });
+                    }
                 }
             }
         }
