@@ -205,7 +205,8 @@ fn emulator() {
     // moto loads each service's code on its first call (1-3 s each): warm it up with one
     // unmeasured deploy and teardown without the latency model.
     let set_latency = |factor: f64| {
-        let _ = ureq::post(&format!("{endpoint}/__faultproxy/latency")).send_json(serde_json::json!({ "factor": factor }));
+        let _ =
+            ureq::post(&format!("{endpoint}/__faultproxy/latency")).send_json(serde_json::json!({ "factor": factor }));
     };
     // Another environment: moto never forgets a deleted cache subnet group or replication group.
     set_latency(0.0);
