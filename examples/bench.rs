@@ -12,8 +12,10 @@
 //!    graph), and walk with a provider that does nothing; time and peak memory, each size in a
 //!    fresh process.
 //!
-//!     cargo run --release --example bench            # all three
-//!     cargo run --release --example bench -- models  # one of: models, emulator, scale
+//! ```text
+//! cargo run --release --example bench            # all three
+//! cargo run --release --example bench -- models  # one of: models, emulator, scale
+//! ```
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -103,6 +105,8 @@ fn wait_port(port: u16) {
 }
 
 /// Runs ironplan and returns (wall seconds, user+system CPU seconds, peak RSS KiB, stdout).
+/// The child is reaped with `wait4` (for its resource usage), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn measured(bin: &Path, args: &[&str], endpoint: &str, state: &Path) -> (f64, f64, u64, String) {
     let start = Instant::now();
     let mut child = Command::new(bin)
