@@ -244,28 +244,6 @@ impl Engine {
         self.stopper.clone()
     }
 
-    /// Resources in the state whose plan properties changed since they were created.
-    pub fn changes(&self) -> Vec<Change> {
-        let s = &self.shared;
-        let store = lock(&s.store);
-        let state = store.state();
-        let mut changes = Vec::new();
-        for res in &s.checked.plan.resources {
-            let Some(old) = state.resources.get(&res.name).filter(|r| r.status == Status::Ready) else { continue };
-            let Ok(new) = resolved_props(s, res, state) else { continue };
-            let new = redact(s.checked.type_of(&res.name), new);
-            let keys: std::collections::BTreeSet<&String> = old.props.keys().chain(new.keys()).collect();
-            for k in keys {
-                let (o, n) =
-                    (old.props.get(k).cloned().unwrap_or(Value::Null), new.get(k).cloned().unwrap_or(Value::Null));
-                if o != n {
-                    changes.push(Change { resource: res.name.clone(), property: k.clone(), old: o, new: n });
-                }
-            }
-        }
-        changes
-    }
-
     /// Resources in the state that the plan no longer declares.
     pub fn orphans(&self) -> Vec<String> {
         let store = lock(&self.shared.store);
@@ -828,27 +806,56 @@ fn resolved_props(
     res: &crate::plan::Resource,
     state: &crate::state::State,
 ) -> Result<Map<String, Value>, String> {
+    resolve_resource(&s.checked, res, state, &s.ctx.region, &s.ctx.account_id)
+}
+
+/// The resolved properties of a plan resource against `state`, tags merged for taggable types.
+fn resolve_resource(
+    checked: &Checked,
+    res: &crate::plan::Resource,
+    state: &crate::state::State,
+    region: &str,
+    account_id: &str,
+) -> Result<Map<String, Value>, String> {
     let outputs = |n: &str| state.resources.get(n).map(|r| &r.outputs);
-    let scope =
-        Scope { outputs: &outputs, vars: &s.checked.vars, region: &s.ctx.region, account_id: &s.ctx.account_id };
+    let scope = Scope { outputs: &outputs, vars: &checked.vars, region, account_id };
     let mut props = Map::new();
     for (k, node) in &res.props {
         props.insert(k.name.clone(), resolve(node, &scope)?);
     }
-    if s.checked.type_of(&res.name).is_some_and(|t| t.taggable) {
+    if checked.type_of(&res.name).is_some_and(|t| t.taggable) {
         let mut tags = Map::new();
-        for (k, node) in &s.checked.plan.default_tags {
+        for (k, node) in &checked.plan.default_tags {
             tags.insert(k.name.clone(), resolve(node, &scope)?);
         }
         if let Some(Value::Object(own)) = props.remove("tags") {
             tags.extend(own);
         }
         tags.insert(MANAGED_BY_TAG.into(), Value::String("ironplan".into()));
-        tags.insert(STACK_TAG.into(), Value::String(s.checked.stack()));
+        tags.insert(STACK_TAG.into(), Value::String(checked.stack()));
         tags.insert(RESOURCE_TAG.into(), Value::String(res.name.clone()));
         props.insert("tags".into(), Value::Object(tags));
     }
     Ok(props)
+}
+
+/// Resources in the state whose plan properties changed since they were created. Needs no AWS
+/// call: references resolve against the state, with the region and account it recorded.
+pub fn plan_changes(checked: &Checked, state: &crate::state::State) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for res in &checked.plan.resources {
+        let Some(old) = state.resources.get(&res.name).filter(|r| r.status == Status::Ready) else { continue };
+        let Ok(new) = resolve_resource(checked, res, state, &state.region, &state.account_id) else { continue };
+        let new = redact(checked.type_of(&res.name), new);
+        let keys: std::collections::BTreeSet<&String> = old.props.keys().chain(new.keys()).collect();
+        for k in keys {
+            let (o, n) = (old.props.get(k).cloned().unwrap_or(Value::Null), new.get(k).cloned().unwrap_or(Value::Null));
+            if o != n {
+                changes.push(Change { resource: res.name.clone(), property: k.clone(), old: o, new: n });
+            }
+        }
+    }
+    changes
 }
 
 /// Sensitive properties are never stored: only the fact that one was set.

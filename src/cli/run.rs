@@ -74,6 +74,24 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
         Ok(s) => s,
         Err(e) => return state_refused(&e),
     };
+    // A changed plan is refused before any AWS call: the state has what it needs to tell.
+    if let Job::Deploy(_) = job {
+        let changes = crate::engine::plan_changes(&checked, store.state());
+        if !changes.is_empty() {
+            eprintln!(
+                "error: {} propert{} changed since the resources were created:",
+                changes.len(),
+                if changes.len() == 1 { "y" } else { "ies" }
+            );
+            for c in &changes {
+                eprintln!("  {}.{}: {} → {}", c.resource, c.property, c.old, c.new);
+            }
+            eprintln!(
+                "help: ironplan does not update resources in place yet; revert the plan, or run `ironplan teardown` then `ironplan deploy`"
+            );
+            return ExitCode::from(EXIT_STATE);
+        }
+    }
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -98,15 +116,6 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
         let (tx, rx) = unbounded_channel();
         let engine = Engine::new(ctx, checked, store, tx, opts);
         if let Job::Deploy(_) = job {
-            let changes = engine.changes();
-            if !changes.is_empty() {
-                eprintln!("error: {} propert{} changed since the resources were created:", changes.len(), if changes.len() == 1 { "y" } else { "ies" });
-                for c in &changes {
-                    eprintln!("  {}.{}: {} → {}", c.resource, c.property, c.old, c.new);
-                }
-                eprintln!("help: ironplan does not update resources in place yet; revert the plan, or run `ironplan teardown` then `ironplan deploy`");
-                return ExitCode::from(EXIT_STATE);
-            }
             for o in engine.orphans() {
                 eprintln!("warning: `{o}` is in the state but no longer in the plan; it is left as it is (teardown deletes it)");
             }

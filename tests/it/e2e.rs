@@ -372,7 +372,7 @@ async fn an_integration_response_before_its_integration_is_a_404() {
 /// removes everything, and the state is empty.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_property_is_reported_before_any_call() {
-    let env = Env::start();
+    let env = Env::with_proxy();
     let plan = "examples/audited-network.toml";
     env.ironplan(&["deploy", plan]).assert_ok("deploy");
     let state = env.state("audited-network-dev");
@@ -382,8 +382,10 @@ async fn a_changed_property_is_reported_before_any_call() {
     let changed = changed_dir.path().join("changed.toml");
     let text = std::fs::read_to_string(crate::common::root().join(plan)).expect("plan");
     std::fs::write(&changed, text.replace("retention_in_days = 2192", "retention_in_days = 365")).expect("write");
+    let calls_before = env.proxy().log().len();
     let run = env.ironplan(&["deploy", changed.to_str().expect("utf-8 path")]);
     assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(env.proxy().log().len(), calls_before, "the change was refused after an AWS call");
     assert!(run.stderr.contains("flow_logs.retention_in_days: 2192 → 365"), "{}", run.stderr);
     assert!(run.stderr.contains("teardown"), "the message says what to do: {}", run.stderr);
     assert_eq!(std::fs::read_to_string(env.state_path("audited-network-dev")).expect("state"), before);
