@@ -22,6 +22,7 @@ mod elasticache;
 mod iam;
 mod kinesis;
 mod kms;
+pub mod limits;
 mod logs;
 mod props;
 mod rds;
@@ -290,6 +291,8 @@ impl Ctx {
         if let Some(u) = &connect.endpoint_url {
             loader = loader.endpoint_url(u);
         }
+        // Every client paces itself under AWS's published request rates (limits.rs).
+        loader = loader.http_client(limits::limited_http_client(std::sync::Arc::new(limits::Limiter::default())));
         let mut config = loader.load().await;
         if connect.is_local_emulator() && config.credentials_provider().is_none_or(|_| !has_env_credentials()) {
             // The emulator accepts any credentials; real AWS never gets here.
