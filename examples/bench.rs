@@ -220,12 +220,14 @@ fn emulator() {
     set_latency(SCALE);
 
     let scale = SCALE.to_string();
-    println!("\n## 2. The emulator with the latency model (durations x {SCALE:.4}): ironplan's real adapters\n");
+    println!(
+        "\n## 2. The emulator with the latency model (durations x {SCALE:.4}) and AWS-like rate limits: ironplan's real adapters\n"
+    );
     println!("| run | makespan | bound | ratio | API calls | mutating | polls/reads | throttled | CPU | peak RSS |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (label, cmd, bound) in [("deploy", "deploy", bound_up), ("teardown", "teardown", bound_down)] {
-        reset_rules(&endpoint);
         reset();
+        aws_like_limits(&endpoint);
         let (wall, cpu, rss, _) =
             measured(&bin, &[cmd, PLAN, "--time-scale", &scale, "--output", "json"], &endpoint, dir.path());
         let s = stats("stats");
@@ -247,8 +249,48 @@ fn emulator() {
     let _ = moto.wait();
 }
 
-fn reset_rules(endpoint: &str) {
-    let _ = ureq::post(&format!("{endpoint}/__faultproxy/rules")).send_json(serde_json::json!([]));
+/// The proxy throttles what exceeds AWS's published request rates, as AWS would: the
+/// `throttled` column counts the calls ironplan's own pacing did not keep under them.
+fn aws_like_limits(endpoint: &str) {
+    let ec2_mutating = [
+        "CreateVpc",
+        "ModifyVpcAttribute",
+        "CreateInternetGateway",
+        "AttachInternetGateway",
+        "CreateSubnet",
+        "ModifySubnetAttribute",
+        "AllocateAddress",
+        "CreateNatGateway",
+        "CreateRouteTable",
+        "CreateRoute",
+        "AssociateRouteTable",
+        "CreateFlowLogs",
+        "CreateSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+        "CreateTags",
+        "DeleteVpc",
+        "DetachInternetGateway",
+        "DeleteInternetGateway",
+        "DeleteSubnet",
+        "ReleaseAddress",
+        "DeleteNatGateway",
+        "DeleteRouteTable",
+        "DisassociateRouteTable",
+        "DeleteFlowLogs",
+        "DeleteSecurityGroup",
+    ];
+    let limit = |rate: f64, burst: f64| serde_json::json!({ "rate": rate, "burst": burst });
+    let rules = serde_json::json!([
+        { "op": ec2_mutating, "service": "ec2", "throttle": true, "limit": limit(5.0, 50.0) },
+        { "op": "CreateNatGateway", "service": "ec2", "throttle": true, "limit": limit(1.0, 1.0) },
+        { "op": "*", "service": "ec2", "throttle": true, "limit": limit(20.0, 100.0) },
+        { "op": "CreateDeployment", "service": "apigateway", "throttle": true, "limit": limit(0.2, 1.0) },
+        { "op": "CreateRestApi", "service": "apigateway", "throttle": true, "limit": limit(1.0 / 3.0, 1.0) },
+        { "op": "*", "service": "apigateway", "throttle": true, "limit": limit(10.0, 40.0) },
+        { "op": "*", "service": "rds", "throttle": true, "limit": limit(12.0, 12.0) },
+    ]);
+    let resp = ureq::post(&format!("{endpoint}/__faultproxy/rules")).send_json(rules);
+    assert!(resp.is_ok(), "the proxy refused the limits: {resp:?}");
 }
 
 fn scale() {

@@ -454,7 +454,7 @@ def throttle_code(protocol: str | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 FAULT_KINDS = ("fail", "throttle", "server_error", "reset")
-RULE_KEYS = {"op", "service", "count", "after", "rate", "delay_ms", "delay_after_ms", "comment", *FAULT_KINDS}
+RULE_KEYS = {"op", "service", "count", "after", "rate", "limit", "delay_ms", "delay_after_ms", "comment", *FAULT_KINDS}
 
 
 class RuleError(ValueError):
@@ -486,6 +486,19 @@ class Rule:
         if not isinstance(count, int) or isinstance(count, bool) or count < -1:
             raise RuleError(f'{where}: "count" is an integer >= 0, or -1 (unlimited)')
         self.remaining = count
+        # A token bucket like AWS's request limits: the rule applies only to calls beyond it
+        # (`{"throttle": true, "limit": {"rate": 5, "burst": 50}}` throttles what exceeds 5/s).
+        limit = spec.get("limit")
+        self.limit = None
+        if limit is not None:
+            ok = isinstance(limit, dict) and set(limit) <= {"rate", "burst"} and all(
+                isinstance(limit.get(k), (int, float)) and not isinstance(limit.get(k), bool) and limit.get(k) > 0
+                for k in ("rate", "burst"))
+            if not ok:
+                raise RuleError(f'{where}: "limit" is {{"rate": tokens per second, "burst": bucket size}}, both > 0')
+            self.limit = (float(limit["rate"]), float(limit["burst"]))
+            self.tokens = float(limit["burst"])
+            self.last = time.monotonic()
         # Let the first `after` matching calls through untouched (fail the k-th CreateSubnet).
         after_n = spec.get("after", 0)
         if not isinstance(after_n, int) or isinstance(after_n, bool) or after_n < 0:
@@ -635,6 +648,14 @@ class State:
                 if rule.skip > 0:
                     rule.skip -= 1
                     continue
+                if rule.limit is not None:
+                    rate, burst = rule.limit
+                    now = time.monotonic()
+                    rule.tokens = min(burst, rule.tokens + (now - rule.last) * rate)
+                    rule.last = now
+                    if rule.tokens >= 1.0:
+                        rule.tokens -= 1.0
+                        continue
                 if rule.rate < 1.0 and self.rng.random() >= rule.rate:
                     continue
                 if rule.remaining > 0:

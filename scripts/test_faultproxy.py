@@ -390,6 +390,18 @@ def test_fail(ctx):
     ctl.rules([])
 
 
+@section("(c2) token-bucket limits")
+def test_limit(ctx):
+    kms, ctl = ctx["kms"], ctx["ctl"]
+    ctl.reset()
+    ctl.rules([{"op": "ListKeys", "throttle": True, "limit": {"rate": 0.5, "burst": 2}}])
+    errors = [client_error(kms.list_keys) for _ in range(3)]
+    check("a burst of 2 within the limit goes through", errors[0] is None and errors[1] is None, errors[:2])
+    check("the third call beyond the bucket is throttled",
+          errors[2] is not None and "Throttl" in errors[2].response["Error"]["Code"], errors[2])
+    ctl.rules([])
+
+
 @section("(c) throttling")
 def test_throttle(ctx):
     ec2, ctl = ctx["ec2"], ctx["ctl"]
@@ -623,6 +635,7 @@ def main() -> int:
 
         test_forward(ctx)
         test_fail(ctx)
+        test_limit(ctx)
         test_throttle(ctx)
         test_protocols(ctx)
         test_detection(ctx)
