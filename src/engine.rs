@@ -470,6 +470,9 @@ fn state_err(name: &str, type_name: &str, e: StateError) -> ResourceError {
 /// How long eventually-consistent errors are retried (new IAM roles take up to ~10 s to be
 /// assumable; network interfaces take minutes to drain after a service or NAT gateway goes).
 const EVENTUAL_BUDGET: Duration = Duration::from_secs(10 * 60);
+/// How long a create sent by a run that died may take to land, before the next run creates
+/// the resource again.
+const ADOPT_GRACE: Duration = Duration::from_secs(3);
 /// Throttling and transient errors get this many extra tries on top of the SDK's own.
 const TRANSIENT_TRIES: u32 = 8;
 
@@ -559,12 +562,21 @@ async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
         prior => {
             // A run that died after recording its intent may have created it: adopt, don't duplicate.
             let adopted = if prior.is_some_and(|p| p.status == Status::Creating) {
-                retry(s, name, || {
-                    let mut p = Props::new(props.clone());
-                    async move { aws::adopt(&s.ctx, t.name, &mut p).await }
-                })
-                .await
-                .map_err(|e| fail(s, name, t.name, e))?
+                let find = || {
+                    retry(s, name, || {
+                        let mut p = Props::new(props.clone());
+                        async move { aws::adopt(&s.ctx, t.name, &mut p).await }
+                    })
+                };
+                match find().await.map_err(|e| fail(s, name, t.name, e))? {
+                    Some(c) => Some(c),
+                    None => {
+                        // The dead run's create call may still be landing: look once more
+                        // before creating, or the two would make a duplicate.
+                        tokio::time::sleep(ADOPT_GRACE).await;
+                        find().await.map_err(|e| fail(s, name, t.name, e))?
+                    }
+                }
             } else {
                 None
             };
