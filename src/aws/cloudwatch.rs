@@ -159,15 +159,10 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<MetricAlarm>, AwsError> {
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::Connect;
+    use crate::aws::testing::ctx;
     use crate::emulator::Moto;
     use crate::schema::RESOURCE_TAG;
     use serde_json::Value;
-
-    async fn ctx(moto: &Moto) -> Ctx {
-        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
-        Ctx::new(&connect).await.expect("ctx")
-    }
 
     fn props(name: &str, stack: &str) -> Props {
         let Value::Object(m) = json!({

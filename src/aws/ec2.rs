@@ -1239,6 +1239,7 @@ mod adopt_tests {
     //! takes what another stack tagged.
     use super::super::{Connect, adopt, create, delete, wait_deleted, wait_ready};
     use super::*;
+    use crate::aws::testing::tags;
     use crate::emulator::Moto;
 
     async fn moto() -> (Moto, Ctx) {
@@ -1247,10 +1248,6 @@ mod adopt_tests {
         let mut ctx = Ctx::new(&connect).await.expect("ctx");
         ctx.poll.initial = std::time::Duration::from_millis(50);
         (moto, ctx)
-    }
-
-    fn tags(stack: &str, resource: &str) -> Value {
-        json!({ "ironplan:stack": stack, "ironplan:resource": resource, "ManagedBy": "ironplan" })
     }
 
     /// `props` with the identity tags of `resource` in stack `stack`.

@@ -682,24 +682,11 @@ fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
 
 #[cfg(test)]
 mod adopt_tests {
+    use crate::aws::testing::{ctx, props, tags};
     use serde_json::{Value, json};
 
-    use crate::aws::{Connect, Created, Ctx, Props, adopt, create, delete, wait_deleted};
+    use crate::aws::{Created, Ctx, adopt, create, delete, wait_deleted};
     use crate::emulator::Moto;
-
-    async fn ctx(moto: &Moto) -> Ctx {
-        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
-        Ctx::new(&connect).await.expect("ctx")
-    }
-
-    fn props(v: Value) -> Props {
-        let Value::Object(m) = v else { unreachable!() };
-        Props::new(m)
-    }
-
-    fn tags(stack: &str, resource: &str) -> Value {
-        json!({"ironplan:stack": stack, "ironplan:resource": resource, "ManagedBy": "ironplan"})
-    }
 
     fn assert_same(created: &Created, adopted: &Created) {
         assert_eq!(adopted.id, created.id);

@@ -401,19 +401,9 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::Connect;
+    use crate::aws::testing::{ctx, props};
     use crate::emulator::Moto;
     use crate::schema::RESOURCE_TAG;
-
-    async fn ctx(moto: &Moto) -> Ctx {
-        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
-        Ctx::new(&connect).await.expect("ctx")
-    }
-
-    fn props(v: Value) -> Props {
-        let Value::Object(m) = v else { unreachable!() };
-        Props::new(m)
-    }
 
     fn trust() -> Value {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",

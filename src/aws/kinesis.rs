@@ -248,14 +248,9 @@ async fn summary(ctx: &Ctx, name: &str) -> Result<Option<StreamDescriptionSummar
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::Connect;
+    use crate::aws::testing::ctx;
     use crate::emulator::Moto;
     use crate::schema::RESOURCE_TAG;
-
-    async fn ctx(moto: &Moto) -> Ctx {
-        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
-        Ctx::new(&connect).await.expect("ctx")
-    }
 
     fn props(name: &str, stack: &str, key: &str) -> Props {
         let Value::Object(m) = json!({

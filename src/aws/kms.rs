@@ -281,19 +281,9 @@ const UNREADABLE: &[&str] = &["AccessDeniedException", "KMSInvalidArnException",
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::Connect;
+    use crate::aws::testing::{ctx, props};
     use crate::emulator::Moto;
     use serde_json::Value;
-
-    async fn ctx(moto: &Moto) -> Ctx {
-        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
-        Ctx::new(&connect).await.expect("ctx")
-    }
-
-    fn props(v: Value) -> Props {
-        let Value::Object(m) = v else { unreachable!() };
-        Props::new(m)
-    }
 
     fn keys(o: &Outputs) -> Vec<&String> {
         o.keys().collect()

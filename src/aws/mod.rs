@@ -26,6 +26,8 @@ pub mod limits;
 mod logs;
 mod props;
 mod rds;
+#[cfg(test)]
+mod testing;
 
 use std::time::Duration;
 
