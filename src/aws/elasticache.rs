@@ -4,9 +4,8 @@
 //! and ARN, `wait_ready` adds the endpoints of its node group (cluster mode disabled: one).
 
 use aws_sdk_elasticache::types::{ReplicationGroup, Tag};
-use serde_json::Value;
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, poll, sdk_err};
+use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, absent, gone, poll, put, sdk_err};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -51,10 +50,6 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
 }
 
 /// Inside a lookup: "not found" means nothing to adopt.
-fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
-    if e.is_not_found() { Ok(None) } else { Err(e) }
-}
-
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
     match ty {
         // A subnet group is usable once created.
@@ -124,17 +119,6 @@ fn tags(p: &mut Props) -> Result<Vec<Tag>, AwsError> {
 }
 
 /// Inside a wait for deletion: "not found" is the answer we wait for.
-fn gone(e: AwsError) -> Result<Option<()>, AwsError> {
-    if e.is_not_found() { Ok(Some(())) } else { Err(e) }
-}
-
-/// Sets `key` in `out` when AWS gave a value.
-fn put(out: &mut Outputs, key: &str, value: Option<impl Into<Value>>) {
-    if let Some(v) = value {
-        out.insert(key.into(), v.into());
-    }
-}
-
 async fn create_subnet_group(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsError> {
     const OP: &str = "CreateCacheSubnetGroup";
     p.for_op(OP);

@@ -514,6 +514,23 @@ pub(crate) fn out_str<'a>(outputs: &'a Outputs, key: &str, operation: &'static s
         .ok_or_else(|| AwsError::input(operation, format!("state lacks output `{key}`")))
 }
 
+/// A lookup's "not found" as "nothing to adopt".
+pub(crate) fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
+    if e.is_not_found() { Ok(None) } else { Err(e) }
+}
+
+/// A poll's "not found" as "gone".
+pub(crate) fn gone(e: AwsError) -> Result<Option<()>, AwsError> {
+    if e.is_not_found() { Ok(Some(())) } else { Err(e) }
+}
+
+/// Sets `key` in `out` when AWS gave a value.
+pub(crate) fn put(out: &mut Outputs, key: &str, value: Option<impl Into<serde_json::Value>>) {
+    if let Some(v) = value {
+        out.insert(key.into(), v.into());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 use aws_sdk_rds::types::{ServerlessV2ScalingConfiguration, Tag};
 use serde_json::Value;
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err};
+use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, absent, gone, out_str, poll, put, sdk_err};
 use crate::schema::STACK_TAG;
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
@@ -93,10 +93,6 @@ fn ours(tags: &[Tag], stack: Option<&str>) -> bool {
 }
 
 /// Inside a lookup: "not found" means nothing to adopt.
-fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
-    if e.is_not_found() { Ok(None) } else { Err(e) }
-}
-
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
     match ty {
         // A subnet group is usable once created.
@@ -170,17 +166,6 @@ fn tags(p: &mut Props) -> Result<Vec<Tag>, AwsError> {
 }
 
 /// Inside a wait for deletion: "not found" is the answer we wait for.
-fn gone(e: AwsError) -> Result<Option<()>, AwsError> {
-    if e.is_not_found() { Ok(Some(())) } else { Err(e) }
-}
-
-/// Sets `key` in `out` when AWS gave a value.
-fn put(out: &mut Outputs, key: &str, value: Option<impl Into<Value>>) {
-    if let Some(v) = value {
-        out.insert(key.into(), v.into());
-    }
-}
-
 /// Values that AWS would refuse together (with this code), found before any call.
 fn combination(operation: &'static str, message: &str) -> AwsError {
     AwsError {

@@ -281,8 +281,8 @@ fn wait_for_account(v: &PlanView<'_>, res: &Resource) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::plan::Plan;
+    use crate::schema::implied_of as implied;
 
     // api <- patients <- get <- {mock, ok} <- mock_ok ; deployment after all of them
     const PLAN: &str = r#"
@@ -355,15 +355,6 @@ rest_api_id = "${api.id}"
 stage_name = "test"
 deployment_id = "${dep.id}"
 "#;
-
-    fn implied(plan: &Plan, name: &str) -> Vec<String> {
-        let view = PlanView::new(plan);
-        let res = plan.resource(name).expect("resource");
-        let ty = super::super::find(&res.type_name).expect("type");
-        let mut out: Vec<String> = ty.implied.iter().flat_map(|i| (i.find)(&view, res)).collect();
-        out.sort();
-        out
-    }
 
     #[test]
     fn integration_response_waits_for_its_integration_and_method_response() {

@@ -238,6 +238,17 @@ impl<'a> PlanView<'a> {
     }
 }
 
+/// The sorted names a resource's implied rules add (for the types' tests).
+#[cfg(test)]
+pub(crate) fn implied_of(plan: &Plan, name: &str) -> Vec<String> {
+    let view = PlanView::new(plan);
+    let res = plan.resource(name).expect("resource");
+    let ty = find(&res.type_name).expect("type");
+    let mut out: Vec<String> = ty.implied.iter().flat_map(|i| (i.find)(&view, res)).collect();
+    out.sort();
+    out
+}
+
 /// The standard tags every taggable resource gets, besides the plan's `default_tags`.
 pub const STACK_TAG: &str = "ironplan:stack";
 pub const RESOURCE_TAG: &str = "ironplan:resource";

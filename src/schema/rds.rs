@@ -142,6 +142,7 @@ pub static DB_INSTANCE: TypeSpec = TypeSpec {
 mod tests {
     use super::*;
     use crate::plan::Plan;
+    use crate::schema::implied_of as implied;
 
     // aurora -> pg_logs (same name, through the same variable); other_logs and audit_logs are
     // not the cluster's postgresql export; quiet exports nothing.
@@ -177,15 +178,6 @@ log_group_name = "/aws/rds/cluster/healthcare-aurora-dev/postgresql"
 type = "logs:LogGroup"
 log_group_name = "/aws/rds/cluster/healthcare-aurora-${var.environment_suffix}/audit"
 "#;
-
-    fn implied(plan: &Plan, name: &str) -> Vec<String> {
-        let view = PlanView::new(plan);
-        let res = plan.resource(name).expect("resource");
-        let ty = super::super::find(&res.type_name).expect("type");
-        let mut out: Vec<String> = ty.implied.iter().flat_map(|i| (i.find)(&view, res)).collect();
-        out.sort();
-        out
-    }
 
     #[test]
     fn a_cluster_exporting_logs_waits_for_the_log_group_of_that_name() {
