@@ -31,7 +31,6 @@ build:
 test: venv
 	cargo fmt --all -- --check
 	$(VENV)/bin/python scripts/test_faultproxy.py
-	$(VENV)/bin/python scripts/test_latency.py
 	cargo test --all-targets
 
 chaos: venv
@@ -52,7 +51,10 @@ demo: venv
 	./scripts/demo.sh $(BIN)
 
 # Release build: the first run compiles the AWS SDK crates again, optimised (~15 minutes).
+# The latency model's self-test checks wall-clock windows of 1-2 s: it runs here, on a quiet
+# machine before the benchmark, not in `make test`, where CPU load made it flaky.
 bench: venv
+	$(VENV)/bin/python scripts/test_latency.py
 	cargo build --release --bins --examples
 	$(CARGO_TARGET_DIR)/release/examples/bench
 
