@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::aws::{self, AwsError, Ctx, ErrorKind, Outputs, Props};
+use crate::aws::{self, AwsError, Ctx, ErrorKind, Found, Identity, Outputs, Props};
 use crate::check::Checked;
 use crate::exec::{CancelHandle, Direction, Outcome, Walk};
 use crate::graph::{Graph, GraphBuilder, Node as GraphNode, Reason};
@@ -53,13 +53,24 @@ pub enum Event {
         id: String,
         elapsed_secs: f64,
     },
-    /// Found in AWS after an earlier run died between the create call and the state write:
-    /// adopted instead of created again.
+    /// Found in AWS, proven to be this stack's (after an earlier run died between the create
+    /// call and the state write, or by `teardown --discover`): adopted instead of created again.
     Adopted {
         resource: String,
         #[serde(rename = "type")]
         type_name: String,
         id: String,
+        /// How it is known to be this stack's (its identity tags, or its parent's).
+        proof: String,
+    },
+    /// Found in AWS where the plan resource would be (same name or keys), but not provably this
+    /// stack's: never adopted, changed or deleted.
+    NotOurs {
+        resource: String,
+        #[serde(rename = "type")]
+        type_name: String,
+        id: String,
+        why: String,
     },
     /// Already in the state from an earlier run: nothing to do.
     Exists {
@@ -142,6 +153,15 @@ impl RunSummary {
     }
 }
 
+/// What `teardown --discover` found in AWS.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Discovery {
+    /// Plan resources found and proven this stack's: now in the state.
+    pub found: Vec<String>,
+    /// Plan resources whose name or keys are taken by something that is not this stack's.
+    pub not_ours: Vec<String>,
+}
+
 /// A property change between the state and the plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
@@ -172,6 +192,8 @@ struct Shared {
     store: Mutex<StateStore>,
     events: UnboundedSender<Event>,
     run_id: String,
+    /// Plan resources found in AWS but not this stack's (reported, never touched).
+    not_ours: Mutex<Vec<String>>,
 }
 
 /// Runs deploys and teardowns of one stack.
@@ -234,6 +256,7 @@ impl Engine {
                 store: Mutex::new(store),
                 events,
                 run_id,
+                not_ours: Mutex::new(Vec::new()),
             }),
             stopper: Stopper::default(),
         }
@@ -320,8 +343,9 @@ impl Engine {
 
     /// Rebuilds the state from AWS when it was lost: walks the plan dependencies first and asks
     /// each adapter to find the resource by its name, parent keys or the stack's identity tags,
-    /// resolving references against what was found so far. Returns the names found.
-    pub async fn discover(&self) -> Vec<String> {
+    /// resolving references against what was found so far. Only what is proven this stack's
+    /// is recorded (see `aws::identity`); what exists but is not is reported and left alone.
+    pub async fn discover(&self) -> Discovery {
         let s = self.shared.clone();
         let g = &s.checked.graph;
         let walk = limited(Walk::new(g, Direction::Create), s.opts);
@@ -333,12 +357,14 @@ impl Engine {
                 async move { discover_one(&s, &name).await }
             })
             .await;
-        g.topo_order()
+        let found = g
+            .topo_order()
             .iter()
             .filter(|i| matches!(outcomes[i.index()], Outcome::Done))
             .map(|i| g.name(*i).to_string())
             .filter(|n| lock(&s.store).state().resources.contains_key(n))
-            .collect()
+            .collect();
+        Discovery { found, not_ours: lock(&s.not_ours).clone() }
     }
 
     /// Deletes everything the state records, dependents first.
@@ -456,6 +482,17 @@ fn fail(s: &Shared, name: &str, type_name: &str, e: AwsError) -> ResourceError {
     err
 }
 
+/// Reports a resource that exists where the plan's would be but is not this stack's.
+fn not_ours(s: &Shared, name: &str, type_name: &str, id: &str, why: &str) {
+    lock(&s.not_ours).push(name.to_string());
+    let _ = s.events.send(Event::NotOurs {
+        resource: name.into(),
+        type_name: type_name.into(),
+        id: id.into(),
+        why: why.into(),
+    });
+}
+
 fn state_err(name: &str, type_name: &str, e: StateError) -> ResourceError {
     ResourceError {
         resource: name.to_string(),
@@ -561,35 +598,44 @@ async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
         Some(p) if p.status == Status::Created => (p.id, p.outputs),
         prior => {
             // A run that died after recording its intent may have created it: adopt, don't duplicate.
+            let who = Identity::new(s.checked.stack(), name);
             let adopted = if prior.is_some_and(|p| p.status == Status::Creating) {
                 let find = || {
                     retry(s, name, || {
                         let mut p = Props::new(props.clone());
-                        async move { aws::adopt(&s.ctx, t.name, &mut p).await }
+                        let who = &who;
+                        async move { aws::adopt(&s.ctx, t.name, &mut p, who).await }
                     })
                 };
                 match find().await.map_err(|e| fail(s, name, t.name, e))? {
-                    Some(c) => Some(c),
-                    None => {
+                    Found::Nothing => {
                         // The dead run's create call may still be landing: look once more
                         // before creating, or the two would make a duplicate.
                         tokio::time::sleep(ADOPT_GRACE).await;
                         find().await.map_err(|e| fail(s, name, t.name, e))?
                     }
+                    found => found,
                 }
             } else {
-                None
+                Found::Nothing
             };
             let created = match adopted {
-                Some(c) => {
+                Found::Ours { created: c, proof } => {
                     let _ = s.events.send(Event::Adopted {
                         resource: name.into(),
                         type_name: t.name.into(),
                         id: c.id.clone(),
+                        proof,
                     });
                     c
                 }
-                None => {
+                Found::NotOurs { id, why } => {
+                    // What is there is not what the dead run made: its create never landed.
+                    let _ = lock(&s.store).remove(name);
+                    let what = format!("{} `{id}`", t.name);
+                    return Err(fail(s, name, t.name, AwsError::not_ours("FindExisting", &what, &why)));
+                }
+                Found::Nothing => {
                     let _ = s.events.send(Event::Started { resource: name.into(), type_name: t.name.into() });
                     // The intent, with the names and tags the create will use, goes first.
                     lock(&s.store)
@@ -669,14 +715,20 @@ async fn discover_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> 
     }
     let (Some(t), Some(res)) = (s.checked.type_of(name), s.checked.plan.resource(name)) else { return Ok(()) };
     let Ok(props) = resolved_props(s, res, lock(&s.store).state()) else { return Ok(()) };
+    let who = Identity::new(s.checked.stack(), name);
     let found = retry(s, name, || {
         let mut p = Props::new(props.clone());
-        async move { aws::adopt(&s.ctx, t.name, &mut p).await }
+        let who = &who;
+        async move { aws::adopt(&s.ctx, t.name, &mut p, who).await }
     })
     .await;
-    let created = match found {
-        Ok(Some(c)) => c,
-        Ok(None) => return Ok(()),
+    let (created, proof) = match found {
+        Ok(Found::Ours { created, proof }) => (created, proof),
+        Ok(Found::Nothing) => return Ok(()),
+        Ok(Found::NotOurs { id, why }) => {
+            not_ours(s, name, t.name, &id, &why);
+            return Ok(());
+        }
         Err(e) => {
             fail(s, name, t.name, e);
             return Ok(());
@@ -714,7 +766,7 @@ async fn discover_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> 
         run_id: s.run_id.clone(),
     };
     lock(&s.store).record(name, rec).map_err(|e| state_err(name, t.name, e))?;
-    let _ = s.events.send(Event::Adopted { resource: name.into(), type_name: t.name.into(), id: created.id });
+    let _ = s.events.send(Event::Adopted { resource: name.into(), type_name: t.name.into(), id: created.id, proof });
     Ok(())
 }
 
@@ -723,21 +775,28 @@ async fn delete_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
     let Some(mut rec) = lock(&s.store).state().resources.get(name).cloned() else { return Ok(()) };
     let type_name = rec.type_name.clone();
     if rec.id.is_empty() {
-        // Only the intent was recorded: the run died around the create call. If AWS has it,
-        // delete it too; otherwise there is nothing to delete.
+        // Only the intent was recorded: the run died around the create call. If AWS has it
+        // (proven ours), delete it too; otherwise there is nothing of ours to delete.
+        let stack = lock(&s.store).state().stack.clone();
+        let who = Identity::new(stack, name);
         let found = retry(s, name, || {
             let mut p = Props::new(rec.props.clone());
-            let type_name = type_name.clone();
-            async move { aws::adopt(&s.ctx, &type_name, &mut p).await }
+            let (type_name, who) = (type_name.clone(), &who);
+            async move { aws::adopt(&s.ctx, &type_name, &mut p, who).await }
         })
         .await
         .map_err(|e| fail(s, name, &type_name, e))?;
         match found {
-            Some(c) => {
-                rec.id = c.id;
-                rec.outputs = c.outputs;
+            Found::Ours { created, .. } => {
+                rec.id = created.id;
+                rec.outputs = created.outputs;
             }
-            None => {
+            Found::NotOurs { id, why } => {
+                not_ours(s, name, &type_name, &id, &why);
+                lock(&s.store).remove(name).map_err(|e| state_err(name, &type_name, e))?;
+                return Ok(());
+            }
+            Found::Nothing => {
                 lock(&s.store).remove(name).map_err(|e| state_err(name, &type_name, e))?;
                 return Ok(());
             }

@@ -15,8 +15,7 @@ use aws_sdk_apigateway::types::{
 };
 use serde_json::Value;
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, sdk_err};
-use crate::schema::{RESOURCE_TAG, STACK_TAG};
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, sdk_err};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -582,23 +581,25 @@ fn dns_suffix(region: &str) -> &'static str {
 ///   first;
 /// - Stage: GetStage by `rest_api_id` + `stage_name`.
 ///
-/// Something tagged with another `ironplan:stack` is never adopted.
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// The API and its stage carry the identity tags; what lives inside an API carries none and is
+/// ours only in an API of this stack ([`api_verdict`]); the account setting only when it
+/// points at a role of this stack.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
-        "apigateway:Account" => adopt_account(ctx, p).await,
-        "apigateway:RestApi" => adopt_rest_api(ctx, p).await,
-        "apigateway:Resource" => adopt_resource(ctx, p).await,
+        "apigateway:Account" => adopt_account(ctx, p, who).await,
+        "apigateway:RestApi" => adopt_rest_api(ctx, p, who).await,
+        "apigateway:Resource" => adopt_resource(ctx, p, who).await,
         "apigateway:Method" => {
             p.for_op("PutMethod");
             let key = method_props(p)?;
             p.str("authorization_type")?;
             p.opt_bool("api_key_required")?;
             if find_method(ctx, &key).await?.is_none() {
-                return Ok(None);
+                return Ok(Found::Nothing);
             }
             let [api, res, method] = &key;
             let id = format!("{api}/{res}/{method}");
-            Ok(Some(Created { outputs: method_outputs(&id, &key, &[]), id }))
+            api_verdict(ctx, who, api, Created { outputs: method_outputs(&id, &key, &[]), id }).await
         }
         "apigateway:Integration" => {
             p.for_op("PutIntegration");
@@ -608,27 +609,28 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
             p.opt_str("uri")?;
             p.str_map("request_templates")?;
             p.opt_str("passthrough_behavior")?;
-            let Some(m) = find_method(ctx, &key).await? else { return Ok(None) };
+            let Some(m) = find_method(ctx, &key).await? else { return Ok(Found::Nothing) };
             // An integration always has a type (moto answers an empty one for "none").
             if m.method_integration().and_then(|i| i.r#type()).is_none() {
-                return Ok(None);
+                return Ok(Found::Nothing);
             }
             let [api, res, method] = &key;
             let id = format!("{api}/{res}/{method}/integration");
-            Ok(Some(Created { outputs: method_outputs(&id, &key, &[]), id }))
+            api_verdict(ctx, who, api, Created { outputs: method_outputs(&id, &key, &[]), id }).await
         }
         "apigateway:MethodResponse" => {
             p.for_op("PutMethodResponse");
             let key = method_props(p)?;
             let status_code = p.str("status_code")?;
             p.str_map("response_models")?;
-            let Some(m) = find_method(ctx, &key).await? else { return Ok(None) };
+            let Some(m) = find_method(ctx, &key).await? else { return Ok(Found::Nothing) };
             if !m.method_responses().is_some_and(|r| r.contains_key(&status_code)) {
-                return Ok(None);
+                return Ok(Found::Nothing);
             }
             let [api, res, method] = &key;
             let id = format!("{api}/{res}/{method}/{status_code}");
-            Ok(Some(Created { outputs: method_outputs(&id, &key, &[("status_code", &status_code)]), id }))
+            let created = Created { outputs: method_outputs(&id, &key, &[("status_code", &status_code)]), id };
+            api_verdict(ctx, who, api, created).await
         }
         "apigateway:IntegrationResponse" => {
             p.for_op("PutIntegrationResponse");
@@ -636,51 +638,76 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
             let status_code = p.str("status_code")?;
             p.opt_str("selection_pattern")?;
             p.str_map("response_templates")?;
-            let Some(m) = find_method(ctx, &key).await? else { return Ok(None) };
+            let Some(m) = find_method(ctx, &key).await? else { return Ok(Found::Nothing) };
             let found = m
                 .method_integration()
                 .and_then(|i| i.integration_responses())
                 .is_some_and(|r| r.contains_key(&status_code));
             if !found {
-                return Ok(None);
+                return Ok(Found::Nothing);
             }
             let [api, res, method] = &key;
             let id = format!("{api}/{res}/{method}/integration/{status_code}");
-            Ok(Some(Created { outputs: method_outputs(&id, &key, &[("status_code", &status_code)]), id }))
+            let created = Created { outputs: method_outputs(&id, &key, &[("status_code", &status_code)]), id };
+            api_verdict(ctx, who, api, created).await
         }
-        "apigateway:Deployment" => adopt_deployment(ctx, p).await,
-        "apigateway:Stage" => adopt_stage(ctx, p).await,
+        "apigateway:Deployment" => adopt_deployment(ctx, p, who).await,
+        "apigateway:Stage" => adopt_stage(ctx, p, who).await,
         _ => Err(AwsError::input("Adopt", format!("{ty} is not implemented"))),
     }
 }
 
-/// The region's setting is ours when it already holds the plan's role: the UpdateAccount went
-/// through. The role it replaced is lost with the crash (the intent keeps no outputs), so the
-/// adopted outputs say "the setting was already this role": teardown then leaves the setting as
-/// it found it. That is the safe choice: clearing it could remove a shared, pre-existing role
-/// other APIs log with (a plan may name such a role by ARN), whereas keeping it at worst leaves
-/// the region pointing at the stack's deleted role when the setting was empty before. Either
-/// way a third role that the crashed create replaced cannot be recovered.
+/// The region's setting is ours when it already holds the plan's role and that role is this
+/// stack's (its identity tags): the UpdateAccount went through. The role it replaced is lost
+/// with the crash (the intent keeps no outputs), so the adopted outputs say "the setting was
+/// empty before": teardown then clears the setting rather than leave it on a role the teardown
+/// deletes. A setting that points at a role that is not this stack's is never adopted.
 /// `create` changes nothing (it only reads the setting), so a crash never leaves a change to
-/// adopt. The setting is adopted only when it already points at the plan's role (a lost
-/// state, `teardown --discover`): the role it replaced is unknown then, and teardown clears
-/// the setting rather than leave it on a role the teardown deletes.
-async fn adopt_account(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// adopt; this matters for a lost state (`teardown --discover`).
+async fn adopt_account(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     p.for_op("UpdateAccount");
     let role_arn = p.str("cloudwatch_role_arn")?;
     let current = ctx.apigateway.get_account().send().await.map_err(|e| sdk_err("GetAccount", e))?;
     if current.cloudwatch_role_arn() != Some(role_arn.as_str()) {
-        return Ok(None);
+        return Ok(Found::Nothing);
     }
-    Ok(Some(Created {
+    let created = Created {
         id: "account".into(),
         outputs: outputs([("id", "account"), ("cloudwatch_role_arn", &role_arn), ("previous_cloudwatch_role_arn", "")]),
-    }))
+    };
+    // arn:aws:iam::<account>:role/<path/>name
+    let role_name = role_arn.rsplit('/').next().unwrap_or_default();
+    let what = format!("CloudWatch role `{role_arn}`");
+    match ctx.iam.get_role().role_name(role_name).send().await {
+        Ok(r) => {
+            let tags = r.role().map(|r| r.tags()).unwrap_or_default();
+            Ok(who.claim_by_parent(created, &what, tags.iter().map(|t| (t.key(), t.value()))))
+        }
+        Err(e) => match sdk_err("GetRole", e) {
+            e if e.is_not_found() => {
+                Ok(Found::NotOurs { id: created.id, why: format!("its {what} does not exist in this account") })
+            }
+            e => Err(e),
+        },
+    }
+}
+
+/// Tags as pairs, for the ownership guard.
+fn pairs(tags: Option<&HashMap<String, String>>) -> impl Iterator<Item = (&str, &str)> {
+    tags.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// What lives inside an API carries no tags: it is ours when the API is this stack's.
+async fn api_verdict(ctx: &Ctx, who: &Identity, rest_api_id: &str, created: Created) -> Result<Found, AwsError> {
+    let r = ctx.apigateway.get_rest_api().rest_api_id(rest_api_id).send().await.map_err(|e| sdk_err("GetRestApi", e));
+    let Some(api) = found(r)? else { return Ok(Found::Nothing) };
+    Ok(who.claim_by_parent(created, &format!("REST API `{rest_api_id}`"), pairs(api.tags())))
 }
 
 /// Names are not unique in API Gateway: an API is ours only with the name and both identity
-/// tags of the create (the newest if a crash left several). Without them nothing is adopted.
-async fn adopt_rest_api(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// tags of the create (the newest if a crash left several); a same-named API without them is
+/// someone else's and in nobody's way.
+async fn adopt_rest_api(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     p.for_op("CreateRestApi");
     let name = p.str("name")?;
     p.opt_str("description")?;
@@ -689,9 +716,7 @@ async fn adopt_rest_api(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, Aws
     }
     p.opt_str("api_key_source")?;
     p.opt_bool("disable_execute_api_endpoint")?;
-    let tags = p.tags()?;
-    let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.as_str());
-    let (Some(stack), Some(resource)) = (tag(STACK_TAG), tag(RESOURCE_TAG)) else { return Ok(None) };
+    let _tags = p.tags()?;
 
     let apis: Vec<_> = ctx
         .apigateway
@@ -705,15 +730,10 @@ async fn adopt_rest_api(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, Aws
         .map_err(|e| sdk_err("GetRestApis", e))?;
     let Some(a) = apis
         .into_iter()
-        .filter(|a| {
-            let t = a.tags();
-            a.name() == Some(name.as_str())
-                && t.and_then(|t| t.get(STACK_TAG)).map(String::as_str) == Some(stack)
-                && t.and_then(|t| t.get(RESOURCE_TAG)).map(String::as_str) == Some(resource)
-        })
+        .filter(|a| a.name() == Some(name.as_str()) && who.judge(pairs(a.tags())).is_ok())
         .max_by_key(|a| a.created_date().map(|d| (d.secs(), d.subsec_nanos())))
     else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(a.id(), "GetRestApis", "id")?;
     let root = match a.root_resource_id() {
@@ -725,7 +745,8 @@ async fn adopt_rest_api(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, Aws
         }
     };
     let arn = format!("arn:{}:apigateway:{}::/restapis/{id}", partition(&ctx.region), ctx.region);
-    Ok(Some(Created { id: id.into(), outputs: outputs([("id", id), ("root_resource_id", &root), ("arn", &arn)]) }))
+    let created = Created { id: id.into(), outputs: outputs([("id", id), ("root_resource_id", &root), ("arn", &arn)]) };
+    Ok(who.claim(created, pairs(a.tags())))
 }
 
 /// The resources of an API (`None`: the API is gone).
@@ -747,21 +768,23 @@ async fn api_resources(
     found(r)
 }
 
-async fn adopt_resource(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_resource(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     p.for_op("CreateResource");
     let rest_api_id = p.str("rest_api_id")?;
     let parent_id = p.str("parent_id")?;
     let path_part = p.str("path_part")?;
-    let Some(resources) = api_resources(ctx, &rest_api_id).await? else { return Ok(None) };
+    let Some(resources) = api_resources(ctx, &rest_api_id).await? else { return Ok(Found::Nothing) };
     let Some(r) = resources
         .iter()
         .find(|r| r.parent_id() == Some(parent_id.as_str()) && r.path_part() == Some(path_part.as_str()))
     else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(r.id(), "GetResources", "id")?;
     let path = r.path().unwrap_or_default();
-    Ok(Some(Created { id: id.into(), outputs: outputs([("id", id), ("path", path), ("rest_api_id", &rest_api_id)]) }))
+    let created =
+        Created { id: id.into(), outputs: outputs([("id", id), ("path", path), ("rest_api_id", &rest_api_id)]) };
+    api_verdict(ctx, who, &rest_api_id, created).await
 }
 
 /// The method with its integration and responses (`None`: the method, its resource or its API
@@ -783,7 +806,7 @@ async fn find_method(
     found(r)
 }
 
-async fn adopt_deployment(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_deployment(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     p.for_op("CreateDeployment");
     let rest_api_id = p.str("rest_api_id")?;
     let description = p.opt_str("description")?.unwrap_or_default();
@@ -798,7 +821,7 @@ async fn adopt_deployment(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, A
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| sdk_err("GetDeployments", e));
-    let Some(deployments) = found(r)? else { return Ok(None) };
+    let Some(deployments) = found(r)? else { return Ok(Found::Nothing) };
     // A create without a description makes a deployment without one: one with another
     // description is not what the crashed create made.
     let Some(d) = deployments
@@ -806,13 +829,14 @@ async fn adopt_deployment(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, A
         .filter(|d| d.description().unwrap_or_default() == description)
         .max_by_key(|d| d.created_date().map(|d| (d.secs(), d.subsec_nanos())))
     else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(d.id(), "GetDeployments", "id")?;
-    Ok(Some(Created { id: id.into(), outputs: outputs([("id", id), ("rest_api_id", &rest_api_id)]) }))
+    let created = Created { id: id.into(), outputs: outputs([("id", id), ("rest_api_id", &rest_api_id)]) };
+    api_verdict(ctx, who, &rest_api_id, created).await
 }
 
-async fn adopt_stage(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_stage(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     p.for_op("CreateStage");
     let rest_api_id = p.str("rest_api_id")?;
     let stage_name = p.str("stage_name")?;
@@ -826,8 +850,7 @@ async fn adopt_stage(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsErr
             Some((s.str("destination_arn")?, s.str("format")?))
         }
     };
-    let tags = p.tags()?;
-    let stack = tags.iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v.as_str());
+    let _tags = p.tags()?;
 
     let r = ctx
         .apigateway
@@ -837,12 +860,8 @@ async fn adopt_stage(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsErr
         .send()
         .await
         .map_err(|e| sdk_err("GetStage", e));
-    let Some(s) = found(r)? else { return Ok(None) };
-    if let (Some(theirs), Some(mine)) = (s.tags().and_then(|t| t.get(STACK_TAG)), stack)
-        && theirs != mine
-    {
-        return Ok(None);
-    }
+    // A stage name is unique in its API: another stage of that name blocks the create.
+    let Some(s) = found(r)? else { return Ok(Found::Nothing) };
     let region = &ctx.region;
     let invoke_url = format!("https://{rest_api_id}.execute-api.{region}.{}/{stage_name}", dns_suffix(region));
     let arn = format!("arn:{}:apigateway:{region}::/restapis/{rest_api_id}/stages/{stage_name}", partition(region));
@@ -858,7 +877,7 @@ async fn adopt_stage(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsErr
         out.insert("access_log_destination_arn".into(), Value::String(destination_arn));
         out.insert("access_log_format".into(), Value::String(format));
     }
-    Ok(Some(Created { id: stage_name, outputs: out }))
+    Ok(who.claim(Created { id: stage_name, outputs: out }, pairs(s.tags())))
 }
 
 /// Inside a lookup: "not found" (of the thing or of its parent) means nothing to adopt.
@@ -875,6 +894,7 @@ mod adopt_tests {
     use serde_json::{Value, json};
 
     use super::super::{Connect, Created, Ctx, Props};
+    use crate::aws::testing::{assert_not_ours, find};
     use crate::emulator::Moto;
 
     async fn start() -> (Moto, Ctx) {
@@ -893,7 +913,7 @@ mod adopt_tests {
     }
 
     async fn adopt(ctx: &Ctx, ty: &str, v: &Value) -> Option<Created> {
-        super::adopt(ctx, ty, &mut props(v)).await.unwrap_or_else(|e| panic!("adopt {ty}: {e}"))
+        find(ctx, ty, v).await.ours()
     }
 
     /// Adopting finds exactly what create returned.
@@ -920,7 +940,12 @@ mod adopt_tests {
     async fn account() {
         let (_moto, ctx) = start().await;
         const TY: &str = "apigateway:Account";
-        let role = "arn:aws:iam::123456789012:role/s-dev-apigw-logs";
+        let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        let role_props = json!({"role_name": "s-dev-apigw-logs", "assume_role_policy_document": trust,
+            "tags": tags("s-dev", "apigw_role")});
+        let role = super::super::create(&ctx, "iam:Role", &mut props(&role_props)).await.expect("role");
+        let role = s(&role, "arn");
         let v = json!({"cloudwatch_role_arn": role});
         // Create only reads the setting; the change is made once the state holds the value
         // to restore, so there is never anything to adopt.
@@ -930,14 +955,38 @@ mod adopt_tests {
         assert_eq!(now.cloudwatch_role_arn().unwrap_or_default(), "", "create changed nothing");
         super::wait_ready(&ctx, TY, &created.id, &created.outputs).await.expect("wait_ready");
         let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
-        assert_eq!(now.cloudwatch_role_arn(), Some(role));
-        // Found pointing at the plan's role (a lost state): adopted, to be cleared on teardown.
+        assert_eq!(now.cloudwatch_role_arn(), Some(role.as_str()));
+        // Found pointing at the plan's role, which is this stack's (a lost state): adopted, to
+        // be cleared on teardown.
         let a = adopt(&ctx, TY, &v).await.expect("adopted");
         assert_eq!(s(&a, "previous_cloudwatch_role_arn"), "");
         delete(&ctx, TY, &created).await;
         assert!(adopt(&ctx, TY, &v).await.is_none());
         let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
         assert_eq!(now.cloudwatch_role_arn().unwrap_or_default(), "", "teardown restored the setting");
+    }
+
+    /// A region setting that points at a role ironplan did not create is someone else's:
+    /// `teardown --discover` must not adopt it (and clear it).
+    #[tokio::test]
+    async fn account_on_a_role_that_is_not_ours_is_left_alone() {
+        let (_moto, ctx) = start().await;
+        const TY: &str = "apigateway:Account";
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        // Made outside ironplan: no identity tags.
+        let out = ctx.iam.create_role().role_name("shared-apigw-logs").assume_role_policy_document(trust).send().await;
+        let arn = out.expect("CreateRole").role().map(|r| r.arn().to_string()).expect("arn");
+        let patch = aws_sdk_apigateway::types::PatchOperation::builder()
+            .op(aws_sdk_apigateway::types::Op::Replace)
+            .path("/cloudwatchRoleArn")
+            .value(&arn)
+            .build();
+        ctx.apigateway.update_account().patch_operations(patch).send().await.expect("UpdateAccount");
+        let v = json!({"cloudwatch_role_arn": arn});
+        assert_not_ours(&find(&ctx, TY, &v).await, "has no `ironplan:stack` tag");
+        // A role that does not exist at all proves nothing either.
+        let gone = json!({"cloudwatch_role_arn": "arn:aws:iam::123456789012:role/nobody"});
+        assert!(adopt(&ctx, TY, &gone).await.is_none());
     }
 
     #[tokio::test]
@@ -1010,6 +1059,28 @@ mod adopt_tests {
         }
         delete(&ctx, "apigateway:Resource", &res).await;
         assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
+        // The same children in an API made outside ironplan (no tags) or by another stack:
+        // they carry no tags of their own, and their API is not this stack's.
+        for (api_tags, why) in [(json!({}), "has no `ironplan:stack` tag"), (tags("s-other", "api"), "stack `s-other`")]
+        {
+            let foreign = create(&ctx, "apigateway:RestApi", &json!({"name": "a", "tags": api_tags})).await;
+            let res_v =
+                json!({"rest_api_id": foreign.id, "parent_id": s(&foreign, "root_resource_id"), "path_part": "p"});
+            create(&ctx, "apigateway:Resource", &res_v).await;
+            assert_not_ours(&find(&ctx, "apigateway:Resource", &res_v).await, why);
+            let key = json!({"rest_api_id": foreign.id, "resource_id": s(&foreign, "root_resource_id"),
+                "http_method": "GET", "authorization_type": "NONE"});
+            create(&ctx, "apigateway:Method", &key).await;
+            assert_not_ours(&find(&ctx, "apigateway:Method", &key).await, why);
+            let deployment = json!({"rest_api_id": foreign.id});
+            let mut integration = key.clone();
+            integration["integration_type"] = json!("MOCK");
+            integration.as_object_mut().unwrap().remove("authorization_type");
+            create(&ctx, "apigateway:Integration", &integration).await;
+            assert_not_ours(&find(&ctx, "apigateway:Integration", &integration).await, why);
+            create(&ctx, "apigateway:Deployment", &deployment).await;
+            assert_not_ours(&find(&ctx, "apigateway:Deployment", &deployment).await, why);
+        }
         // The API gone: its children are not found either.
         delete(&ctx, "apigateway:RestApi", &api).await;
         assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
@@ -1049,13 +1120,19 @@ mod adopt_tests {
         assert!(adopt(&ctx, STAGE, &stage).await.is_none());
         let st = create(&ctx, STAGE, &stage).await;
         adopts_as_created(&ctx, STAGE, &stage, &st).await;
-        // A stage another stack tagged as its own is not adopted.
+        // A stage another stack tagged as its own, or one made outside ironplan, is not adopted.
         let mut theirs = stage.clone();
         theirs["stage_name"] = json!("other");
         theirs["tags"] = tags("s-other", "stage");
         create(&ctx, STAGE, &theirs).await;
         theirs["tags"] = tags("s-dev", "stage");
-        assert!(adopt(&ctx, STAGE, &theirs).await.is_none());
+        assert_not_ours(&find(&ctx, STAGE, &theirs).await, "stack `s-other`");
+        let mut untagged = stage.clone();
+        untagged["stage_name"] = json!("manual");
+        untagged.as_object_mut().unwrap().remove("tags");
+        create(&ctx, STAGE, &untagged).await;
+        untagged["tags"] = tags("s-dev", "stage");
+        assert_not_ours(&find(&ctx, STAGE, &untagged).await, "has no `ironplan:stack` tag");
 
         delete(&ctx, STAGE, &st).await;
         assert!(adopt(&ctx, STAGE, &stage).await.is_none());

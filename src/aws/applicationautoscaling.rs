@@ -4,13 +4,12 @@
 //! the outputs keep the three for the describe and delete calls.
 
 use aws_sdk_applicationautoscaling::types::{
-    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ScalableTarget, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
 };
 use serde_json::json;
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err};
-use crate::schema::STACK_TAG;
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, poll, sdk_err};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -235,17 +234,18 @@ fn not_found_by_message(mut e: AwsError) -> AwsError {
 }
 
 /// Finds what an interrupted create made, by the keys AWS identifies it with: the target by
-/// (namespace, resource ID, dimension), the policy by its name and its target's keys. A target
-/// that another stack tagged as its own is not adopted. (A policy carries no tags.)
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// (namespace, resource ID, dimension), the policy by its name and its target's keys. The
+/// target is ours with both identity tags (RegisterScalableTarget carries them); a policy
+/// carries no tags and is ours on a target of this stack ([`owner`]).
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
-        "applicationautoscaling:ScalableTarget" => adopt_target(ctx, p).await,
-        "applicationautoscaling:ScalingPolicy" => adopt_policy(ctx, p).await,
+        "applicationautoscaling:ScalableTarget" => adopt_target(ctx, p, who).await,
+        "applicationautoscaling:ScalingPolicy" => adopt_policy(ctx, p, who).await,
         _ => Err(AwsError::input("Adopt", format!("unknown type `{ty}`"))),
     }
 }
 
-async fn adopt_target(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_target(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeScalableTargets";
     p.for_op(OP);
     let key = Key {
@@ -253,7 +253,23 @@ async fn adopt_target(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsEr
         resource_id: p.str("resource_id")?,
         scalable_dimension: p.str("scalable_dimension")?,
     };
-    let stack = p.tags()?.into_iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v);
+    let _tags = p.tags()?;
+    let Some(t) = find_target(ctx, &key).await? else { return Ok(Found::Nothing) };
+    let arn = t.scalable_target_arn().map(str::to_owned);
+    let mut outputs = key_outputs(&key);
+    outputs.insert("id".into(), json!(key.resource_id));
+    if let Some(arn) = &arn {
+        outputs.insert("arn".into(), json!(arn));
+    }
+    let created = Created { id: key.resource_id.clone(), outputs };
+    Ok(match owner(ctx, arn.as_deref(), &key).await? {
+        Owner::Own(tags) => who.claim(created, pairs(&tags)),
+        Owner::Parent(what, tags) => who.claim_by_parent(created, &what, pairs(&tags)),
+    })
+}
+
+async fn find_target(ctx: &Ctx, key: &Key) -> Result<Option<ScalableTarget>, AwsError> {
+    const OP: &str = "DescribeScalableTargets";
     let r = match ctx
         .applicationautoscaling
         .describe_scalable_targets()
@@ -264,47 +280,63 @@ async fn adopt_target(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsEr
         .await
     {
         Ok(r) => r,
-        Err(e) => return absent(sdk_err(OP, e)),
+        Err(e) => return absent(sdk_err(OP, e)).map(|_| None),
     };
-    let Some(t) = r
-        .scalable_targets()
+    Ok(r.scalable_targets()
         .iter()
         .find(|t| t.resource_id() == key.resource_id && t.scalable_dimension() == &key.dimension())
-    else {
-        return Ok(None);
-    };
-    let arn = t.scalable_target_arn().map(str::to_owned);
-    if let (Some(arn), Some(mine)) = (&arn, &stack)
-        && other_stack(ctx, arn, mine).await?
-    {
-        return Ok(None);
-    }
-    let mut outputs = key_outputs(&key);
-    outputs.insert("id".into(), json!(key.resource_id));
-    if let Some(arn) = arn {
-        outputs.insert("arn".into(), json!(arn));
-    }
-    Ok(Some(Created { id: key.resource_id, outputs }))
+        .cloned())
 }
 
-/// True when the target carries an `ironplan:stack` tag other than `mine`. moto implements no
-/// ListTagsForResource here (and drops RegisterScalableTarget's tags): on the emulator a
-/// target has no tags to check.
-async fn other_stack(ctx: &Ctx, arn: &str, mine: &str) -> Result<bool, AwsError> {
+/// Whose tags prove who owns a scalable target.
+enum Owner {
+    /// The target's own tags.
+    Own(Vec<(String, String)>),
+    /// Another resource's tags (what it is, its tags).
+    Parent(String, Vec<(String, String)>),
+}
+
+fn pairs(tags: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// The target's tags (ListTagsForResource). moto 5.2.5 implements no ListTagsForResource here
+/// and drops RegisterScalableTarget's tags: on the emulator (only), the proof is the ECS
+/// service the target scales (`service/<cluster>/<service>`), which does keep its tags.
+async fn owner(ctx: &Ctx, arn: Option<&str>, key: &Key) -> Result<Owner, AwsError> {
     if ctx.emulator {
-        return Ok(false);
+        let mut parts = key.resource_id.splitn(3, '/');
+        if let (Some("service"), Some(cluster), Some(service)) = (parts.next(), parts.next(), parts.next()) {
+            let r = ctx
+                .ecs
+                .describe_services()
+                .cluster(cluster)
+                .services(service)
+                .include(aws_sdk_ecs::types::ServiceField::Tags)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeServices", e))?;
+            let tags = r
+                .services()
+                .iter()
+                .flat_map(|s| s.tags())
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect();
+            return Ok(Owner::Parent(format!("ECS service `{cluster}/{service}`"), tags));
+        }
     }
+    let Some(arn) = arn else { return Ok(Owner::Own(Vec::new())) };
     let r = match ctx.applicationautoscaling.list_tags_for_resource().resource_arn(arn).send().await {
         Ok(r) => r,
         Err(e) => {
-            let e = sdk_err("ListTagsForResource", e);
-            return if e.is_not_found() { Ok(false) } else { Err(e) };
+            let e = not_found_by_message(sdk_err("ListTagsForResource", e));
+            return if e.is_not_found() { Ok(Owner::Own(Vec::new())) } else { Err(e) };
         }
     };
-    Ok(r.tags().and_then(|t| t.get(STACK_TAG)).is_some_and(|theirs| theirs != mine))
+    Ok(Owner::Own(r.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect()))
 }
 
-async fn adopt_policy(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_policy(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeScalingPolicies";
     p.for_op(OP);
     let name = p.str("policy_name")?;
@@ -329,28 +361,36 @@ async fn adopt_policy(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsEr
     let Some(policy) = r.scaling_policies().iter().find(|x| {
         x.policy_name() == name && x.resource_id() == key.resource_id && x.scalable_dimension() == &key.dimension()
     }) else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let arn = policy.policy_arn().to_string();
     let mut outputs = key_outputs(&key);
     outputs.insert("id".into(), json!(arn));
     outputs.insert("arn".into(), json!(arn));
     outputs.insert("name".into(), json!(name));
-    Ok(Some(Created { id: arn, outputs }))
+    let created = Created { id: arn, outputs };
+    // A policy carries no tags: its target's owner is its owner.
+    let Some(target) = find_target(ctx, &key).await? else { return Ok(Found::Nothing) };
+    Ok(match owner(ctx, target.scalable_target_arn(), &key).await? {
+        Owner::Own(tags) => {
+            who.claim_by_parent(created, &format!("scalable target `{}`", key.resource_id), pairs(&tags))
+        }
+        Owner::Parent(what, tags) => who.claim_by_parent(created, &what, pairs(&tags)),
+    })
 }
 
 /// Inside a lookup: "not found" means nothing to adopt.
-fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
+fn absent(e: AwsError) -> Result<Found, AwsError> {
     let e = not_found_by_message(e);
-    if e.is_not_found() { Ok(None) } else { Err(e) }
+    if e.is_not_found() { Ok(Found::Nothing) } else { Err(e) }
 }
 
 #[cfg(test)]
 mod adopt_tests {
-    use crate::aws::testing::{ctx, props, tags};
-    use serde_json::json;
+    use crate::aws::testing::{assert_not_ours, ctx, find, props, tags};
+    use serde_json::{Value, json};
 
-    use crate::aws::{Created, Ctx, Props, adopt, create, delete, wait_deleted};
+    use crate::aws::{Created, Ctx, Found, create, delete, wait_deleted};
     use crate::emulator::Moto;
 
     fn assert_same(created: &Created, adopted: &Created) {
@@ -366,22 +406,22 @@ mod adopt_tests {
     const RESOURCE: &str = "service/c1/web";
     const DIMENSION: &str = "ecs:service:DesiredCount";
 
-    fn target() -> Props {
-        props(json!({
+    fn target(resource: &str) -> Value {
+        json!({
             "service_namespace": "ecs",
-            "resource_id": RESOURCE,
+            "resource_id": resource,
             "scalable_dimension": DIMENSION,
             "min_capacity": 1,
             "max_capacity": 4,
             "tags": tags("s-dev", "target"),
-        }))
+        })
     }
 
-    fn policy(name: &str) -> Props {
-        props(json!({
+    fn policy(resource: &str, name: &str) -> Value {
+        json!({
             "policy_name": name,
             "service_namespace": "ecs",
-            "resource_id": RESOURCE,
+            "resource_id": resource,
             "scalable_dimension": DIMENSION,
             "policy_type": "TargetTrackingScaling",
             "target_tracking_scaling_policy_configuration": {
@@ -390,12 +430,12 @@ mod adopt_tests {
                 "scale_in_cooldown": 60,
                 "scale_out_cooldown": 60,
             },
-        }))
+        })
     }
 
-    /// The ECS service a target scales (moto checks that it exists).
-    async fn ecs_service(ctx: &Ctx) {
-        create(ctx, "ecs:Cluster", &mut props(json!({"cluster_name": "c1"}))).await.unwrap();
+    /// The ECS service a target scales (moto checks that it exists), with `service_tags`.
+    async fn ecs_service(ctx: &Ctx, cluster: &str, service_tags: serde_json::Value) {
+        create(ctx, "ecs:Cluster", &mut props(json!({"cluster_name": cluster}))).await.unwrap();
         let td = create(
             ctx,
             "ecs:TaskDefinition",
@@ -405,35 +445,51 @@ mod adopt_tests {
         )
         .await
         .unwrap();
-        create(
-            ctx,
-            "ecs:Service",
-            &mut props(json!({"cluster": "c1", "service_name": "web", "task_definition": td.id, "desired_count": 1})),
-        )
-        .await
-        .unwrap();
+        let service = json!({"cluster": cluster, "service_name": "web", "task_definition": td.id, "desired_count": 1,
+            "tags": service_tags});
+        create(ctx, "ecs:Service", &mut props(service)).await.unwrap();
+    }
+
+    fn adopted(found: Found) -> Created {
+        found.ours().expect("adopted")
     }
 
     #[tokio::test]
     async fn scalable_target_and_policy() {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
-        ecs_service(&ctx).await;
+        ecs_service(&ctx, "c1", tags("s-dev", "service")).await;
         let (tt, pt) = ("applicationautoscaling:ScalableTarget", "applicationautoscaling:ScalingPolicy");
 
-        assert!(adopt(&ctx, tt, &mut target()).await.unwrap().is_none());
-        assert!(adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().is_none());
-        let t = create(&ctx, tt, &mut target()).await.unwrap();
-        assert_same(&t, &adopt(&ctx, tt, &mut target()).await.unwrap().expect("target adopted"));
+        assert!(matches!(find(&ctx, tt, &target(RESOURCE)).await, Found::Nothing));
+        assert!(matches!(find(&ctx, pt, &policy(RESOURCE, "cpu")).await, Found::Nothing));
+        let t = create(&ctx, tt, &mut props(target(RESOURCE))).await.unwrap();
+        assert_same(&t, &adopted(find(&ctx, tt, &target(RESOURCE)).await));
 
-        assert!(adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().is_none());
-        let p = create(&ctx, pt, &mut policy("cpu")).await.unwrap();
-        assert_same(&p, &adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().expect("policy adopted"));
-        assert!(adopt(&ctx, pt, &mut policy("memory")).await.unwrap().is_none(), "another name");
+        assert!(matches!(find(&ctx, pt, &policy(RESOURCE, "cpu")).await, Found::Nothing));
+        let p = create(&ctx, pt, &mut props(policy(RESOURCE, "cpu"))).await.unwrap();
+        assert_same(&p, &adopted(find(&ctx, pt, &policy(RESOURCE, "cpu")).await));
+        assert!(matches!(find(&ctx, pt, &policy(RESOURCE, "memory")).await, Found::Nothing), "another name");
 
         remove(&ctx, pt, &p).await;
-        assert!(adopt(&ctx, pt, &mut policy("cpu")).await.unwrap().is_none());
+        assert!(matches!(find(&ctx, pt, &policy(RESOURCE, "cpu")).await, Found::Nothing));
         remove(&ctx, tt, &t).await;
-        assert!(adopt(&ctx, tt, &mut target()).await.unwrap().is_none());
+        assert!(matches!(find(&ctx, tt, &target(RESOURCE)).await, Found::Nothing));
+    }
+
+    /// A target (and its policy) registered outside ironplan for a service that is not this
+    /// stack's is left alone. On the emulator the proof is the service's tags (moto keeps no
+    /// tags for targets); on AWS the target's own.
+    #[tokio::test]
+    async fn a_target_of_a_service_that_is_not_ours_is_left_alone() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        ecs_service(&ctx, "manual", json!({})).await;
+        let (tt, pt) = ("applicationautoscaling:ScalableTarget", "applicationautoscaling:ScalingPolicy");
+        let resource = "service/manual/web";
+        create(&ctx, tt, &mut props(target(resource))).await.unwrap();
+        create(&ctx, pt, &mut props(policy(resource, "cpu"))).await.unwrap();
+        assert_not_ours(&find(&ctx, tt, &target(resource)).await, "ECS service `manual/web` has no `ironplan:stack`");
+        assert_not_ours(&find(&ctx, pt, &policy(resource, "cpu")).await, "has no `ironplan:stack` tag");
     }
 }

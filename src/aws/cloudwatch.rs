@@ -5,8 +5,7 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm, Statistic, Tag};
 use serde_json::json;
 
-use super::{AwsError, Created, Ctx, Outputs, Props, poll, sdk_err, unknown_type};
-use crate::schema::STACK_TAG;
+use super::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err, unknown_type};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     if ty != "cloudwatch:MetricAlarm" {
@@ -14,6 +13,13 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
     }
     let a = read_alarm(p.for_op("PutMetricAlarm"))?;
     p.finish()?;
+    // PutMetricAlarm replaces an alarm of the same name: never one that is not this stack's.
+    // (One that is ours is an earlier attempt of this very create: replacing it is the retry.)
+    if let Some(who) = Identity::from_tags(a.tags.iter().filter_map(|t| Some((t.key()?, t.value()?))))
+        && let Found::NotOurs { id, why } = adopt_found(ctx, &who, a.name.clone()).await?
+    {
+        return Err(AwsError::not_ours("PutMetricAlarm", &format!("alarm `{id}`"), &why));
+    }
 
     ctx.cloudwatch
         .put_metric_alarm()
@@ -95,28 +101,26 @@ fn created(name: String) -> Created {
     Created { id: name, outputs }
 }
 
-/// Finds what an interrupted create made: the alarm of that name, unless another stack tagged
-/// it as its own (PutMetricAlarm would then replace another stack's alarm: the run must not).
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// Finds what an interrupted create made: the alarm of that name. PutMetricAlarm would replace
+/// an alarm of that name, so one that is not ours (both identity tags) must never be taken.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     if ty != "cloudwatch:MetricAlarm" {
         return Err(unknown_type(ty));
     }
     let a = read_alarm(p.for_op("PutMetricAlarm"))?;
-    let Some(alarm) = find(ctx, &a.name).await? else { return Ok(None) };
-    let mine = a.tags.iter().find(|t| t.key() == Some(STACK_TAG)).and_then(|t| t.value());
-    if let (Some(mine), Some(arn)) = (mine, alarm.alarm_arn()) {
-        let tags = match ctx.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await {
+    adopt_found(ctx, who, a.name).await
+}
+
+async fn adopt_found(ctx: &Ctx, who: &Identity, name: String) -> Result<Found, AwsError> {
+    let Some(alarm) = find(ctx, &name).await? else { return Ok(Found::Nothing) };
+    let tags = match alarm.alarm_arn() {
+        None => Vec::new(),
+        Some(arn) => match ctx.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await {
             Ok(out) => out.tags().to_vec(),
-            Err(e) => {
-                let e = sdk_err("ListTagsForResource", e);
-                return if e.is_not_found() { Ok(None) } else { Err(e) };
-            }
-        };
-        if tags.iter().any(|t| t.key() == Some(STACK_TAG) && t.value() != Some(mine)) {
-            return Ok(None);
-        }
-    }
-    Ok(Some(created(a.name)))
+            Err(e) => return absent(sdk_err("ListTagsForResource", e)),
+        },
+    };
+    Ok(who.claim(created(name), tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))))
 }
 
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
@@ -159,13 +163,13 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<MetricAlarm>, AwsError> {
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::testing::ctx;
+    use crate::aws::testing::{assert_not_ours, ctx, find};
     use crate::emulator::Moto;
-    use crate::schema::RESOURCE_TAG;
+    use crate::schema::{RESOURCE_TAG, STACK_TAG};
     use serde_json::Value;
 
-    fn props(name: &str, stack: &str) -> Props {
-        let Value::Object(m) = json!({
+    fn alarm(name: &str, stack: &str) -> Value {
+        json!({
             "alarm_name": name,
             "namespace": "AWS/Kinesis",
             "metric_name": "GetRecords.IteratorAgeMilliseconds",
@@ -176,10 +180,11 @@ mod adopt_tests {
             "threshold": 60000.0,
             "comparison_operator": "GreaterThanThreshold",
             "tags": {STACK_TAG: stack, RESOURCE_TAG: "alarm", "ManagedBy": "ironplan"},
-        }) else {
-            unreachable!()
-        };
-        Props::new(m)
+        })
+    }
+
+    fn props(name: &str, stack: &str) -> Props {
+        crate::aws::testing::props(alarm(name, stack))
     }
 
     #[tokio::test]
@@ -188,19 +193,54 @@ mod adopt_tests {
         let ctx = ctx(&moto).await;
         let ty = "cloudwatch:MetricAlarm";
 
-        assert!(adopt(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap().is_none());
+        assert!(matches!(find(&ctx, ty, &alarm("s-dev-lag", "s-dev")).await, Found::Nothing));
         let created = create(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap();
-        let found = adopt(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap().expect("adopted");
+        let found = find(&ctx, ty, &alarm("s-dev-lag", "s-dev")).await.ours().expect("adopted");
         assert_eq!(found.id, created.id);
         assert_eq!(found.outputs, created.outputs);
         wait_ready(&ctx, ty, &found.id, &found.outputs).await.unwrap();
+        // Creating it again (a retry of a create that landed) replaces our own alarm.
+        create(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.expect("a retried create");
 
-        // Another stack's alarm of that name is not adopted.
+        // Another stack's alarm of that name is not adopted, nor replaced by a create.
         create(&ctx, ty, &mut props("s-prod-lag", "s-prod")).await.unwrap();
-        assert!(adopt(&ctx, ty, &mut props("s-prod-lag", "s-dev")).await.unwrap().is_none());
+        assert_not_ours(&find(&ctx, ty, &alarm("s-prod-lag", "s-dev")).await, "stack `s-prod`");
+        let e = create(&ctx, ty, &mut props("s-prod-lag", "s-dev")).await.expect_err("replaced another stack's alarm");
+        assert_eq!(e.code, "NotOurs", "{e}");
 
         delete(&ctx, ty, &created.id, &created.outputs).await.unwrap();
         wait_deleted(&ctx, ty, &created.id, &created.outputs).await.unwrap();
-        assert!(adopt(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap().is_none());
+        assert!(matches!(find(&ctx, ty, &alarm("s-dev-lag", "s-dev")).await, Found::Nothing));
+    }
+
+    /// An alarm made outside ironplan under a plan alarm's name: PutMetricAlarm would silently
+    /// replace it, so neither adoption nor a create may touch it.
+    #[tokio::test]
+    async fn a_look_alike_alarm_is_neither_adopted_nor_replaced() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "cloudwatch:MetricAlarm";
+        ctx.cloudwatch
+            .put_metric_alarm()
+            .alarm_name("s-dev-lag")
+            .namespace("AWS/EC2")
+            .metric_name("CPUUtilization")
+            .statistic(Statistic::Average)
+            .period(300)
+            .evaluation_periods(1)
+            .threshold(90.0)
+            .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+            .send()
+            .await
+            .expect("an alarm made by hand");
+        assert_not_ours(&find(&ctx, ty, &alarm("s-dev-lag", "s-dev")).await, "has no `ironplan:stack` tag");
+        let e = create(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.expect_err("replaced a hand-made alarm");
+        assert_eq!(e.code, "NotOurs", "{e}");
+        let left = find_alarm(&ctx, "s-dev-lag").await;
+        assert_eq!(left.as_deref(), Some("CPUUtilization"), "the hand-made alarm is unchanged");
+    }
+
+    async fn find_alarm(ctx: &Ctx, name: &str) -> Option<String> {
+        super::find(ctx, name).await.unwrap().and_then(|a| a.metric_name().map(str::to_owned))
     }
 }

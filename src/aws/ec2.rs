@@ -19,7 +19,7 @@ use aws_sdk_ec2::types::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err};
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, out_str, poll, sdk_err};
 use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
@@ -44,19 +44,20 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
 /// table are found by the `ironplan:stack` and `ironplan:resource` tags their create carried
 /// (and their parent: the NAT gateway's subnet, the route table's VPC). The others by their
 /// keys: subnet by VPC and CIDR block, security group by name and VPC, route table association
-/// by route table and subnet, flow log by resource and destination. Nothing that carries
-/// another stack's (or another plan resource's) identity tag is adopted.
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// by route table and subnet, flow log by resource and destination. Every create carries the
+/// identity tags (TagSpecifications), so whatever lacks them is not ours ([`Identity`]); an
+/// association carries no tags and is ours only in a route table of this stack.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
-        "ec2:Vpc" => adopt_vpc(ctx, p).await,
-        "ec2:InternetGateway" => adopt_igw(ctx, p).await,
-        "ec2:Subnet" => adopt_subnet(ctx, p).await,
-        "ec2:Eip" => adopt_eip(ctx, p).await,
-        "ec2:NatGateway" => adopt_nat(ctx, p).await,
-        "ec2:RouteTable" => adopt_route_table(ctx, p).await,
-        "ec2:RouteTableAssociation" => adopt_association(ctx, p).await,
-        "ec2:FlowLog" => adopt_flow_log(ctx, p).await,
-        "ec2:SecurityGroup" => adopt_security_group(ctx, p).await,
+        "ec2:Vpc" => adopt_vpc(ctx, p, who).await,
+        "ec2:InternetGateway" => adopt_igw(ctx, p, who).await,
+        "ec2:Subnet" => adopt_subnet(ctx, p, who).await,
+        "ec2:Eip" => adopt_eip(ctx, p, who).await,
+        "ec2:NatGateway" => adopt_nat(ctx, p, who).await,
+        "ec2:RouteTable" => adopt_route_table(ctx, p, who).await,
+        "ec2:RouteTableAssociation" => adopt_association(ctx, p, who).await,
+        "ec2:FlowLog" => adopt_flow_log(ctx, p, who).await,
+        "ec2:SecurityGroup" => adopt_security_group(ctx, p, who).await,
         _ => Err(super::unknown_type(ty)),
     }
 }
@@ -817,48 +818,20 @@ async fn security_group_ready(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outp
 
 // --- adoption ---
 
-/// The identity tags a create carried (`ironplan:stack`, `ironplan:resource`).
-struct Identity {
-    stack: Option<String>,
-    resource: Option<String>,
+/// `tag:` filters selecting resources with both of `who`'s identity tags.
+fn identity_filters(who: &Identity) -> Vec<Filter> {
+    vec![tag_filter(STACK_TAG, &who.stack), tag_filter(RESOURCE_TAG, &who.resource)]
 }
 
-impl Identity {
-    fn of(tags: &[(String, String)]) -> Identity {
-        let get = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-        Identity { stack: get(STACK_TAG), resource: get(RESOURCE_TAG) }
-    }
-
-    /// `tag:` filters selecting resources with both identity tags; `None` when the create
-    /// carried neither, so there is nothing to find the resource by.
-    fn filters(&self) -> Option<Vec<Filter>> {
-        let (Some(stack), Some(resource)) = (&self.stack, &self.resource) else { return None };
-        Some(vec![tag_filter(STACK_TAG, stack), tag_filter(RESOURCE_TAG, resource)])
-    }
-
-    /// True when `tags` carry both identity tags with our values. Checked on the answer too:
-    /// not every DescribeX honours `tag:` filters everywhere (moto's DescribeNatGateways
-    /// ignores them).
-    fn names(&self, tags: &[Tag]) -> bool {
-        self.stack.is_some()
-            && self.resource.is_some()
-            && tag_value(tags, STACK_TAG) == self.stack.as_deref()
-            && tag_value(tags, RESOURCE_TAG) == self.resource.as_deref()
-    }
-
-    /// False when a resource found by its keys carries another stack's or another plan
-    /// resource's identity tag (a resource without them may be adopted).
-    fn allows(&self, tags: &[Tag]) -> bool {
-        let same = |key: &str, mine: &Option<String>| match (tag_value(tags, key), mine) {
-            (Some(theirs), Some(mine)) => theirs == mine,
-            _ => true,
-        };
-        same(STACK_TAG, &self.stack) && same(RESOURCE_TAG, &self.resource)
-    }
+/// EC2 tags as pairs, for the ownership guard.
+fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))
 }
 
-fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())
+/// True when `tags` prove the resource is `who`'s. Checked on the answer too: not every
+/// DescribeX honours `tag:` filters everywhere (moto's DescribeNatGateways ignores them).
+fn is_ours(who: &Identity, tags: &[Tag]) -> bool {
+    who.judge(pairs(tags)).is_ok()
 }
 
 fn tag_filter(key: &str, value: &str) -> Filter {
@@ -869,24 +842,20 @@ fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 
-/// Inside a lookup: "not found" means nothing to adopt.
-fn absent<T>(e: AwsError) -> Result<Option<T>, AwsError> {
-    if e.is_not_found() { Ok(None) } else { Err(e) }
-}
-
-async fn adopt_vpc(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_vpc(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeVpcs";
     p.for_op(OP);
     let cidr_block = p.str("cidr_block")?;
     let _tenancy = p.opt_str("instance_tenancy")?;
     let dns_support = p.opt_bool("enable_dns_support")?;
     let dns_hostnames = p.opt_bool("enable_dns_hostnames")?;
-    let who = Identity::of(&p.tags()?);
-    let Some(filters) = who.filters() else { return Ok(None) };
+    let _tags = p.tags()?;
 
-    let r = ctx.ec2.describe_vpcs().set_filters(Some(filters)).send().await.map_err(|e| sdk_err(OP, e))?;
-    let Some(v) = r.vpcs().iter().find(|v| v.cidr_block() == Some(cidr_block.as_str()) && who.names(v.tags())) else {
-        return Ok(None);
+    let r =
+        ctx.ec2.describe_vpcs().set_filters(Some(identity_filters(who))).send().await.map_err(|e| sdk_err(OP, e))?;
+    let Some(v) = r.vpcs().iter().find(|v| v.cidr_block() == Some(cidr_block.as_str()) && is_ours(who, v.tags()))
+    else {
+        return Ok(Found::Nothing);
     };
     let id = required(v.vpc_id(), OP, "VpcId")?;
     let outputs = obj(json!({
@@ -895,31 +864,36 @@ async fn adopt_vpc(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError
         "enable_dns_support": dns_support,
         "enable_dns_hostnames": dns_hostnames,
     }));
-    Ok(Some(Created { id, outputs }))
+    Ok(who.claim(Created { id, outputs }, pairs(v.tags())))
 }
 
-async fn adopt_igw(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_igw(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeInternetGateways";
     p.for_op(OP);
     let vpc_id = p.str("vpc_id")?;
-    let who = Identity::of(&p.tags()?);
-    let Some(filters) = who.filters() else { return Ok(None) };
+    let _tags = p.tags()?;
 
-    let r = ctx.ec2.describe_internet_gateways().set_filters(Some(filters)).send().await.map_err(|e| sdk_err(OP, e))?;
+    let r = ctx
+        .ec2
+        .describe_internet_gateways()
+        .set_filters(Some(identity_filters(who)))
+        .send()
+        .await
+        .map_err(|e| sdk_err(OP, e))?;
     // The crash may have come before the attachment (made by wait_ready) or after it; a gateway
     // attached to another VPC is not the one this create made.
     let Some(g) = r
         .internet_gateways()
         .iter()
-        .find(|g| who.names(g.tags()) && g.attachments().iter().all(|a| a.vpc_id() == Some(vpc_id.as_str())))
+        .find(|g| is_ours(who, g.tags()) && g.attachments().iter().all(|a| a.vpc_id() == Some(vpc_id.as_str())))
     else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(g.internet_gateway_id(), OP, "InternetGatewayId")?;
-    Ok(Some(Created { outputs: obj(json!({ "id": id, "vpc_id": vpc_id })), id }))
+    Ok(who.claim(Created { outputs: obj(json!({ "id": id, "vpc_id": vpc_id })), id }, pairs(g.tags())))
 }
 
-async fn adopt_subnet(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_subnet(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeSubnets";
     p.for_op(OP);
     let vpc_id = p.str("vpc_id")?;
@@ -927,9 +901,9 @@ async fn adopt_subnet(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsEr
     let _az = p.opt_str("availability_zone")?;
     let _az_id = p.opt_str("availability_zone_id")?;
     let map_public_ip = p.opt_bool("map_public_ip_on_launch")?;
-    let who = Identity::of(&p.tags()?);
+    let _tags = p.tags()?;
 
-    // A CIDR block is unique in its VPC.
+    // A CIDR block is unique in its VPC: a subnet there that is not ours blocks the create.
     let r = ctx
         .ec2
         .describe_subnets()
@@ -938,10 +912,10 @@ async fn adopt_subnet(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsEr
         .send()
         .await
         .map_err(|e| sdk_err(OP, e))?;
-    let Some(s) = r.subnets().iter().find(|s| {
-        s.vpc_id() == Some(vpc_id.as_str()) && s.cidr_block() == Some(cidr_block.as_str()) && who.allows(s.tags())
-    }) else {
-        return Ok(None);
+    let Some(s) =
+        r.subnets().iter().find(|s| s.vpc_id() == Some(vpc_id.as_str()) && s.cidr_block() == Some(cidr_block.as_str()))
+    else {
+        return Ok(Found::Nothing);
     };
     let id = required(s.subnet_id(), OP, "SubnetId")?;
     let outputs = obj(json!({
@@ -951,37 +925,41 @@ async fn adopt_subnet(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsEr
         "cidr_block": cidr_block,
         "map_public_ip_on_launch": map_public_ip,
     }));
-    Ok(Some(Created { id, outputs }))
+    Ok(who.claim(Created { id, outputs }, pairs(s.tags())))
 }
 
-async fn adopt_eip(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_eip(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeAddresses";
     p.for_op(OP);
     let _domain = p.opt_str("domain")?;
-    let who = Identity::of(&p.tags()?);
-    let Some(filters) = who.filters() else { return Ok(None) };
+    let _tags = p.tags()?;
 
-    let r = ctx.ec2.describe_addresses().set_filters(Some(filters)).send().await.map_err(|e| sdk_err(OP, e))?;
-    let Some(a) = r.addresses().iter().find(|a| a.allocation_id().is_some() && who.names(a.tags())) else {
-        return Ok(None);
+    let r = ctx
+        .ec2
+        .describe_addresses()
+        .set_filters(Some(identity_filters(who)))
+        .send()
+        .await
+        .map_err(|e| sdk_err(OP, e))?;
+    let Some(a) = r.addresses().iter().find(|a| a.allocation_id().is_some() && is_ours(who, a.tags())) else {
+        return Ok(Found::Nothing);
     };
     let id = required(a.allocation_id(), OP, "AllocationId")?;
-    Ok(Some(Created { outputs: obj(json!({ "id": id, "public_ip": a.public_ip() })), id }))
+    Ok(who.claim(Created { outputs: obj(json!({ "id": id, "public_ip": a.public_ip() })), id }, pairs(a.tags())))
 }
 
-async fn adopt_nat(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_nat(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeNatGateways";
     p.for_op(OP);
     let subnet_id = p.str("subnet_id")?;
     let _allocation_id = p.opt_str("allocation_id")?;
     let _connectivity = p.opt_str("connectivity_type")?;
-    let who = Identity::of(&p.tags()?);
-    let Some(filters) = who.filters() else { return Ok(None) };
+    let _tags = p.tags()?;
 
     let r = ctx
         .ec2
         .describe_nat_gateways()
-        .set_filter(Some([vec![filter("subnet-id", &subnet_id)], filters].concat()))
+        .set_filter(Some([vec![filter("subnet-id", &subnet_id)], identity_filters(who)].concat()))
         .send()
         .await;
     let r = match r {
@@ -992,13 +970,13 @@ async fn adopt_nat(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError
     // usable and AWS deletes it by itself: a new one is made instead.
     let Some(n) = r.nat_gateways().iter().find(|n| {
         n.subnet_id() == Some(subnet_id.as_str())
-            && who.names(n.tags())
+            && is_ours(who, n.tags())
             && !matches!(
                 n.state(),
                 Some(NatGatewayState::Deleting | NatGatewayState::Deleted | NatGatewayState::Failed)
             )
     }) else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(n.nat_gateway_id(), OP, "NatGatewayId")?;
     let outputs = obj(json!({
@@ -1006,10 +984,10 @@ async fn adopt_nat(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError
         "subnet_id": subnet_id,
         "vpc_id": n.vpc_id(),
     }));
-    Ok(Some(Created { id, outputs }))
+    Ok(who.claim(Created { id, outputs }, pairs(n.tags())))
 }
 
-async fn adopt_route_table(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_route_table(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeRouteTables";
     p.for_op(OP);
     let vpc_id = p.str("vpc_id")?;
@@ -1022,25 +1000,27 @@ async fn adopt_route_table(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, 
             nat_gateway_id: r.opt_str("nat_gateway_id")?,
         });
     }
-    let who = Identity::of(&p.tags()?);
-    let Some(filters) = who.filters() else { return Ok(None) };
+    let _tags = p.tags()?;
 
     let r = ctx
         .ec2
         .describe_route_tables()
-        .set_filters(Some([vec![filter("vpc-id", &vpc_id)], filters].concat()))
+        .set_filters(Some([vec![filter("vpc-id", &vpc_id)], identity_filters(who)].concat()))
         .send()
         .await
         .map_err(|e| sdk_err(OP, e))?;
-    let Some(t) = r.route_tables().iter().find(|t| t.vpc_id() == Some(vpc_id.as_str()) && who.names(t.tags())) else {
-        return Ok(None);
+    let Some(t) = r.route_tables().iter().find(|t| t.vpc_id() == Some(vpc_id.as_str()) && is_ours(who, t.tags()))
+    else {
+        return Ok(Found::Nothing);
     };
     let id = required(t.route_table_id(), OP, "RouteTableId")?;
     // The routes go to wait_ready, which makes those missing.
-    Ok(Some(Created { outputs: obj(json!({ "id": id, "vpc_id": vpc_id, "routes": routes })), id }))
+    let created = Created { outputs: obj(json!({ "id": id, "vpc_id": vpc_id, "routes": routes })), id };
+    Ok(who.claim(created, pairs(t.tags())))
 }
 
-async fn adopt_association(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// An association carries no tags: it is ours when its route table is this stack's.
+async fn adopt_association(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeRouteTables";
     p.for_op(OP);
     let route_table_id = p.str("route_table_id")?;
@@ -1050,21 +1030,24 @@ async fn adopt_association(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, 
         Ok(r) => r,
         Err(e) => return absent(sdk_err(OP, e)),
     };
-    let Some(a) = r.route_tables().iter().flat_map(|t| t.associations()).find(|a| {
+    let Some(table) = r.route_tables().iter().find(|t| t.route_table_id() == Some(route_table_id.as_str())) else {
+        return Ok(Found::Nothing);
+    };
+    let Some(a) = table.associations().iter().find(|a| {
         a.subnet_id() == Some(subnet_id.as_str())
             && !matches!(
                 a.association_state().and_then(|s| s.state()),
                 Some(RouteTableAssociationStateCode::Disassociated | RouteTableAssociationStateCode::Disassociating)
             )
     }) else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(a.route_table_association_id(), OP, "RouteTableAssociationId")?;
     let outputs = obj(json!({ "id": id, "route_table_id": route_table_id, "subnet_id": subnet_id }));
-    Ok(Some(Created { id, outputs }))
+    Ok(who.claim_by_parent(Created { id, outputs }, &format!("route table `{route_table_id}`"), pairs(table.tags())))
 }
 
-async fn adopt_flow_log(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_flow_log(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeFlowLogs";
     p.for_op(OP);
     let resource_ids = p.str_list("resource_ids")?;
@@ -1076,30 +1059,30 @@ async fn adopt_flow_log(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, Aws
     let _role_arn = p.opt_str("deliver_logs_permission_arn")?;
     let _log_format = p.opt_str("log_format")?;
     let _max_interval = p.opt_i32("max_aggregation_interval")?;
-    let who = Identity::of(&p.tags()?);
+    let _tags = p.tags()?;
     // The create refuses anything but one resource: nothing was made.
-    let [resource_id] = resource_ids.as_slice() else { return Ok(None) };
+    let [resource_id] = resource_ids.as_slice() else { return Ok(Found::Nothing) };
 
     let mut q = ctx.ec2.describe_flow_logs().filter(filter("resource-id", resource_id));
     if let Some(g) = &log_group_name {
         q = q.filter(filter("log-group-name", g));
     }
     let r = q.send().await.map_err(|e| sdk_err(OP, e))?;
-    // AWS keeps one flow log per resource, destination and traffic type.
+    // AWS keeps one flow log per resource, destination and traffic type: another one there
+    // blocks the create.
     let Some(f) = r.flow_logs().iter().find(|f| {
         f.resource_id() == Some(resource_id.as_str())
             && log_group_name.as_deref().is_none_or(|g| f.log_group_name() == Some(g))
             && log_destination.as_deref().is_none_or(|d| f.log_destination() == Some(d))
             && traffic_type.as_deref().is_none_or(|t| f.traffic_type().map(TrafficType::as_str) == Some(t))
-            && who.allows(f.tags())
     }) else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(f.flow_log_id(), OP, "FlowLogId")?;
-    Ok(Some(Created { outputs: obj(json!({ "id": id, "resource_id": resource_id })), id }))
+    Ok(who.claim(Created { outputs: obj(json!({ "id": id, "resource_id": resource_id })), id }, pairs(f.tags())))
 }
 
-async fn adopt_security_group(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_security_group(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeSecurityGroups";
     p.for_op(OP);
     let group_name = p.str("group_name")?;
@@ -1109,17 +1092,15 @@ async fn adopt_security_group(ctx: &Ctx, p: &mut Props) -> Result<Option<Created
     for mut r in p.structs("ingress")? {
         ingress.push(read_rule(&mut r)?);
     }
-    let who = Identity::of(&p.tags()?);
+    let _tags = p.tags()?;
 
-    // A group name is unique in its VPC. Without vpc_id the group went to the default VPC:
-    // its identity tags tell it from a same-named group of another VPC.
+    // A group name is unique in its VPC: another group of that name there blocks the create.
+    // Without vpc_id the group went to the default VPC: its identity tags tell it from a
+    // same-named group of another VPC.
     let mut filters = vec![filter("group-name", &group_name)];
     match &vpc_id {
         Some(v) => filters.push(filter("vpc-id", v)),
-        None => {
-            let Some(tags) = who.filters() else { return Ok(None) };
-            filters.extend(tags);
-        }
+        None => filters.extend(identity_filters(who)),
     }
     let r = match ctx.ec2.describe_security_groups().set_filters(Some(filters)).send().await {
         Ok(r) => r,
@@ -1128,11 +1109,11 @@ async fn adopt_security_group(ctx: &Ctx, p: &mut Props) -> Result<Option<Created
     let Some(g) = r.security_groups().iter().find(|g| {
         g.group_name() == Some(group_name.as_str())
             && match &vpc_id {
-                Some(v) => g.vpc_id() == Some(v.as_str()) && who.allows(g.tags()),
-                None => who.names(g.tags()),
+                Some(v) => g.vpc_id() == Some(v.as_str()),
+                None => is_ours(who, g.tags()),
             }
     }) else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
     let id = required(g.group_id(), OP, "GroupId")?;
     // The ingress rules go to wait_ready, which authorizes them (again: duplicates are fine).
@@ -1143,7 +1124,7 @@ async fn adopt_security_group(ctx: &Ctx, p: &mut Props) -> Result<Option<Created
         "vpc_id": vpc_id,
         "ingress": ingress,
     }));
-    Ok(Some(Created { id, outputs }))
+    Ok(who.claim(Created { id, outputs }, pairs(g.tags())))
 }
 
 // --- helpers ---
@@ -1237,9 +1218,9 @@ mod adopt_tests {
     //! Against moto: `adopt` with the props of a create finds what it made (same ID, same
     //! outputs, so `wait_ready` completes it), finds nothing once it is deleted, and never
     //! takes what another stack tagged.
-    use super::super::{Connect, adopt, create, delete, wait_deleted, wait_ready};
+    use super::super::{Connect, create, delete, wait_deleted, wait_ready};
     use super::*;
-    use crate::aws::testing::tags;
+    use crate::aws::testing::{assert_not_ours, tags};
     use crate::emulator::Moto;
 
     async fn moto() -> (Moto, Ctx) {
@@ -1264,7 +1245,7 @@ mod adopt_tests {
     }
 
     async fn find(ctx: &Ctx, ty: &str, props: &Value) -> Option<Created> {
-        adopt(ctx, ty, &mut Props::new(obj(props.clone()))).await.expect(ty)
+        crate::aws::testing::find(ctx, ty, props).await.ours()
     }
 
     /// Creates, adopts (and completes the adopted one with wait_ready), deletes, adopts again.
@@ -1427,5 +1408,64 @@ mod adopt_tests {
         };
         make(ctx, "ec2:FlowLog", &fl_p("s-other")).await;
         assert!(find(ctx, "ec2:FlowLog", &fl_p("s-dev")).await.is_none(), "flow log");
+    }
+
+    /// Look-alikes made outside ironplan (no identity tags): those that hold the plan's keys
+    /// (a subnet's CIDR, a group's name, a VPC's flow log, an association in a route table that
+    /// is not ours) are reported as not ours; those found only by tags are simply not found.
+    #[tokio::test]
+    async fn untagged_look_alikes_are_never_ours() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let r = ctx.ec2.create_vpc().cidr_block("10.3.0.0/16").send().await.expect("vpc");
+        let vpc_id = r.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        let vpc_p = tagged(json!({"cidr_block": "10.3.0.0/16"}), "s-dev", "vpc");
+        assert!(matches!(crate::aws::testing::find(ctx, "ec2:Vpc", &vpc_p).await, Found::Nothing));
+
+        let r = ctx.ec2.create_subnet().vpc_id(&vpc_id).cidr_block("10.3.1.0/24").send().await.expect("subnet");
+        let subnet_id = r.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string();
+        let subnet_p = tagged(json!({"vpc_id": vpc_id, "cidr_block": "10.3.1.0/24"}), "s-dev", "a");
+        assert_not_ours(&crate::aws::testing::find(ctx, "ec2:Subnet", &subnet_p).await, "has no `ironplan:stack` tag");
+
+        ctx.ec2
+            .create_security_group()
+            .group_name("app")
+            .description("by hand")
+            .vpc_id(&vpc_id)
+            .send()
+            .await
+            .expect("sg");
+        let sg_p = tagged(json!({"group_name": "app", "description": "app", "vpc_id": vpc_id}), "s-dev", "app_sg");
+        assert_not_ours(
+            &crate::aws::testing::find(ctx, "ec2:SecurityGroup", &sg_p).await,
+            "has no `ironplan:stack` tag",
+        );
+
+        let r = ctx.ec2.create_route_table().vpc_id(&vpc_id).send().await.expect("route table");
+        let rt_id = r.route_table().and_then(|t| t.route_table_id()).expect("rt id").to_string();
+        ctx.ec2.associate_route_table().route_table_id(&rt_id).subnet_id(&subnet_id).send().await.expect("assoc");
+        let assoc_p = json!({"route_table_id": rt_id, "subnet_id": subnet_id});
+        let found = crate::aws::testing::find(ctx, "ec2:RouteTableAssociation", &assoc_p).await;
+        assert_not_ours(&found, &format!("route table `{rt_id}` has no `ironplan:stack` tag"));
+        let rt_p = tagged(json!({"vpc_id": vpc_id}), "s-dev", "rt");
+        assert!(matches!(crate::aws::testing::find(ctx, "ec2:RouteTable", &rt_p).await, Found::Nothing));
+
+        ctx.ec2
+            .create_flow_logs()
+            .resource_ids(&vpc_id)
+            .resource_type(FlowLogsResourceType::Vpc)
+            .traffic_type(TrafficType::All)
+            .log_group_name("/flow")
+            .deliver_logs_permission_arn("arn:aws:iam::123456789012:role/flow")
+            .send()
+            .await
+            .expect("flow log");
+        let fl_p = tagged(
+            json!({"resource_ids": [vpc_id], "resource_type": "VPC", "log_group_name": "/flow",
+                   "deliver_logs_permission_arn": "arn:aws:iam::123456789012:role/flow"}),
+            "s-dev",
+            "flow",
+        );
+        assert_not_ours(&crate::aws::testing::find(ctx, "ec2:FlowLog", &fl_p).await, "has no `ironplan:stack` tag");
     }
 }

@@ -15,8 +15,7 @@ use aws_sdk_ecs::types::{
 };
 use serde_json::json;
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err};
-use crate::schema::{RESOURCE_TAG, STACK_TAG};
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, out_str, poll, sdk_err};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -502,21 +501,22 @@ fn failed(operation: &'static str, message: impl Into<String>) -> AwsError {
 /// Finds what an interrupted create made: the cluster by name, the service by cluster and
 /// name (ACTIVE only: a DRAINING or INACTIVE one is being deleted), and the task definition by
 /// family: the newest ACTIVE revision whose containers (names and images) and identity tags
-/// match the props. A cluster or service that another stack tagged as its own is not adopted.
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// match the props. Each create carries the identity tags: a cluster or service of that name
+/// without them is not ours, and a revision without them is not the one the create registered.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
-        "ecs:Cluster" => adopt_cluster(ctx, p).await,
-        "ecs:TaskDefinition" => adopt_task_definition(ctx, p).await,
-        "ecs:Service" => adopt_service(ctx, p).await,
+        "ecs:Cluster" => adopt_cluster(ctx, p, who).await,
+        "ecs:TaskDefinition" => adopt_task_definition(ctx, p, who).await,
+        "ecs:Service" => adopt_service(ctx, p, who).await,
         _ => Err(AwsError::input("Adopt", format!("unknown type `{ty}`"))),
     }
 }
 
-async fn adopt_cluster(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_cluster(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeClusters";
     p.for_op(OP);
     let name = p.str("cluster_name")?;
-    let tags = p.tags()?;
+    let _tags = p.tags()?;
     let r = match ctx.ecs.describe_clusters().clusters(&name).include(ClusterField::Tags).send().await {
         Ok(r) => r,
         Err(e) => return absent(sdk_err(OP, e)),
@@ -528,20 +528,18 @@ async fn adopt_cluster(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsE
         .iter()
         .find(|c| c.cluster_name() == Some(name.as_str()) && matches!(c.status(), Some("ACTIVE" | "PROVISIONING")))
     else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
-    if foreign(c.tags(), &tags) {
-        return Ok(None);
-    }
     let arn = c.cluster_arn().unwrap_or_default();
-    Ok(Some(Created { id: name.clone(), outputs: outputs(json!({"id": name, "name": name, "arn": arn})) }))
+    let created = Created { id: name.clone(), outputs: outputs(json!({"id": name, "name": name, "arn": arn})) };
+    Ok(who.claim(created, pairs(c.tags())))
 }
 
 /// How many of a family's newest ACTIVE revisions adoption examines: a match further back is
 /// not what an interrupted create just registered, and registering anew is harmless.
 const ADOPT_REVISIONS: usize = 25;
 
-async fn adopt_task_definition(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_task_definition(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "ListTaskDefinitions";
     p.for_op(OP);
     let family = p.str("family")?;
@@ -550,7 +548,7 @@ async fn adopt_task_definition(ctx: &Ctx, p: &mut Props) -> Result<Option<Create
         wanted.push(container_definition(&mut c)?);
     }
     let wanted = container_keys(&wanted);
-    let tags = p.tags()?;
+    let _tags = p.tags()?;
 
     // `familyPrefix` names the whole family; the ARN check below keeps it exact anyway.
     let mut revisions = Vec::new();
@@ -603,17 +601,18 @@ async fn adopt_task_definition(ctx: &Ctx, p: &mut Props) -> Result<Option<Create
         let Some(td) = r.task_definition() else { continue };
         if td.status() != Some(&TaskDefinitionStatus::Active)
             || container_keys(td.container_definitions()) != wanted
-            || !identity_matches(r.tags(), &tags)
+            || who.judge(pairs(r.tags())).is_err()
         {
             continue;
         }
         let revision = td.revision();
-        return Ok(Some(Created {
+        let created = Created {
             id: arn.clone(),
             outputs: outputs(json!({"id": arn, "arn": arn, "family": family, "revision": revision.to_string()})),
-        }));
+        };
+        return Ok(who.claim(created, pairs(r.tags())));
     }
-    Ok(None)
+    Ok(Found::Nothing)
 }
 
 /// The containers' (name, image) pairs, sorted: what makes a revision the one the props describe.
@@ -626,12 +625,12 @@ fn container_keys(containers: &[ContainerDefinition]) -> Vec<(String, String)> {
     keys
 }
 
-async fn adopt_service(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsError> {
+async fn adopt_service(ctx: &Ctx, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     const OP: &str = "DescribeServices";
     p.for_op(OP);
     let cluster = p.str("cluster")?;
     let name = p.str("service_name")?;
-    let tags = p.tags()?;
+    let _tags = p.tags()?;
     let r = match ctx.ecs.describe_services().cluster(&cluster).services(&name).include(ServiceField::Tags).send().await
     {
         Ok(r) => r,
@@ -640,57 +639,41 @@ async fn adopt_service(ctx: &Ctx, p: &mut Props) -> Result<Option<Created>, AwsE
     };
     let Some(s) = r.services().iter().find(|s| s.service_name() == Some(name.as_str()) && s.status() == Some("ACTIVE"))
     else {
-        return Ok(None);
+        return Ok(Found::Nothing);
     };
-    if foreign(s.tags(), &tags) {
-        return Ok(None);
-    }
     let arn = s.service_arn().unwrap_or_default().to_string();
     if arn.is_empty() {
         return Err(failed(OP, "AWS returned no service ARN"));
     }
-    Ok(Some(Created {
-        id: arn.clone(),
-        outputs: outputs(json!({"id": arn, "arn": arn, "name": name, "cluster": cluster})),
-    }))
+    let created =
+        Created { id: arn.clone(), outputs: outputs(json!({"id": arn, "arn": arn, "name": name, "cluster": cluster})) };
+    Ok(who.claim(created, pairs(s.tags())))
 }
 
-/// The value of `key` among the props' tags.
-fn tag_value<'a>(tags: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
-/// True when the resource carries another stack's `ironplan:stack` tag.
-fn foreign(found: &[Tag], mine: &[(String, String)]) -> bool {
-    let theirs = found.iter().find(|t| t.key() == Some(STACK_TAG)).and_then(|t| t.value());
-    matches!((theirs, tag_value(mine, STACK_TAG)), (Some(t), Some(m)) if t != m)
-}
-
-/// True when the resource carries both identity tags (`ironplan:stack`, `ironplan:resource`)
-/// with the values the props give (a task definition revision has no name of its own).
-fn identity_matches(found: &[Tag], mine: &[(String, String)]) -> bool {
-    [STACK_TAG, RESOURCE_TAG].iter().all(|key| match tag_value(mine, key) {
-        None => true,
-        Some(m) => found.iter().any(|t| t.key() == Some(*key) && t.value() == Some(m)),
-    })
-}
-
-/// Inside a lookup: "not found" means nothing to adopt.
-fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
-    if e.is_not_found() { Ok(None) } else { Err(e) }
+/// ECS tags as pairs, for the ownership guard.
+fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))
 }
 
 #[cfg(test)]
 mod adopt_tests {
-    use crate::aws::testing::{ctx, props, tags};
+    use crate::aws::testing::{assert_not_ours, ctx, find, props, tags};
     use serde_json::{Value, json};
 
-    use crate::aws::{Created, Ctx, adopt, create, delete, wait_deleted};
+    use crate::aws::{Created, Ctx, create, delete, wait_deleted};
     use crate::emulator::Moto;
 
     fn assert_same(created: &Created, adopted: &Created) {
         assert_eq!(adopted.id, created.id);
         assert_eq!(adopted.outputs, created.outputs);
+    }
+
+    async fn adopt(ctx: &Ctx, ty: &str, v: &Value) -> Option<Created> {
+        find(ctx, ty, v).await.ours()
+    }
+
+    async fn make(ctx: &Ctx, ty: &str, v: &Value) -> Created {
+        create(ctx, ty, &mut props(v.clone())).await.unwrap_or_else(|e| panic!("create {ty}: {e}"))
     }
 
     async fn remove(ctx: &Ctx, ty: &str, c: &Created) {
@@ -718,21 +701,22 @@ mod adopt_tests {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
         let ty = "ecs:Cluster";
-        let mine = || props(json!({"cluster_name": "web-dev", "tags": tags("s-dev", "cluster")}));
-        assert!(adopt(&ctx, ty, &mut mine()).await.unwrap().is_none());
-        let created = create(&ctx, ty, &mut mine()).await.unwrap();
-        let adopted = adopt(&ctx, ty, &mut mine()).await.unwrap().expect("adopted");
-        assert_same(&created, &adopted);
+        let mine = json!({"cluster_name": "web-dev", "tags": tags("s-dev", "cluster")});
+        assert!(adopt(&ctx, ty, &mine).await.is_none());
+        let created = make(&ctx, ty, &mine).await;
+        assert_same(&created, &adopt(&ctx, ty, &mine).await.expect("adopted"));
 
-        // Another stack's cluster of the same name is not ours.
-        let theirs = || props(json!({"cluster_name": "web-prod", "tags": tags("s-prod", "cluster")}));
-        create(&ctx, ty, &mut theirs()).await.unwrap();
-        let mut claimed = props(json!({"cluster_name": "web-prod", "tags": tags("s-dev", "cluster")}));
-        assert!(adopt(&ctx, ty, &mut claimed).await.unwrap().is_none());
+        // Another stack's cluster of the same name, or one made by hand, is not ours.
+        make(&ctx, ty, &json!({"cluster_name": "web-prod", "tags": tags("s-prod", "cluster")})).await;
+        let claimed = json!({"cluster_name": "web-prod", "tags": tags("s-dev", "cluster")});
+        assert_not_ours(&find(&ctx, ty, &claimed).await, "stack `s-prod`");
+        ctx.ecs.create_cluster().cluster_name("manual").send().await.expect("a cluster made by hand");
+        let claimed = json!({"cluster_name": "manual", "tags": tags("s-dev", "cluster")});
+        assert_not_ours(&find(&ctx, ty, &claimed).await, "has no `ironplan:stack` tag");
 
         // INACTIVE does not count.
         remove(&ctx, ty, &created).await;
-        assert!(adopt(&ctx, ty, &mut mine()).await.unwrap().is_none());
+        assert!(adopt(&ctx, ty, &mine).await.is_none());
     }
 
     #[tokio::test]
@@ -740,28 +724,31 @@ mod adopt_tests {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
         let ty = "ecs:TaskDefinition";
-        let v1 = || props(task_definition("web-dev", "nginx:1", "s-dev"));
-        let v2 = || props(task_definition("web-dev", "nginx:2", "s-dev"));
-        assert!(adopt(&ctx, ty, &mut v1()).await.unwrap().is_none());
-        let first = create(&ctx, ty, &mut v1()).await.unwrap();
-        let again = create(&ctx, ty, &mut v1()).await.unwrap();
-        let other_image = create(&ctx, ty, &mut v2()).await.unwrap();
-        // Same containers, but another stack's: never ours.
-        create(&ctx, ty, &mut props(task_definition("web-dev", "nginx:1", "s-prod"))).await.unwrap();
+        let v1 = task_definition("web-dev", "nginx:1", "s-dev");
+        let v2 = task_definition("web-dev", "nginx:2", "s-dev");
+        assert!(adopt(&ctx, ty, &v1).await.is_none());
+        let first = make(&ctx, ty, &v1).await;
+        let again = make(&ctx, ty, &v1).await;
+        let other_image = make(&ctx, ty, &v2).await;
+        // Same containers, but another stack's, or without tags: never ours.
+        make(&ctx, ty, &task_definition("web-dev", "nginx:1", "s-prod")).await;
+        let mut untagged = task_definition("web-dev", "nginx:1", "s-dev");
+        untagged.as_object_mut().map(|m| m.remove("tags"));
+        make(&ctx, ty, &untagged).await;
         // Another family whose name starts with ours.
-        create(&ctx, ty, &mut props(task_definition("web-dev-worker", "nginx:1", "s-dev"))).await.unwrap();
+        make(&ctx, ty, &task_definition("web-dev-worker", "nginx:1", "s-dev")).await;
 
-        // The newest ACTIVE revision with these containers and tags: revision 2, not 1, 3 or 4.
-        let adopted = adopt(&ctx, ty, &mut v1()).await.unwrap().expect("adopted");
+        // The newest ACTIVE revision with these containers and tags: revision 2, not 1, 3, 4 or 5.
+        let adopted = adopt(&ctx, ty, &v1).await.expect("adopted");
         assert_same(&again, &adopted);
         assert_eq!(adopted.outputs["revision"], "2");
-        assert_same(&other_image, &adopt(&ctx, ty, &mut v2()).await.unwrap().expect("adopted v2"));
+        assert_same(&other_image, &adopt(&ctx, ty, &v2).await.expect("adopted v2"));
 
         // An INACTIVE revision does not count: the older matching one is found, then none.
         remove(&ctx, ty, &again).await;
-        assert_same(&first, &adopt(&ctx, ty, &mut v1()).await.unwrap().expect("adopted rev 1"));
+        assert_same(&first, &adopt(&ctx, ty, &v1).await.expect("adopted rev 1"));
         remove(&ctx, ty, &first).await;
-        assert!(adopt(&ctx, ty, &mut v1()).await.unwrap().is_none());
+        assert!(adopt(&ctx, ty, &v1).await.is_none());
     }
 
     #[tokio::test]
@@ -769,39 +756,31 @@ mod adopt_tests {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
         let ty = "ecs:Service";
-        assert!(
-            adopt(
-                &ctx,
-                ty,
-                &mut props(json!({"cluster": "nowhere", "service_name": "web", "tags": tags("s-dev", "svc")}))
-            )
-            .await
-            .unwrap()
-            .is_none(),
-            "no cluster, no service"
-        );
-        create(&ctx, "ecs:Cluster", &mut props(json!({"cluster_name": "c1"}))).await.unwrap();
-        let td = create(&ctx, "ecs:TaskDefinition", &mut props(task_definition("web-dev", "nginx:1", "s-dev")))
-            .await
-            .unwrap();
+        let nowhere = json!({"cluster": "nowhere", "service_name": "web", "tags": tags("s-dev", "svc")});
+        assert!(adopt(&ctx, ty, &nowhere).await.is_none(), "no cluster, no service");
+        make(&ctx, "ecs:Cluster", &json!({"cluster_name": "c1"})).await;
+        let td = make(&ctx, "ecs:TaskDefinition", &task_definition("web-dev", "nginx:1", "s-dev")).await;
         let service = |name: &str, stack: &str| {
-            props(json!({
+            json!({
                 "cluster": "c1",
                 "service_name": name,
                 "task_definition": td.id,
                 "desired_count": 1,
                 "tags": tags(stack, "svc"),
-            }))
+            })
         };
-        assert!(adopt(&ctx, ty, &mut service("web", "s-dev")).await.unwrap().is_none());
-        let created = create(&ctx, ty, &mut service("web", "s-dev")).await.unwrap();
-        let adopted = adopt(&ctx, ty, &mut service("web", "s-dev")).await.unwrap().expect("adopted");
-        assert_same(&created, &adopted);
+        assert!(adopt(&ctx, ty, &service("web", "s-dev")).await.is_none());
+        let created = make(&ctx, ty, &service("web", "s-dev")).await;
+        assert_same(&created, &adopt(&ctx, ty, &service("web", "s-dev")).await.expect("adopted"));
 
-        create(&ctx, ty, &mut service("other", "s-prod")).await.unwrap();
-        assert!(adopt(&ctx, ty, &mut service("other", "s-dev")).await.unwrap().is_none());
+        make(&ctx, ty, &service("other", "s-prod")).await;
+        assert_not_ours(&find(&ctx, ty, &service("other", "s-dev")).await, "stack `s-prod`");
+        let mut manual = service("manual", "s-dev");
+        manual.as_object_mut().map(|m| m.remove("tags"));
+        make(&ctx, ty, &manual).await;
+        assert_not_ours(&find(&ctx, ty, &service("manual", "s-dev")).await, "has no `ironplan:stack` tag");
 
         remove(&ctx, ty, &created).await;
-        assert!(adopt(&ctx, ty, &mut service("web", "s-dev")).await.unwrap().is_none());
+        assert!(adopt(&ctx, ty, &service("web", "s-dev")).await.is_none());
     }
 }

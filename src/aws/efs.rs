@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_sdk_efs::types::{LifeCycleState, PerformanceMode, Tag, ThroughputMode};
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, poll, sdk_err};
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, poll, sdk_err};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -18,9 +18,10 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
     }
 }
 
-/// Finds what an interrupted create made: the file system by its creation token, the mount
-/// target by its file system and subnet (one per availability zone).
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// Finds what an interrupted create made: the file system by its creation token (ours with
+/// both identity tags, which CreateFileSystem carries), the mount target by its file system and
+/// subnet (one per availability zone; it carries no tags: ours on a file system of this stack).
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
         "efs:FileSystem" => {
             const OP: &str = "DescribeFileSystems";
@@ -32,7 +33,7 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
                 .iter()
                 .find(|f| !matches!(f.life_cycle_state(), LifeCycleState::Deleting | LifeCycleState::Deleted))
             else {
-                return Ok(None);
+                return Ok(Found::Nothing);
             };
             let id = f.file_system_id().to_string();
             let mut outputs = Outputs::new();
@@ -40,32 +41,39 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
             if let Some(arn) = f.file_system_arn() {
                 outputs.insert("arn".into(), arn.into());
             }
-            Ok(Some(Created { id, outputs }))
+            Ok(who.claim(Created { id, outputs }, pairs(f.tags())))
         }
         "efs:MountTarget" => {
             const OP: &str = "DescribeMountTargets";
             let file_system_id = p.str("file_system_id")?;
             let subnet_id = p.str("subnet_id")?;
-            let r = match ctx.efs.describe_mount_targets().file_system_id(file_system_id).send().await {
+            let r = match ctx.efs.describe_mount_targets().file_system_id(&file_system_id).send().await {
                 Ok(r) => r,
-                Err(e) => {
-                    let e = sdk_err(OP, e);
-                    return if e.is_not_found() { Ok(None) } else { Err(e) };
-                }
+                Err(e) => return absent(sdk_err(OP, e)),
             };
             let Some(m) = r.mount_targets().iter().find(|m| {
                 m.subnet_id() == subnet_id
                     && !matches!(m.life_cycle_state(), LifeCycleState::Deleting | LifeCycleState::Deleted)
             }) else {
-                return Ok(None);
+                return Ok(Found::Nothing);
             };
             let id = m.mount_target_id().to_string();
             let mut outputs = Outputs::new();
             outputs.insert("id".into(), id.clone().into());
-            Ok(Some(Created { id, outputs }))
+            let created = Created { id, outputs };
+            let fs = match ctx.efs.describe_file_systems().file_system_id(&file_system_id).send().await {
+                Ok(r) => r,
+                Err(e) => return absent(sdk_err("DescribeFileSystems", e)),
+            };
+            let tags = fs.file_systems().first().map(|f| f.tags()).unwrap_or_default();
+            Ok(who.claim_by_parent(created, &format!("file system `{file_system_id}`"), pairs(tags)))
         }
         _ => Err(super::unknown_type(ty)),
     }
+}
+
+fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().map(|t| (t.key(), t.value()))
 }
 
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
@@ -249,4 +257,41 @@ async fn create_mount_target(ctx: &Ctx, p: &mut Props) -> Result<Created, AwsErr
     let mut outputs = Outputs::new();
     outputs.insert("id".into(), id.clone().into());
     Ok(Created { id, outputs })
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use serde_json::json;
+
+    use crate::aws::testing::{assert_not_ours, ctx, find, props, tags};
+    use crate::aws::{Found, create};
+    use crate::emulator::Moto;
+
+    /// A file system made outside ironplan with a plan's creation token, and a mount target in
+    /// it: neither is ours (the file system is untagged; the mount target carries no tags and
+    /// its file system is not this stack's). The plan's own are.
+    #[tokio::test]
+    async fn look_alike_file_system_and_mount_target_are_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let vpc = ctx.ec2.create_vpc().cidr_block("10.9.0.0/16").send().await.expect("vpc");
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        let subnet = ctx.ec2.create_subnet().vpc_id(&vpc_id).cidr_block("10.9.1.0/24").send().await.expect("subnet");
+        let subnet_id = subnet.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string();
+
+        let fs = ctx.efs.create_file_system().creation_token("s-dev-data").send().await.expect("by hand");
+        let mt = json!({"file_system_id": fs.file_system_id(), "subnet_id": subnet_id});
+        create(&ctx, "efs:MountTarget", &mut props(mt.clone())).await.expect("mount target");
+        let planned = json!({"creation_token": "s-dev-data", "tags": tags("s-dev", "data")});
+        assert_not_ours(&find(&ctx, "efs:FileSystem", &planned).await, "has no `ironplan:stack` tag");
+        let why = format!("file system `{}` has no `ironplan:stack` tag", fs.file_system_id());
+        assert_not_ours(&find(&ctx, "efs:MountTarget", &mt).await, &why);
+
+        let ours = json!({"creation_token": "s-dev-other", "encrypted": true, "tags": tags("s-dev", "data")});
+        let made = create(&ctx, "efs:FileSystem", &mut props(ours.clone())).await.expect("ours");
+        assert!(matches!(find(&ctx, "efs:FileSystem", &ours).await, Found::Ours { .. }));
+        let mt = json!({"file_system_id": made.id, "subnet_id": subnet_id});
+        create(&ctx, "efs:MountTarget", &mut props(mt.clone())).await.expect("our mount target");
+        assert!(matches!(find(&ctx, "efs:MountTarget", &mt).await, Found::Ours { .. }));
+    }
 }

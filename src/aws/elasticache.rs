@@ -5,7 +5,7 @@
 
 use aws_sdk_elasticache::types::{ReplicationGroup, Tag};
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, absent, gone, poll, put, sdk_err};
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, gone, poll, put, sdk_err};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -15,8 +15,9 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
     }
 }
 
-/// Finds what an interrupted create made, by its name (unique in the account and region).
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// Finds what an interrupted create made, by its name (unique in the account and region): ours
+/// only with both identity tags, which the create carries.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
         "elasticache:SubnetGroup" => {
             const OP: &str = "DescribeCacheSubnetGroups";
@@ -25,12 +26,12 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
                 Ok(r) => r,
                 Err(e) => return absent(sdk_err(OP, e)),
             };
-            let Some(g) = r.cache_subnet_groups().first() else { return Ok(None) };
+            let Some(g) = r.cache_subnet_groups().first() else { return Ok(Found::Nothing) };
             let mut outputs = Outputs::new();
             outputs.insert("id".into(), name.clone().into());
             outputs.insert("name".into(), name.clone().into());
             put(&mut outputs, "arn", g.arn());
-            Ok(Some(Created { id: name, outputs }))
+            claim(ctx, who, Created { id: name, outputs }, g.arn()).await
         }
         "elasticache:ReplicationGroup" => {
             const OP: &str = "DescribeReplicationGroups";
@@ -39,17 +40,28 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
                 Ok(r) => r,
                 Err(e) => return absent(sdk_err(OP, e)),
             };
-            let Some(g) = r.replication_groups().first() else { return Ok(None) };
+            let Some(g) = r.replication_groups().first() else { return Ok(Found::Nothing) };
             let mut outputs = Outputs::new();
             group_outputs(g, &mut outputs);
             outputs.insert("id".into(), id.clone().into());
-            Ok(Some(Created { id, outputs }))
+            claim(ctx, who, Created { id, outputs }, g.arn()).await
         }
         _ => Err(super::unknown_type(ty)),
     }
 }
 
-/// Inside a lookup: "not found" means nothing to adopt.
+/// Judges a found resource by its tags (ListTagsForResource on its ARN).
+async fn claim(ctx: &Ctx, who: &Identity, created: Created, arn: Option<&str>) -> Result<Found, AwsError> {
+    let tags = match arn {
+        None => Vec::new(),
+        Some(arn) => match ctx.elasticache.list_tags_for_resource().resource_name(arn).send().await {
+            Ok(r) => r.tag_list().to_vec(),
+            Err(e) => return absent(sdk_err("ListTagsForResource", e)),
+        },
+    };
+    Ok(who.claim(created, tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))))
+}
+
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
     match ty {
         // A subnet group is usable once created.
@@ -241,4 +253,62 @@ async fn wait_replication_group(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Ou
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use serde_json::json;
+
+    use crate::aws::testing::{assert_not_ours, ctx, find, props, tags};
+    use crate::aws::{Found, create};
+    use crate::emulator::Moto;
+
+    /// A subnet group and a replication group made outside ironplan under the plan's names are
+    /// not ours; the plan's own (created with the identity tags) are.
+    #[tokio::test]
+    async fn look_alike_subnet_and_replication_groups_are_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let vpc = ctx.ec2.create_vpc().cidr_block("10.8.0.0/16").send().await.expect("vpc");
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        let subnet = ctx.ec2.create_subnet().vpc_id(&vpc_id).cidr_block("10.8.1.0/24").send().await.expect("subnet");
+        let subnet_id = subnet.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string();
+
+        ctx.elasticache
+            .create_cache_subnet_group()
+            .cache_subnet_group_name("s-dev-cache")
+            .cache_subnet_group_description("by hand")
+            .subnet_ids(&subnet_id)
+            .send()
+            .await
+            .expect("subnet group by hand");
+        let sg = |name: &str| {
+            json!({"cache_subnet_group_name": name, "cache_subnet_group_description": "d",
+                   "subnet_ids": [subnet_id], "tags": tags("s-dev", "cache_subnets")})
+        };
+        assert_not_ours(&find(&ctx, "elasticache:SubnetGroup", &sg("s-dev-cache")).await, "has no `ironplan:stack`");
+        create(&ctx, "elasticache:SubnetGroup", &mut props(sg("s-dev-ours"))).await.expect("ours");
+        assert!(matches!(find(&ctx, "elasticache:SubnetGroup", &sg("s-dev-ours")).await, Found::Ours { .. }));
+
+        ctx.elasticache
+            .create_replication_group()
+            .replication_group_id("s-dev-redis")
+            .replication_group_description("by hand")
+            .engine("redis")
+            .cache_node_type("cache.t3.micro")
+            .send()
+            .await
+            .expect("replication group by hand");
+        let rg = |id: &str, stack: &str| {
+            json!({"replication_group_id": id, "replication_group_description": "d", "engine": "redis",
+                   "cache_node_type": "cache.t3.micro", "tags": tags(stack, "redis")})
+        };
+        let found = find(&ctx, "elasticache:ReplicationGroup", &rg("s-dev-redis", "s-dev")).await;
+        assert_not_ours(&found, "has no `ironplan:stack` tag");
+        create(&ctx, "elasticache:ReplicationGroup", &mut props(rg("s-prod-redis", "s-prod"))).await.expect("prod");
+        let found = find(&ctx, "elasticache:ReplicationGroup", &rg("s-prod-redis", "s-dev")).await;
+        assert_not_ours(&found, "stack `s-prod`");
+        let found = find(&ctx, "elasticache:ReplicationGroup", &rg("s-prod-redis", "s-prod")).await;
+        assert!(matches!(found, Found::Ours { .. }), "{found:?}");
+    }
 }

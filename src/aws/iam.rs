@@ -9,8 +9,8 @@
 use aws_sdk_iam::types::Tag;
 use serde_json::{Value, json};
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, poll, sdk_err, unknown_type};
-use crate::schema::STACK_TAG;
+use super::identity::{self, Found, Identity};
+use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, absent, poll, sdk_err, unknown_type};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -326,19 +326,16 @@ fn bad_response(operation: &'static str, what: &str) -> AwsError {
 }
 
 /// Finds what an interrupted create made, by name: the role by `role_name`, the inline policy
-/// by `role_name` + `policy_name`. A role that another stack tagged as its own is not adopted
-/// (the create then fails as "already exists"). A policy whose document differs from the plan's
-/// is not adopted either: the create (PutRolePolicy, which replaces it) then writes the plan's.
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// by `role_name` + `policy_name`. A role is ours only with both identity tags (CreateRole
+/// carries them); an inline policy has no tags, so it is ours only on a role of this stack,
+/// and only with the plan's document (another one is left for PutRolePolicy to replace).
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
         "iam:Role" => {
             let r = read_role(p.for_op("CreateRole"))?;
-            let stack = r.tags.iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v.as_str());
-            let Some(role) = get_role(ctx, &r.role_name).await? else { return Ok(None) };
-            if !ours(&role, stack) {
-                return Ok(None);
-            }
-            Ok(Some(role_created(&role, r.policy_arns, r.inline)))
+            let Some(role) = get_role(ctx, &r.role_name).await? else { return Ok(Found::Nothing) };
+            let judged = who.judge(role_tags(&role));
+            Ok(identity::verdict(role_created(&role, r.policy_arns, r.inline), judged))
         }
         "iam:RolePolicy" => {
             let p = p.for_op("PutRolePolicy");
@@ -347,25 +344,21 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
             let document = p.document("policy_document")?.ok_or_else(|| missing("PutRolePolicy", "policy_document"))?;
             let have = match ctx.iam.get_role_policy().role_name(&role_name).policy_name(&policy_name).send().await {
                 Ok(out) => out.policy_document().to_string(),
-                Err(e) => {
-                    let e = sdk_err("GetRolePolicy", e);
-                    return if e.is_not_found() { Ok(None) } else { Err(e) };
-                }
+                Err(e) => return absent(sdk_err("GetRolePolicy", e)),
             };
-            // An inline policy has no tags of its own (nor a stack to compare with): the role's
-            // adoption guards it.
-            Ok(same_document(&have, &document).then(|| role_policy_created(&role_name, &policy_name)))
+            if !same_document(&have, &document) {
+                return Ok(Found::Nothing);
+            }
+            let Some(role) = get_role(ctx, &role_name).await? else { return Ok(Found::Nothing) };
+            let created = role_policy_created(&role_name, &policy_name);
+            Ok(who.claim_by_parent(created, &format!("role `{role_name}`"), role_tags(&role)))
         }
         _ => Err(unknown_type(ty)),
     }
 }
 
-/// False when the role carries another stack's `ironplan:stack` tag.
-fn ours(role: &aws_sdk_iam::types::Role, stack: Option<&str>) -> bool {
-    match (role.tags().iter().find(|t| t.key() == STACK_TAG).map(|t| t.value()), stack) {
-        (Some(theirs), Some(mine)) => theirs == mine,
-        _ => true,
-    }
+fn role_tags(role: &aws_sdk_iam::types::Role) -> impl Iterator<Item = (&str, &str)> {
+    role.tags().iter().map(|t| (t.key(), t.value()))
 }
 
 /// IAM answers policy documents URL-encoded and may reformat them: compare them as JSON.
@@ -401,9 +394,9 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::testing::{ctx, props};
+    use crate::aws::testing::{assert_not_ours, ctx, find, props};
     use crate::emulator::Moto;
-    use crate::schema::RESOURCE_TAG;
+    use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
     fn trust() -> Value {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
@@ -430,8 +423,7 @@ mod adopt_tests {
         let ctx = ctx(&moto).await;
 
         let created = create(&ctx, "iam:Role", &mut props(role_props("s-dev-role", "s-dev"))).await.unwrap();
-        let found =
-            adopt(&ctx, "iam:Role", &mut props(role_props("s-dev-role", "s-dev"))).await.unwrap().expect("adopted");
+        let found = find(&ctx, "iam:Role", &role_props("s-dev-role", "s-dev")).await.ours().expect("adopted");
         assert_eq!(found.id, created.id);
         assert_eq!(found.outputs, created.outputs);
         // The inline policy stashed for wait_ready is put by it.
@@ -440,25 +432,71 @@ mod adopt_tests {
 
         // Another stack's role of that name is not adopted.
         create(&ctx, "iam:Role", &mut props(role_props("s-prod-role", "s-prod"))).await.unwrap();
-        assert!(adopt(&ctx, "iam:Role", &mut props(role_props("s-prod-role", "s-dev"))).await.unwrap().is_none());
+        assert_not_ours(&find(&ctx, "iam:Role", &role_props("s-prod-role", "s-dev")).await, "stack `s-prod`");
 
-        let policy = |action: &str| {
-            props(json!({"role_name": "s-dev-role", "policy_name": "extra", "policy_document": doc(action)}))
-        };
-        assert!(adopt(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap().is_none());
-        let p = create(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap();
-        let fp = adopt(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap().expect("policy adopted");
+        let policy =
+            |action: &str| json!({"role_name": "s-dev-role", "policy_name": "extra", "policy_document": doc(action)});
+        assert!(find(&ctx, "iam:RolePolicy", &policy("s3:GetObject")).await.ours().is_none());
+        let p = create(&ctx, "iam:RolePolicy", &mut props(policy("s3:GetObject"))).await.unwrap();
+        let fp = find(&ctx, "iam:RolePolicy", &policy("s3:GetObject")).await.ours().expect("policy adopted");
         assert_eq!(fp.id, p.id);
         assert_eq!(fp.outputs, p.outputs);
         // Another document under that name is left for PutRolePolicy to replace.
-        assert!(adopt(&ctx, "iam:RolePolicy", &mut policy("s3:PutObject")).await.unwrap().is_none());
+        assert!(matches!(find(&ctx, "iam:RolePolicy", &policy("s3:PutObject")).await, Found::Nothing));
         delete(&ctx, "iam:RolePolicy", &p.id, &p.outputs).await.unwrap();
         wait_deleted(&ctx, "iam:RolePolicy", &p.id, &p.outputs).await.unwrap();
-        assert!(adopt(&ctx, "iam:RolePolicy", &mut policy("s3:GetObject")).await.unwrap().is_none());
+        assert!(find(&ctx, "iam:RolePolicy", &policy("s3:GetObject")).await.ours().is_none());
 
         delete(&ctx, "iam:Role", &created.id, &created.outputs).await.unwrap();
         wait_deleted(&ctx, "iam:Role", &created.id, &created.outputs).await.unwrap();
-        assert!(adopt(&ctx, "iam:Role", &mut props(role_props("s-dev-role", "s-dev"))).await.unwrap().is_none());
+        assert!(matches!(find(&ctx, "iam:Role", &role_props("s-dev-role", "s-dev")).await, Found::Nothing));
+    }
+
+    /// The security review's finding: a role made outside ironplan, named like a plan
+    /// resource, with its own trust and inline policy. It is never taken: not as the role
+    /// (untagged, or tagged for another plan resource), nor through its inline policy.
+    #[tokio::test]
+    async fn a_look_alike_role_and_its_policy_are_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let trust = trust().to_string();
+        ctx.iam.create_role().role_name("s-dev-role").assume_role_policy_document(&trust).send().await.expect("role");
+        let inline = doc("logs:PutLogEvents").to_string();
+        ctx.iam
+            .put_role_policy()
+            .role_name("s-dev-role")
+            .policy_name("extra")
+            .policy_document(&inline)
+            .send()
+            .await
+            .expect("inline policy");
+
+        assert_not_ours(
+            &find(&ctx, "iam:Role", &role_props("s-dev-role", "s-dev")).await,
+            "has no `ironplan:stack` tag",
+        );
+        let policy =
+            json!({"role_name": "s-dev-role", "policy_name": "extra", "policy_document": doc("logs:PutLogEvents")});
+        assert_not_ours(&find(&ctx, "iam:RolePolicy", &policy).await, "role `s-dev-role` has no `ironplan:stack` tag");
+
+        // Tagged by this stack for another plan resource: still not this resource.
+        let mut other = role_props("s-dev-other", "s-dev");
+        other["tags"][RESOURCE_TAG] = json!("app_role");
+        create(&ctx, "iam:Role", &mut props(other)).await.unwrap();
+        assert_not_ours(&find(&ctx, "iam:Role", &role_props("s-dev-other", "s-dev")).await, "this stack's `app_role`");
+        // Only the stack tag, without the resource tag: not proof either.
+        ctx.iam
+            .create_role()
+            .role_name("s-dev-half")
+            .assume_role_policy_document(&trust)
+            .tags(Tag::builder().key(STACK_TAG).value("s-dev").build().expect("tag"))
+            .send()
+            .await
+            .expect("role");
+        assert_not_ours(
+            &find(&ctx, "iam:Role", &role_props("s-dev-half", "s-dev")).await,
+            "no `ironplan:resource` tag",
+        );
     }
 
     #[test]

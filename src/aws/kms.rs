@@ -8,7 +8,7 @@
 use aws_sdk_kms::types::{KeySpec, KeyState, KeyUsageType, Tag};
 use serde_json::{Value, json};
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, out_str, poll, sdk_err, unknown_type};
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, poll, sdk_err, unknown_type};
 use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
 /// AWS's minimum waiting period before a scheduled key is deleted.
@@ -202,20 +202,19 @@ fn bad_response(operation: &'static str, what: &str) -> AwsError {
 }
 
 /// Finds what an interrupted create made. A key has no name: it is the one (not pending
-/// deletion) whose `ironplan:stack` and `ironplan:resource` tags are those the create carried
-/// (ListKeys, then ListResourceTags on each); without both tags nothing can be told apart, and
-/// nothing is adopted. An alias is found by its name, and only if it points at the planned key.
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// deletion) whose identity tags are this resource's (ListKeys, then ListResourceTags on each;
+/// CreateKey carries them). An alias is found by its name; it carries no tags, so it is ours
+/// only if it points at the planned key and that key is this stack's.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
         "kms:Key" => {
             let k = read_key(p.for_op("CreateKey"))?;
-            let tag = |key: &str| k.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-            let (Some(stack), Some(resource)) = (tag(STACK_TAG), tag(RESOURCE_TAG)) else { return Ok(None) };
             let mut best: Option<aws_sdk_kms::types::KeyMetadata> = None;
             let mut keys = ctx.kms.list_keys().into_paginator().items().send();
             while let Some(entry) = keys.try_next().await.map_err(|e| sdk_err("ListKeys", e))? {
                 let Some(key_id) = entry.key_id() else { continue };
-                if !has_tags(ctx, key_id, stack, resource).await? {
+                let Some(tags) = key_tags(ctx, key_id).await? else { continue };
+                if who.judge(pairs(&tags)).is_err() {
                     continue;
                 }
                 let Some(meta) = describe(ctx, key_id).await? else { continue };
@@ -227,52 +226,55 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
                     best = Some(meta);
                 }
             }
-            Ok(best.map(|meta| key_created(&meta, k.rotation)))
+            let Some(meta) = best else { return Ok(Found::Nothing) };
+            let proof = format!("tagged `{}` = `{}`, `{}` = `{}`", STACK_TAG, who.stack, RESOURCE_TAG, who.resource);
+            Ok(Found::Ours { created: key_created(&meta, k.rotation), proof })
         }
         "kms:Alias" => {
             let p = p.for_op("CreateAlias");
             let alias_name = p.str("alias_name")?;
             let target_key_id = p.str("target_key_id")?;
             // DescribeKey on `alias/<name>` answers with the key the alias points at.
-            let Some(aliased) = describe(ctx, &alias_name).await? else { return Ok(None) };
+            let Some(aliased) = describe(ctx, &alias_name).await? else { return Ok(Found::Nothing) };
             let same = aliased.key_id() == target_key_id
                 || aliased.arn() == Some(target_key_id.as_str())
                 || describe(ctx, &target_key_id).await?.is_some_and(|t| t.key_id() == aliased.key_id());
             if !same {
-                // Someone else's alias of that name: the create then fails as "already exists".
-                return Ok(None);
+                let why = format!("it points at key `{}`, not at the plan's key", aliased.key_id());
+                return Ok(Found::NotOurs { id: alias_name, why });
             }
             let mut outputs = Outputs::new();
             outputs.insert("id".into(), json!(alias_name));
             outputs.insert("target_key_id".into(), json!(target_key_id));
-            Ok(Some(Created { id: alias_name, outputs }))
+            let created = Created { id: alias_name, outputs };
+            let tags = key_tags(ctx, aliased.key_id()).await?.unwrap_or_default();
+            Ok(who.claim_by_parent(created, &format!("key `{}`", aliased.key_id()), pairs(&tags)))
         }
         _ => Err(unknown_type(ty)),
     }
 }
 
-/// True when the key carries exactly these `ironplan:stack` and `ironplan:resource` tags. A key
-/// whose tags cannot be read (gone meanwhile, another account's, refused by its key policy) is
-/// not one this stack created.
-async fn has_tags(ctx: &Ctx, key_id: &str, stack: &str, resource: &str) -> Result<bool, AwsError> {
-    let mut tags = ctx.kms.list_resource_tags().key_id(key_id).into_paginator().items().send();
-    let (mut stack_ok, mut resource_ok) = (false, false);
-    loop {
-        let tag = match tags.try_next().await.map_err(|e| sdk_err("ListResourceTags", e)) {
-            Ok(Some(t)) => t,
-            Ok(None) => break,
-            Err(e) if e.is_not_found() || UNREADABLE.contains(&e.code.as_str()) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        match tag.tag_key() {
-            STACK_TAG if tag.tag_value() != stack => return Ok(false),
-            STACK_TAG => stack_ok = true,
-            RESOURCE_TAG if tag.tag_value() != resource => return Ok(false),
-            RESOURCE_TAG => resource_ok = true,
-            _ => {}
-        }
+fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().map(|t| (t.tag_key(), t.tag_value()))
+}
+
+/// The key's tags; `None` for a key whose tags cannot be read (gone meanwhile, another
+/// account's, refused by its key policy): not one this stack created.
+async fn key_tags(ctx: &Ctx, key_id: &str) -> Result<Option<Vec<Tag>>, AwsError> {
+    let r = ctx
+        .kms
+        .list_resource_tags()
+        .key_id(key_id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    match r.map_err(|e| sdk_err("ListResourceTags", e)) {
+        Ok(tags) => Ok(Some(tags)),
+        Err(e) if e.is_not_found() || UNREADABLE.contains(&e.code.as_str()) => Ok(None),
+        Err(e) => Err(e),
     }
-    Ok(stack_ok && resource_ok)
 }
 
 /// ListResourceTags errors that mean "this key is not ours to read", not a failed lookup.
@@ -281,7 +283,7 @@ const UNREADABLE: &[&str] = &["AccessDeniedException", "KMSInvalidArnException",
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::testing::{ctx, props};
+    use crate::aws::testing::{assert_not_ours, ctx, find, props};
     use crate::emulator::Moto;
     use serde_json::Value;
 
@@ -306,10 +308,10 @@ mod adopt_tests {
         // Another stack's key with the same resource name, and an untagged key: never adopted.
         let other = create(&ctx, "kms:Key", &mut props(key_props("s-prod", "key"))).await.unwrap();
         create(&ctx, "kms:Key", &mut props(json!({"description": "untagged"}))).await.unwrap();
-        assert!(adopt(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap().is_none());
+        assert!(find(&ctx, "kms:Key", &key_props("s-dev", "key")).await.ours().is_none());
 
         let created = create(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap();
-        let found = adopt(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap().expect("adopted");
+        let found = find(&ctx, "kms:Key", &key_props("s-dev", "key")).await.ours().expect("adopted");
         assert_eq!(found.id, created.id);
         assert_ne!(found.id, other.id);
         assert_eq!(keys(&found.outputs), keys(&created.outputs));
@@ -317,21 +319,34 @@ mod adopt_tests {
         // Rotation is still enabled from the stashed value.
         wait_ready(&ctx, "kms:Key", &found.id, &found.outputs).await.unwrap();
 
-        let alias = || props(json!({"alias_name": "alias/s-dev-key", "target_key_id": created.id}));
-        let a = create(&ctx, "kms:Alias", &mut alias()).await.unwrap();
-        let fa = adopt(&ctx, "kms:Alias", &mut alias()).await.unwrap().expect("alias adopted");
+        let alias = || json!({"alias_name": "alias/s-dev-key", "target_key_id": created.id});
+        let a = create(&ctx, "kms:Alias", &mut props(alias())).await.unwrap();
+        let fa = find(&ctx, "kms:Alias", &alias()).await.ours().expect("alias adopted");
         assert_eq!(fa.id, a.id);
         assert_eq!(fa.outputs, a.outputs);
         // The same alias name planned for another key is not this alias.
         let elsewhere = json!({"alias_name": "alias/s-dev-key", "target_key_id": other.id});
-        assert!(adopt(&ctx, "kms:Alias", &mut props(elsewhere)).await.unwrap().is_none());
+        assert_not_ours(&find(&ctx, "kms:Alias", &elsewhere).await, "points at key");
 
         delete(&ctx, "kms:Alias", &a.id, &a.outputs).await.unwrap();
         wait_deleted(&ctx, "kms:Alias", &a.id, &a.outputs).await.unwrap();
-        assert!(adopt(&ctx, "kms:Alias", &mut alias()).await.unwrap().is_none());
+        assert!(find(&ctx, "kms:Alias", &alias()).await.ours().is_none());
 
         delete(&ctx, "kms:Key", &created.id, &none).await.unwrap();
         wait_deleted(&ctx, "kms:Key", &created.id, &none).await.unwrap();
-        assert!(adopt(&ctx, "kms:Key", &mut props(key_props("s-dev", "key"))).await.unwrap().is_none());
+        assert!(find(&ctx, "kms:Key", &key_props("s-dev", "key")).await.ours().is_none());
+    }
+
+    /// An alias made outside ironplan, on a key made outside ironplan, under a plan alias's
+    /// name: an alias has no tags, and its key is not this stack's.
+    #[tokio::test]
+    async fn a_look_alike_alias_is_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let key = ctx.kms.create_key().send().await.expect("key").key_metadata().map(|m| m.key_id().to_string());
+        let key = key.expect("key id");
+        ctx.kms.create_alias().alias_name("alias/s-dev-key").target_key_id(&key).send().await.expect("alias");
+        let v = json!({"alias_name": "alias/s-dev-key", "target_key_id": key});
+        assert_not_ours(&find(&ctx, "kms:Alias", &v).await, "has no `ironplan:stack` tag");
     }
 }

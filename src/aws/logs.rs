@@ -7,8 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::{AwsError, Created, Ctx, Outputs, Props, poll, sdk_err, unknown_type};
-use crate::schema::STACK_TAG;
+use super::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err, unknown_type};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     if ty != "logs:LogGroup" {
@@ -53,28 +52,19 @@ fn created(name: String, retention: Option<i32>) -> Created {
     Created { id: name, outputs }
 }
 
-/// Finds what an interrupted create made: the log group of that name, unless another stack
-/// tagged it as its own (the create then fails as "already exists").
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
+/// Finds what an interrupted create made: the log group of that name; ours only with both
+/// identity tags, which CreateLogGroup carries.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     if ty != "logs:LogGroup" {
         return Err(unknown_type(ty));
     }
     let g = read_group(p.for_op("CreateLogGroup"))?;
-    let Some(group) = find(ctx, &g.name).await? else { return Ok(None) };
-    if let Some(mine) = g.tags.iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v) {
-        let arn = group_arn(&group);
-        let tags = match ctx.logs.list_tags_for_resource().resource_arn(arn).send().await {
-            Ok(out) => out.tags().cloned().unwrap_or_default(),
-            Err(e) => {
-                let e = sdk_err("ListTagsForResource", e);
-                return if e.is_not_found() { Ok(None) } else { Err(e) };
-            }
-        };
-        if tags.get(STACK_TAG).is_some_and(|theirs| theirs != mine) {
-            return Ok(None);
-        }
-    }
-    Ok(Some(created(g.name, g.retention)))
+    let Some(group) = find(ctx, &g.name).await? else { return Ok(Found::Nothing) };
+    let tags = match ctx.logs.list_tags_for_resource().resource_arn(group_arn(&group)).send().await {
+        Ok(out) => out.tags().cloned().unwrap_or_default(),
+        Err(e) => return absent(sdk_err("ListTagsForResource", e)),
+    };
+    Ok(who.claim(created(g.name, g.retention), tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
 }
 
 /// The log group's ARN, without the `:*` suffix of the older `arn` field.
@@ -141,19 +131,20 @@ async fn find(ctx: &Ctx, name: &str) -> Result<Option<aws_sdk_cloudwatchlogs::ty
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::testing::ctx;
+    use crate::aws::testing::{assert_not_ours, ctx, find as lookup};
     use crate::emulator::Moto;
-    use crate::schema::RESOURCE_TAG;
+    use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
     fn props(name: &str, stack: &str) -> Props {
-        let Value::Object(m) = json!({
+        crate::aws::testing::props(value(name, stack))
+    }
+
+    fn value(name: &str, stack: &str) -> Value {
+        json!({
             "log_group_name": name,
             "retention_in_days": 7,
             "tags": {STACK_TAG: stack, RESOURCE_TAG: "logs", "ManagedBy": "ironplan"},
-        }) else {
-            unreachable!()
-        };
-        Props::new(m)
+        })
     }
 
     #[tokio::test]
@@ -161,9 +152,9 @@ mod adopt_tests {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
 
-        assert!(adopt(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap().is_none());
+        assert!(lookup(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev")).await.ours().is_none());
         let created = create(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap();
-        let found = adopt(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap().expect("adopted");
+        let found = lookup(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev")).await.ours().expect("adopted");
         assert_eq!(found.id, created.id);
         assert_eq!(found.outputs, created.outputs);
         // The retention stashed for wait_ready is set by it.
@@ -172,10 +163,20 @@ mod adopt_tests {
 
         // Another stack's log group of that name is not adopted.
         create(&ctx, "logs:LogGroup", &mut props("/s-prod/app", "s-prod")).await.unwrap();
-        assert!(adopt(&ctx, "logs:LogGroup", &mut props("/s-prod/app", "s-dev")).await.unwrap().is_none());
+        assert!(lookup(&ctx, "logs:LogGroup", &value("/s-prod/app", "s-dev")).await.ours().is_none());
 
         delete(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
         wait_deleted(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
-        assert!(adopt(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap().is_none());
+        assert!(lookup(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev")).await.ours().is_none());
+    }
+
+    /// A log group made outside ironplan under a plan group's name is not ours.
+    #[tokio::test]
+    async fn a_look_alike_log_group_is_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        ctx.logs.create_log_group().log_group_name("/s-dev/app").send().await.expect("by hand");
+        let v = value("/s-dev/app", "s-dev");
+        assert_not_ours(&lookup(&ctx, "logs:LogGroup", &v).await, "has no `ironplan:stack` tag");
     }
 }

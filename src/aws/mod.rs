@@ -20,6 +20,7 @@ mod ecs;
 mod efs;
 mod elasticache;
 mod iam;
+pub mod identity;
 mod kinesis;
 mod kms;
 pub mod limits;
@@ -33,6 +34,7 @@ use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+pub use identity::{Found, Identity};
 pub use props::Props;
 
 /// Outputs of a resource: its attributes (and any identifiers its deletion needs).
@@ -94,6 +96,22 @@ impl AwsError {
             message: what.into(),
             kind: ErrorKind::Fatal,
             hint: Some("the resource did not reach the expected state in time; check it in the console, then run the command again".into()),
+        }
+    }
+
+    /// A create that would change or take over `what` (e.g. "alarm `x`"), which is not this
+    /// stack's (`why`, from [`Identity::judge`]).
+    pub fn not_ours(operation: &'static str, what: &str, why: &str) -> Self {
+        AwsError {
+            operation,
+            code: "NotOurs".into(),
+            message: format!("{what} exists and is not this stack's: {why}"),
+            kind: ErrorKind::Fatal,
+            hint: Some(
+                "ironplan never adopts, changes or deletes what it did not create: delete or rename that \
+                 resource yourself, or choose another environment_suffix"
+                    .into(),
+            ),
         }
     }
 
@@ -410,23 +428,24 @@ pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Cre
 
 /// Finds the resource that a create with these `props` made, if it exists: after a crash
 /// between AWS accepting a create and the state recording it, this is how the next run adopts
-/// it instead of creating a duplicate. Looks up by deterministic name, by parent identifiers,
-/// or by the `ironplan:stack`/`ironplan:resource` tags the create call carried. Returns what
-/// `create` would have returned.
-pub async fn adopt(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Option<Created>, AwsError> {
+/// it instead of creating a duplicate, and how `teardown --discover` rebuilds a lost state.
+/// Looks up by deterministic name, by parent identifiers, or by the identity tags the create
+/// call carried; what it finds is judged by [`Identity`]'s one ownership rule (see
+/// `identity.rs`): only a resource proven to be `who`'s is [`Found::Ours`].
+pub async fn adopt(ctx: &Ctx, type_name: &str, props: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match service_of(type_name) {
-        "apigateway" => apigateway::adopt(ctx, type_name, props).await,
-        "applicationautoscaling" => applicationautoscaling::adopt(ctx, type_name, props).await,
-        "cloudwatch" => cloudwatch::adopt(ctx, type_name, props).await,
-        "ec2" => ec2::adopt(ctx, type_name, props).await,
-        "ecs" => ecs::adopt(ctx, type_name, props).await,
-        "efs" => efs::adopt(ctx, type_name, props).await,
-        "elasticache" => elasticache::adopt(ctx, type_name, props).await,
-        "iam" => iam::adopt(ctx, type_name, props).await,
-        "kinesis" => kinesis::adopt(ctx, type_name, props).await,
-        "kms" => kms::adopt(ctx, type_name, props).await,
-        "logs" => logs::adopt(ctx, type_name, props).await,
-        "rds" => rds::adopt(ctx, type_name, props).await,
+        "apigateway" => apigateway::adopt(ctx, type_name, props, who).await,
+        "applicationautoscaling" => applicationautoscaling::adopt(ctx, type_name, props, who).await,
+        "cloudwatch" => cloudwatch::adopt(ctx, type_name, props, who).await,
+        "ec2" => ec2::adopt(ctx, type_name, props, who).await,
+        "ecs" => ecs::adopt(ctx, type_name, props, who).await,
+        "efs" => efs::adopt(ctx, type_name, props, who).await,
+        "elasticache" => elasticache::adopt(ctx, type_name, props, who).await,
+        "iam" => iam::adopt(ctx, type_name, props, who).await,
+        "kinesis" => kinesis::adopt(ctx, type_name, props, who).await,
+        "kms" => kms::adopt(ctx, type_name, props, who).await,
+        "logs" => logs::adopt(ctx, type_name, props, who).await,
+        "rds" => rds::adopt(ctx, type_name, props, who).await,
         _ => Err(unknown_type(type_name)),
     }
 }
@@ -515,8 +534,8 @@ pub(crate) fn out_str<'a>(outputs: &'a Outputs, key: &str, operation: &'static s
 }
 
 /// A lookup's "not found" as "nothing to adopt".
-pub(crate) fn absent(e: AwsError) -> Result<Option<Created>, AwsError> {
-    if e.is_not_found() { Ok(None) } else { Err(e) }
+pub(crate) fn absent(e: AwsError) -> Result<Found, AwsError> {
+    if e.is_not_found() { Ok(Found::Nothing) } else { Err(e) }
 }
 
 /// A poll's "not found" as "gone".

@@ -8,8 +8,9 @@
 use aws_sdk_rds::types::{ServerlessV2ScalingConfiguration, Tag};
 use serde_json::Value;
 
-use super::{AwsError, Created, Ctx, ErrorKind, Outputs, Props, absent, gone, out_str, poll, put, sdk_err};
-use crate::schema::STACK_TAG;
+use super::{
+    AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, gone, out_str, poll, put, sdk_err,
+};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
     match ty {
@@ -20,10 +21,9 @@ pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created
     }
 }
 
-/// Finds what an interrupted create made, by its identifier. A resource of that name that
-/// another stack tagged as its own is not adopted: the create then fails as "already exists".
-pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<Created>, AwsError> {
-    let stack = stack_tag(p)?;
+/// Finds what an interrupted create made, by its identifier (unique in the account and
+/// region): ours only with both identity tags, which the create carries.
+pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props, who: &Identity) -> Result<Found, AwsError> {
     match ty {
         "rds:DbSubnetGroup" => {
             const OP: &str = "DescribeDBSubnetGroups";
@@ -32,12 +32,20 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
                 Ok(r) => r,
                 Err(e) => return absent(sdk_err(OP, e)),
             };
-            let Some(g) = r.db_subnet_groups().first() else { return Ok(None) };
+            let Some(g) = r.db_subnet_groups().first() else { return Ok(Found::Nothing) };
             let mut outputs = Outputs::new();
             outputs.insert("id".into(), name.clone().into());
             outputs.insert("name".into(), name.clone().into());
             put(&mut outputs, "arn", g.db_subnet_group_arn());
-            Ok(Some(Created { id: name, outputs }))
+            // DescribeDBSubnetGroups answers without tags.
+            let tags = match g.db_subnet_group_arn() {
+                None => Vec::new(),
+                Some(arn) => match ctx.rds.list_tags_for_resource().resource_name(arn).send().await {
+                    Ok(r) => r.tag_list().to_vec(),
+                    Err(e) => return absent(sdk_err("ListTagsForResource", e)),
+                },
+            };
+            Ok(who.claim(Created { id: name, outputs }, pairs(&tags)))
         }
         "rds:DbCluster" => {
             const OP: &str = "DescribeDBClusters";
@@ -48,16 +56,13 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
                 Ok(r) => r,
                 Err(e) => return absent(sdk_err(OP, e)),
             };
-            let Some(c) = r.db_clusters().first() else { return Ok(None) };
-            if !ours(c.tag_list(), stack.as_deref()) {
-                return Ok(None);
-            }
+            let Some(c) = r.db_clusters().first() else { return Ok(Found::Nothing) };
             let mut outputs = Outputs::new();
             put(&mut outputs, "skip_final_snapshot", skip);
             put(&mut outputs, "final_db_snapshot_identifier", final_snapshot);
             cluster_outputs(c, &mut outputs);
             outputs.insert("id".into(), id.clone().into());
-            Ok(Some(Created { id, outputs }))
+            Ok(who.claim(Created { id, outputs }, pairs(c.tag_list())))
         }
         "rds:DbInstance" => {
             const OP: &str = "DescribeDBInstances";
@@ -66,33 +71,20 @@ pub(super) async fn adopt(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Option<C
                 Ok(r) => r,
                 Err(e) => return absent(sdk_err(OP, e)),
             };
-            let Some(i) = r.db_instances().first() else { return Ok(None) };
-            if !ours(i.tag_list(), stack.as_deref()) {
-                return Ok(None);
-            }
+            let Some(i) = r.db_instances().first() else { return Ok(Found::Nothing) };
             let mut outputs = Outputs::new();
             instance_outputs(i, &mut outputs);
             outputs.insert("id".into(), id.clone().into());
-            Ok(Some(Created { id, outputs }))
+            Ok(who.claim(Created { id, outputs }, pairs(i.tag_list())))
         }
         _ => Err(super::unknown_type(ty)),
     }
 }
 
-/// The `ironplan:stack` tag the create call carried.
-fn stack_tag(p: &mut Props) -> Result<Option<String>, AwsError> {
-    Ok(p.tags()?.into_iter().find(|(k, _)| k == STACK_TAG).map(|(_, v)| v))
+fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
+    tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))
 }
 
-/// False when the resource carries another stack's `ironplan:stack` tag.
-fn ours(tags: &[Tag], stack: Option<&str>) -> bool {
-    match (tags.iter().find(|t| t.key() == Some(STACK_TAG)).and_then(|t| t.value()), stack) {
-        (Some(theirs), Some(mine)) => theirs == mine,
-        _ => true,
-    }
-}
-
-/// Inside a lookup: "not found" means nothing to adopt.
 pub(super) async fn wait_ready(ctx: &Ctx, ty: &str, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
     match ty {
         // A subnet group is usable once created.
@@ -463,4 +455,69 @@ async fn wait_instance(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, Aw
         Ok(Some(out))
     })
     .await
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use serde_json::json;
+
+    use crate::aws::testing::{assert_not_ours, ctx, find, props, tags};
+    use crate::aws::{Found, create};
+    use crate::emulator::Moto;
+
+    /// A subnet group, a cluster and an instance made outside ironplan under the plan's
+    /// identifiers are not ours; the plan's own are.
+    #[tokio::test]
+    async fn look_alike_subnet_group_cluster_and_instance_are_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let vpc = ctx.ec2.create_vpc().cidr_block("10.7.0.0/16").send().await.expect("vpc");
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        let mut subnets = Vec::new();
+        for (cidr, az) in [("10.7.1.0/24", "us-east-1a"), ("10.7.2.0/24", "us-east-1b")] {
+            let s = ctx.ec2.create_subnet().vpc_id(&vpc_id).cidr_block(cidr).availability_zone(az).send().await;
+            subnets.push(s.expect("subnet").subnet().and_then(|s| s.subnet_id()).expect("id").to_string());
+        }
+        ctx.rds
+            .create_db_subnet_group()
+            .db_subnet_group_name("s-dev-db")
+            .db_subnet_group_description("by hand")
+            .set_subnet_ids(Some(subnets.clone()))
+            .send()
+            .await
+            .expect("subnet group by hand");
+        let sg = |name: &str| {
+            json!({"db_subnet_group_name": name, "db_subnet_group_description": "d", "subnet_ids": subnets,
+                   "tags": tags("s-dev", "db_subnets")})
+        };
+        assert_not_ours(&find(&ctx, "rds:DbSubnetGroup", &sg("s-dev-db")).await, "has no `ironplan:stack` tag");
+        create(&ctx, "rds:DbSubnetGroup", &mut props(sg("s-dev-ours"))).await.expect("ours");
+        assert!(matches!(find(&ctx, "rds:DbSubnetGroup", &sg("s-dev-ours")).await, Found::Ours { .. }));
+
+        ctx.rds
+            .create_db_cluster()
+            .db_cluster_identifier("s-dev-aurora")
+            .engine("aurora-postgresql")
+            .master_username("admin_user")
+            .manage_master_user_password(true)
+            .send()
+            .await
+            .expect("cluster by hand");
+        let cluster = json!({"db_cluster_identifier": "s-dev-aurora", "engine": "aurora-postgresql",
+                             "tags": tags("s-dev", "db")});
+        assert_not_ours(&find(&ctx, "rds:DbCluster", &cluster).await, "has no `ironplan:stack` tag");
+        ctx.rds
+            .create_db_instance()
+            .db_instance_identifier("s-dev-aurora-1")
+            .db_cluster_identifier("s-dev-aurora")
+            .db_instance_class("db.serverless")
+            .engine("aurora-postgresql")
+            .send()
+            .await
+            .expect("instance by hand");
+        let instance = json!({"db_instance_identifier": "s-dev-aurora-1", "db_cluster_identifier": "s-dev-aurora",
+                              "db_instance_class": "db.serverless", "engine": "aurora-postgresql",
+                              "tags": tags("s-dev", "db_writer")});
+        assert_not_ours(&find(&ctx, "rds:DbInstance", &instance).await, "has no `ironplan:stack` tag");
+    }
 }

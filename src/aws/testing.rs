@@ -21,3 +21,26 @@ pub fn props(v: Value) -> Props {
 pub fn tags(stack: &str, resource: &str) -> Value {
     json!({"ironplan:stack": stack, "ironplan:resource": resource, "ManagedBy": "ironplan"})
 }
+
+/// The identity a test's props are adopted as: their identity tags, or stack `s-dev` for the
+/// types that carry none (their parent must then be `s-dev`'s).
+pub fn who(v: &Value) -> super::Identity {
+    let tag = |k: &str| v.get("tags").and_then(|t| t.get(k)).and_then(Value::as_str);
+    match (tag("ironplan:stack"), tag("ironplan:resource")) {
+        (Some(stack), Some(resource)) => super::Identity::new(stack, resource),
+        _ => super::Identity::new("s-dev", "untagged"),
+    }
+}
+
+/// Adopts `v` as [`who`] says, panicking on an AWS error.
+pub async fn find(ctx: &Ctx, ty: &str, v: &Value) -> super::Found {
+    super::adopt(ctx, ty, &mut props(v.clone()), &who(v)).await.unwrap_or_else(|e| panic!("adopt {ty}: {e}"))
+}
+
+/// Asserts that `found` is a look-alike left alone, and that the reason says `why`.
+pub fn assert_not_ours(found: &super::Found, why: &str) {
+    match found {
+        super::Found::NotOurs { why: got, .. } => assert!(got.contains(why), "expected `{why}` in: {got}"),
+        other => panic!("a look-alike was not refused ({why}): {other:?}"),
+    }
+}

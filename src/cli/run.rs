@@ -141,7 +141,13 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
                 if discover {
                     let found = engine.discover().await;
                     if run.output != Output::Json {
-                        eprintln!("discovered {} of the plan's resources in AWS", found.len());
+                        eprintln!("discovered {} of the plan's resources in AWS", found.found.len());
+                        if !found.not_ours.is_empty() {
+                            eprintln!(
+                                "left as they are, not this stack's: {}\n  help: ironplan deletes only what carries this stack's tags; remove those yourself if they are leftovers",
+                                found.not_ours.join(", ")
+                            );
+                        }
                     }
                 }
                 engine.teardown().await
@@ -306,6 +312,7 @@ fn resource_of(ev: &Event) -> &str {
         | Event::Created { resource, .. }
         | Event::Ready { resource, .. }
         | Event::Adopted { resource, .. }
+        | Event::NotOurs { resource, .. }
         | Event::Exists { resource, .. }
         | Event::Retrying { resource, .. }
         | Event::Failed { resource, .. }
@@ -324,8 +331,9 @@ fn describe(ev: &Event) -> (String, bool) {
             true,
         ),
         Event::Exists { resource, id, .. } => (format!("exists   {resource} = {id}"), true),
-        Event::Adopted { resource, id, .. } => {
-            (format!("adopted  {resource} = {id} (created by a run that died before recording it)"), false)
+        Event::Adopted { resource, id, proof, .. } => (format!("adopted  {resource} = {id}: {proof}"), false),
+        Event::NotOurs { resource, type_name, id, why } => {
+            (format!("not ours {resource}: {type_name} `{id}` exists but {why}; left as it is"), false)
         }
         Event::Retrying { resource, operation, code, attempt, delay_secs } => (
             format!("retry    {resource}: {operation} answered {code} (attempt {attempt}, next in {delay_secs}s)"),

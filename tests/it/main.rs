@@ -4,10 +4,12 @@
 //! - `plan_cli`: `ironplan plan` on the healthcare pipeline, as a user runs it.
 //! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
 //! - `faults`: injected failures, crashes, throttling, locks and broken state files.
+//! - `ownership`: look-alike resources made outside ironplan are never adopted or deleted.
 
 mod common;
 mod e2e;
 mod faults;
 mod fixtures;
 mod inventory;
+mod ownership;
 mod plan_cli;
