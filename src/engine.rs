@@ -589,7 +589,7 @@ async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> {
         status,
         id,
         outputs,
-        props: redact(Some(t), props.clone()),
+        props: redact(Some(t), &s.checked.stack(), props.clone()),
         depends_on: deps.clone(),
         delete_secs: f64::from(t.delete_secs),
         run_id: s.run_id.clone(),
@@ -760,7 +760,7 @@ async fn discover_one(s: &Arc<Shared>, name: &str) -> Result<(), ResourceError> 
         status: Status::Ready,
         id: created.id.clone(),
         outputs: created.outputs,
-        props: redact(Some(t), props),
+        props: redact(Some(t), &s.checked.stack(), props),
         depends_on: deps,
         delete_secs: f64::from(t.delete_secs),
         run_id: s.run_id.clone(),
@@ -917,7 +917,7 @@ pub fn plan_changes(checked: &Checked, state: &crate::state::State) -> Vec<Chang
     for res in &checked.plan.resources {
         let Some(old) = state.resources.get(&res.name).filter(|r| r.status == Status::Ready) else { continue };
         let Ok(new) = resolve_resource(checked, res, state, &state.region, &state.account_id) else { continue };
-        let new = redact(checked.type_of(&res.name), new);
+        let new = redact(checked.type_of(&res.name), &state.stack, new);
         let keys: std::collections::BTreeSet<&String> = old.props.keys().chain(new.keys()).collect();
         for k in keys {
             let (o, n) = (old.props.get(k).cloned().unwrap_or(Value::Null), new.get(k).cloned().unwrap_or(Value::Null));
@@ -929,16 +929,24 @@ pub fn plan_changes(checked: &Checked, state: &crate::state::State) -> Vec<Chang
     changes
 }
 
-/// Sensitive properties are never stored: only the fact that one was set.
-fn redact(t: Option<&schema::TypeSpec>, mut props: Map<String, Value>) -> Map<String, Value> {
+/// Sensitive values are never stored: only a digest of each, salted with the stack and the
+/// value's path (so that a change is still seen, and equal values of two stacks differ).
+fn redact(t: Option<&schema::TypeSpec>, stack: &str, mut props: Map<String, Value>) -> Map<String, Value> {
     if let Some(t) = t {
-        for p in t.props.iter().filter(|p| p.sensitive) {
-            if let Some(v) = props.get_mut(p.name) {
-                *v = Value::String("(sensitive: not stored)".into());
-            }
-        }
+        schema::mask_sensitive(t.props, &mut props, &mut |path, v| Value::String(digest(stack, path, v)));
     }
     props
+}
+
+/// `sha256:` and the hex digest of stack, path and value.
+fn digest(stack: &str, path: &str, v: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [stack.as_bytes(), b"\0", path.as_bytes(), b"\0", v.to_string().as_bytes()] {
+        h.update(part);
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 fn resolve_outputs(s: &Shared) -> Result<BTreeMap<String, Value>, StateError> {

@@ -103,6 +103,11 @@ impl PlanReport {
                     for (k, node) in &res.props {
                         r.properties.insert(k.name.clone(), preview(node, &c.vars, &mut later));
                     }
+                    // Sensitive values are never printed, in text or JSON.
+                    if let Some(t) = c.type_of(&r.name) {
+                        let hidden = serde_json::Value::String("(sensitive)".into());
+                        crate::schema::mask_sensitive(t.props, &mut r.properties, &mut |_, _| hidden.clone());
+                    }
                     r.known_at_deploy = later.into_iter().collect();
                 }
                 r

@@ -125,7 +125,12 @@ static INTEGRATION: TypeSpec = TypeSpec {
         Prop::req("integration_type", Kind::Str, "the SDK's `type`: MOCK, HTTP, HTTP_PROXY, AWS or AWS_PROXY"),
         Prop::opt("integration_http_method", Kind::Str, "the verb used to call the backend (not for MOCK)"),
         Prop::opt("uri", Kind::Str, "the backend's URI or AWS service ARN (not for MOCK)"),
-        Prop::opt("request_templates", Kind::StrMap, "mapping templates by content type"),
+        Prop::opt(
+            "request_templates",
+            Kind::StrMap,
+            "mapping templates by content type (sensitive: they may carry credentials for the backend)",
+        )
+        .sensitive(),
         Prop::opt("passthrough_behavior", Kind::Str, "WHEN_NO_MATCH, WHEN_NO_TEMPLATES or NEVER"),
     ],
     attrs: &[attr("id", "`<rest_api_id>/<resource_id>/<http_method>/integration`")],

@@ -8,7 +8,14 @@ use crate::plan::{Node, NodeKind, Resource};
 pub const TYPES: &[&TypeSpec] = &[&CLUSTER, &TASK_DEFINITION, &SERVICE];
 
 const NAME_VALUE: &[Prop] =
-    &[Prop::req("name", Kind::Str, "the setting's or variable's name"), Prop::req("value", Kind::Str, "its value")];
+    &[Prop::req("name", Kind::Str, "the setting's name"), Prop::req("value", Kind::Str, "its value")];
+
+/// A container's environment variable. Its value is sensitive: teams put tokens there even
+/// though `secrets` is the right place; it is never stored or printed, only its digest.
+const ENV_VAR: &[Prop] = &[
+    Prop::req("name", Kind::Str, "the variable's name"),
+    Prop::req("value", Kind::Str, "its value (sensitive: never stored or printed)").sensitive(),
+];
 
 pub const CLUSTER: TypeSpec = TypeSpec {
     name: "ecs:Cluster",
@@ -58,7 +65,7 @@ const CONTAINER_DEFINITION: &[Prop] = &[
     Prop::opt("memory", Kind::Int, "hard memory limit in MiB"),
     Prop::opt("essential", Kind::Bool, "the task stops when this container stops (default true)"),
     Prop::opt("port_mappings", Kind::List(&Kind::Struct(PORT_MAPPING)), "ports the container exposes"),
-    Prop::opt("environment", Kind::List(&Kind::Struct(NAME_VALUE)), "plain environment variables"),
+    Prop::opt("environment", Kind::List(&Kind::Struct(ENV_VAR)), "plain environment variables (values are sensitive)"),
     Prop::opt(
         "secrets",
         Kind::List(&Kind::Struct(SECRET)),

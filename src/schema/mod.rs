@@ -249,6 +249,59 @@ pub(crate) fn implied_of(plan: &Plan, name: &str) -> Vec<String> {
     out
 }
 
+/// Replaces each sensitive value among a resource's properties (a JSON object shaped by
+/// `props`), at any depth, with `mask(path, value)`; `path` is dotted, with list indexes
+/// (`container_definitions.0.environment.1.value`). A property is sensitive when its schema
+/// marks it so or its name looks like a secret's ([`looks_secret`]).
+pub fn mask_sensitive(
+    props: &[Prop],
+    values: &mut serde_json::Map<String, serde_json::Value>,
+    mask: &mut dyn FnMut(&str, &serde_json::Value) -> serde_json::Value,
+) {
+    mask_in(props, values, "", mask);
+}
+
+fn mask_in(
+    props: &[Prop],
+    values: &mut serde_json::Map<String, serde_json::Value>,
+    prefix: &str,
+    mask: &mut dyn FnMut(&str, &serde_json::Value) -> serde_json::Value,
+) {
+    use serde_json::Value;
+    for (key, value) in values.iter_mut() {
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        let prop = props.iter().find(|p| p.name == key);
+        if prop.is_some_and(|p| p.sensitive) || (prop.is_none_or(|p| p.kind != Kind::Bool) && looks_secret(key)) {
+            if !value.is_null() {
+                *value = mask(&path, value);
+            }
+            continue;
+        }
+        match (prop.map(|p| p.kind), value) {
+            (Some(Kind::Struct(fields)), Value::Object(m)) => mask_in(fields, m, &path, mask),
+            (Some(Kind::List(Kind::Struct(fields))), Value::Array(items)) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    if let Value::Object(m) = item {
+                        mask_in(fields, m, &format!("{path}.{i}"), mask);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A name that says "secret" (`password`, `db_token`, `ApiKey`...), except those that only
+/// point at one (`*_arn`, `*_id`, `value_from`).
+pub fn looks_secret(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace(['-', '_'], "");
+    let points_at = n.ends_with("arn") || n.ends_with("id") || n == "valuefrom";
+    !points_at
+        && ["password", "passwd", "secret", "token", "credential", "apikey", "privatekey", "accesskey"]
+            .iter()
+            .any(|w| n.contains(w))
+}
+
 /// The standard tags every taggable resource gets, besides the plan's `default_tags`.
 pub const STACK_TAG: &str = "ironplan:stack";
 pub const RESOURCE_TAG: &str = "ironplan:resource";
@@ -294,6 +347,53 @@ mod tests {
             assert_eq!(t.taggable, t.prop("tags").is_some(), "{}: taggable iff it has `tags`", t.name);
             assert!(t.attr("id").is_some(), "{} outputs no `id`", t.name);
         }
+    }
+
+    /// Every property whose name says "secret" is marked sensitive (or is a flag, or only
+    /// points at a secret), so that nothing relies on the name heuristic alone.
+    #[test]
+    fn properties_named_like_secrets_are_sensitive() {
+        fn check(owner: &str, props: &[Prop], bad: &mut Vec<String>) {
+            for p in props {
+                if looks_secret(p.name) && !p.sensitive && p.kind != Kind::Bool {
+                    bad.push(format!("{owner}.{}", p.name));
+                }
+                if let Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) = p.kind {
+                    check(&format!("{owner}.{}", p.name), fields, bad);
+                }
+            }
+        }
+        let mut bad = Vec::new();
+        for t in all() {
+            check(t.name, t.props, &mut bad);
+        }
+        assert!(bad.is_empty(), "named like secrets but not sensitive: {bad:?}");
+        assert!(looks_secret("DB_PASSWORD") && looks_secret("apiKey") && looks_secret("auth_token"));
+        assert!(!looks_secret("master_user_secret_arn") && !looks_secret("value_from") && !looks_secret("kms_key_id"));
+    }
+
+    #[test]
+    fn sensitive_values_are_masked_at_any_depth() {
+        use serde_json::json;
+        let td = find("ecs:TaskDefinition").expect("type");
+        let serde_json::Value::Object(mut v) = json!({
+            "family": "web",
+            "container_definitions": [{"name": "app", "image": "i",
+                "environment": [{"name": "MODE", "value": "fast"}, {"name": "API_TOKEN", "value": "s3cr3t"}]}],
+        }) else {
+            unreachable!()
+        };
+        let mut seen = Vec::new();
+        mask_sensitive(td.props, &mut v, &mut |path, _| {
+            seen.push(path.to_string());
+            json!("(masked)")
+        });
+        assert_eq!(
+            seen,
+            ["container_definitions.0.environment.0.value", "container_definitions.0.environment.1.value"]
+        );
+        let text = serde_json::Value::Object(v).to_string();
+        assert!(!text.contains("s3cr3t") && !text.contains("fast") && text.contains("API_TOKEN"), "{text}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
 //! - `faults`: injected failures, crashes, throttling, locks and broken state files.
 //! - `ownership`: look-alike resources made outside ironplan are never adopted or deleted.
+//! - `secrets`: sensitive values reach AWS, never the state, the output or the dry run.
 
 mod common;
 mod e2e;
@@ -13,3 +14,4 @@ mod fixtures;
 mod inventory;
 mod ownership;
 mod plan_cli;
+mod secrets;
