@@ -251,8 +251,8 @@ pub(crate) fn implied_of(plan: &Plan, name: &str) -> Vec<String> {
 
 /// Replaces each sensitive value among a resource's properties (a JSON object shaped by
 /// `props`), at any depth, with `mask(path, value)`; `path` is dotted, with list indexes
-/// (`container_definitions.0.environment.1.value`). A property is sensitive when its schema
-/// marks it so or its name looks like a secret's ([`looks_secret`]).
+/// (`container_definitions.0.environment.1.value`). The schema marks what is sensitive; a test
+/// keeps every property named like a secret ([`looks_secret`]) marked.
 pub fn mask_sensitive(
     props: &[Prop],
     values: &mut serde_json::Map<String, serde_json::Value>,
@@ -271,7 +271,7 @@ fn mask_in(
     for (key, value) in values.iter_mut() {
         let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         let prop = props.iter().find(|p| p.name == key);
-        if prop.is_some_and(|p| p.sensitive) || (prop.is_none_or(|p| p.kind != Kind::Bool) && looks_secret(key)) {
+        if prop.is_some_and(|p| p.sensitive) {
             if !value.is_null() {
                 *value = mask(&path, value);
             }
@@ -292,10 +292,14 @@ fn mask_in(
 }
 
 /// A name that says "secret" (`password`, `db_token`, `ApiKey`...), except those that only
-/// point at one (`*_arn`, `*_id`, `value_from`).
+/// point at one or name where it comes from (`*_arn`, `*_id`, `*_source`, `value_from`, the
+/// `secrets` references of a container) and idempotency tokens (`creation_token`), which
+/// adoption needs to read back.
 pub fn looks_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase().replace(['-', '_'], "");
-    let points_at = n.ends_with("arn") || n.ends_with("id") || n == "valuefrom";
+    let points_at = ["arn", "id", "source", "valuefrom"].iter().any(|s| n.ends_with(s))
+        || n == "secrets"
+        || ["creationtoken", "clienttoken"].contains(&n.as_str());
     !points_at
         && ["password", "passwd", "secret", "token", "credential", "apikey", "privatekey", "accesskey"]
             .iter()
@@ -369,7 +373,11 @@ mod tests {
         }
         assert!(bad.is_empty(), "named like secrets but not sensitive: {bad:?}");
         assert!(looks_secret("DB_PASSWORD") && looks_secret("apiKey") && looks_secret("auth_token"));
-        assert!(!looks_secret("master_user_secret_arn") && !looks_secret("value_from") && !looks_secret("kms_key_id"));
+        for name in
+            ["master_user_secret_arn", "value_from", "kms_key_id", "api_key_source", "secrets", "creation_token"]
+        {
+            assert!(!looks_secret(name), "{name}");
+        }
     }
 
     #[test]
