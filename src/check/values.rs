@@ -104,15 +104,44 @@ pub(super) fn name_violation(rule: &NameRule, segs: &[Seg]) -> Option<String> {
         return Some(format!("contains the {kind} U+{:04X}", u32::from(c)));
     }
 
+    // Characters of the known parts, then of the references whose characters are known (a
+    // path part's braces and `+` are placed below).
+    let path_part = rule.form == Form::PathPart;
+    let bad_chars = |segs: &[Seg], lenient: bool| -> Option<String> {
+        if rule.chars.is_empty() {
+            return None;
+        }
+        let ok = |c: char| NameRule::class_contains(rule.chars, c) || (lenient && "{}+".contains(c));
+        for s in segs {
+            match s {
+                Seg::Text(t) => {
+                    if let Some(c) = t.chars().find(|c| !ok(*c)) {
+                        return Some(format!("contains {}", show_char(c)));
+                    }
+                }
+                Seg::Later { what, chars, .. } if !chars.is_empty() => {
+                    if let Some(c) = class_chars(chars).into_iter().find(|c| !ok(*c)) {
+                        return Some(format!("gets {} from `{what}`", show_char(c)));
+                    }
+                }
+                Seg::Later { .. } => {}
+            }
+        }
+        None
+    };
+    if let Some(why) = bad_chars(segs, path_part) {
+        return Some(why);
+    }
+
     // An API Gateway path parameter: `{name}` or `{name+}`, braces only at the ends.
     let mut segs = segs.to_vec();
-    if rule.form == Form::PathPart {
+    if path_part {
         let opens = matches!(segs.first(), Some(Seg::Text(t)) if t.starts_with('{'));
         let closes = matches!(segs.last(), Some(Seg::Text(t)) if t.ends_with('}'));
         let last_known = matches!(segs.last(), Some(Seg::Text(_)));
         let first_known = matches!(segs.first(), Some(Seg::Text(_)));
         if (opens && !closes && last_known) || (closes && !opens && first_known) {
-            return Some("is a path parameter without both braces: write `{name}` or `{name+}`".into());
+            return Some("has a brace that does not enclose the whole part: write `{name}` or `{name+}`".into());
         }
         if opens && closes {
             if let Some(Seg::Text(t)) = segs.first_mut() {
@@ -128,25 +157,8 @@ pub(super) fn name_violation(rule: &NameRule, segs: &[Seg]) -> Option<String> {
                 return Some("is a path parameter without a name".into());
             }
         }
-    }
-
-    // Characters of the known parts, then of the references whose characters are known.
-    if !rule.chars.is_empty() {
-        for s in &segs {
-            match s {
-                Seg::Text(t) => {
-                    if let Some(c) = t.chars().find(|c| !NameRule::class_contains(rule.chars, *c)) {
-                        return Some(format!("contains {}", show_char(c)));
-                    }
-                }
-                Seg::Later { what, chars, .. } if !chars.is_empty() => {
-                    if let Some(c) = class_chars(chars).into_iter().find(|c| !NameRule::class_contains(rule.chars, *c))
-                    {
-                        return Some(format!("gets {} from `{what}`", show_char(c)));
-                    }
-                }
-                Seg::Later { .. } => {}
-            }
+        if let Some(why) = bad_chars(&segs, false) {
+            return Some(why);
         }
     }
 
@@ -278,9 +290,9 @@ fn out_of_range(path: &str, prop: &Prop, value: &str, check: &Check, node: &Node
         }
         c => c.describe(),
     };
-    Problem::new("out-of-range", node.span, format!("`{path}` is {value}, not {wanted}"))
+    Problem::new("out-of-range", node.span, format!("`{path}` is {value}; AWS accepts {wanted}"))
         .label("out of range")
-        .help(format!("AWS accepts {wanted} for `{}` ({})", prop.name, prop.doc))
+        .help(format!("set it to {wanted} (`{}`: {})", prop.name, prop.doc))
 }
 
 /// The integer a value is now: a literal, or a variable that holds one.

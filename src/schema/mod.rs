@@ -149,7 +149,7 @@ impl Check {
     pub fn describe(&self) -> String {
         match self {
             Check::Name(rule) => rule.describe(),
-            Check::Range { min, max } if *max == I32_MAX => format!("an integer, at least {min}"),
+            Check::Range { min, max } if *max == I32_MAX => format!("an integer of at least {min}"),
             Check::Range { min, max } => format!("an integer from {min} to {max}"),
             Check::Values { values, multiple_of } => {
                 let list = values.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
