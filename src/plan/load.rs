@@ -359,3 +359,23 @@ pub fn is_stack_name(s: &str) -> bool {
         && !s.ends_with('-')
         && !s.contains("--")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_name_is_a_stack_name() {
+        for ok in ["healthcare-pipeline", "t", "a1-b2"] {
+            assert!(is_stack_name(ok), "{ok}");
+        }
+        let long = "a".repeat(STACK_NAME_MAX + 1);
+        for bad in ["", "1a", "A", "a-", "a--b", "a_b", "a/b", "a\nb", long.as_str()] {
+            assert!(!is_stack_name(bad), "{bad:?}");
+        }
+        let text = "[plan]\nname = \"ops\\u202E-x\"\n";
+        let problems = Plan::parse(Path::new("t.toml"), text).expect_err("invalid").problems;
+        assert_eq!(problems[0].code, "invalid-name");
+        assert_eq!(problems[0].message, "plan name `ops\\u{202E}-x` is not a valid stack name");
+    }
+}
