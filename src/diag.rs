@@ -26,12 +26,14 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// A problem; control, bidirectional and invisible characters in the message (which may
+    /// quote the plan) are escaped, so that it prints as what it says.
     pub fn new(code: impl Into<String>, span: Span, message: impl Into<String>) -> Self {
-        Problem { code: code.into(), message: message.into(), span, label: String::new(), help: None }
+        Problem { code: code.into(), message: escape(&message.into()), span, label: String::new(), help: None }
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = label.into();
+        self.label = escape(&label.into());
         self
     }
 
@@ -56,11 +58,13 @@ impl Problems {
         Problems { file: file.display().to_string(), source, problems }
     }
 
-    /// The problems as miette reports, one per problem, each with the plan's source attached.
+    /// The problems as miette reports, one per problem, each with the plan's source attached
+    /// (its deceptive characters masked, see [`mask_source`]).
     pub fn reports(&self) -> impl Iterator<Item = miette::Report> + '_ {
-        self.problems.iter().map(|p| {
+        let source: Arc<str> = Arc::from(mask_source(&self.source));
+        self.problems.iter().map(move |p| {
             miette::Report::new(Located { problem: p.clone() })
-                .with_source_code(NamedSource::new(&self.file, self.source.clone()))
+                .with_source_code(NamedSource::new(&self.file, source.clone()))
         })
     }
 
@@ -158,6 +162,78 @@ impl Diagnostic for Located {
     }
 }
 
+/// What kind of deceptive character `c` is, if it is one: a control character (a newline
+/// splits a printed line), a bidirectional control (U+202E reverses what follows on a
+/// terminal) or an invisible formatting character (a zero-width space makes two names look
+/// alike). Names and variable values refuse them; messages escape them.
+pub fn deceptive(c: char) -> Option<&'static str> {
+    match c {
+        c if c.is_control() => Some("control character"),
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => {
+            Some("bidirectional control character")
+        }
+        '\u{00AD}'
+        | '\u{034F}'
+        | '\u{115F}'
+        | '\u{1160}'
+        | '\u{17B4}'
+        | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}'
+        | '\u{200B}'..='\u{200D}'
+        | '\u{2028}'
+        | '\u{2029}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{3164}'
+        | '\u{FE00}'..='\u{FE0F}'
+        | '\u{FEFF}'
+        | '\u{FFA0}'
+        | '\u{FFF9}'..='\u{FFFB}' => Some("invisible formatting character"),
+        _ => None,
+    }
+}
+
+/// `s` with every deceptive character written as `\u{XXXX}` (a newline as `\n`).
+pub fn escape(s: &str) -> String {
+    if !s.chars().any(|c| deceptive(c).is_some()) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if deceptive(c).is_some() => out.push_str(&format!("\\u{{{:04X}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A user's value for a message: escaped, and cut to `max` characters (`…` and its length after).
+pub fn quote(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return escape(s);
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{}… ({n} characters)", escape(&head))
+}
+
+/// The source with deceptive characters (but newlines and tabs) replaced by `?`, one per byte,
+/// so that every span still points at the same place and a snippet prints as it is.
+pub fn mask_source(source: &str) -> String {
+    source
+        .chars()
+        .map(|c| match c {
+            '\n' | '\t' | '\r' => c.to_string(),
+            c if deceptive(c).is_some() => "?".repeat(c.len_utf8()),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// The nearest candidates to `wanted`, best first, for "did you mean" hints.
 ///
 /// Matches on edit distance of the whole name and of its last segment, so that
@@ -224,6 +300,20 @@ mod tests {
     fn nearest_finds_the_sdk_name_for_another_tools_name() {
         let props = ["replication_group_id", "replication_group_description", "engine"];
         assert_eq!(nearest("description", props), vec!["replication_group_description"]);
+    }
+
+    #[test]
+    fn deceptive_characters_are_escaped_in_messages_and_masked_in_snippets() {
+        let p = Problem::new("x", Span::default(), "name `a\nb\u{202E}c`").label("`\u{200B}`");
+        assert_eq!(p.message, "name `a\\nb\\u{202E}c`");
+        assert_eq!(p.label, "`\\u{200B}`");
+        let src = "a = \"x\u{202E}y\"\nb = 1\n";
+        let masked = mask_source(src);
+        assert_eq!(masked.len(), src.len());
+        assert_eq!(masked, "a = \"x???y\"\nb = 1\n");
+        assert_eq!(quote(&"a".repeat(50), 10), "aaaaaaaaaa… (50 characters)");
+        assert_eq!(deceptive('é'), None);
+        assert_eq!(deceptive('\u{7F}'), Some("control character"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Every check that runs before an AWS call: types, properties, value types, references,
-//! variables, cycles, implied dependencies and the HIPAA policy. All problems are collected and
-//! reported together.
+//! Every check that runs before an AWS call: the stack name and variables (`stack.rs`), types,
+//! properties, value types, names and numbers against AWS's documented rules (`values.rs`),
+//! references, cycles, implied dependencies and the HIPAA policy. All problems are collected
+//! and reported together.
 //!
 //! API, in order of use:
 //! - [`Options`]: `--var` values and `--allow`ed policy rules.
@@ -9,6 +10,10 @@
 //! - `policy::RULES`: the policy rules and their stable IDs.
 
 pub mod policy;
+mod stack;
+mod values;
+
+pub use stack::SUFFIX_VAR;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,8 +49,10 @@ impl Checked {
     }
 
     /// The stack's identity: plan name and environment suffix, as used in tags and state.
+    /// Both were checked (`[a-z0-9]` in single-hyphen groups, at most 63 characters in all):
+    /// it is a safe file name.
     pub fn stack(&self) -> String {
-        match self.vars.get("environment_suffix") {
+        match self.vars.get(SUFFIX_VAR) {
             Some(s) => format!("{}-{s}", self.plan.name),
             None => self.plan.name.clone(),
         }
@@ -71,12 +78,15 @@ pub fn load(path: &std::path::Path, opts: &Options) -> Result<Checked, crate::pl
 /// Runs every check, adding to problems found earlier (by the parser).
 pub fn check_with(plan: Plan, mut problems: Vec<Problem>, opts: &Options) -> Result<Checked, Problems> {
     let vars = resolve_vars(&plan, opts, &mut problems);
+    // The stack name first: it becomes a file name and ends physical names.
+    let refused = stack::check_variables(&plan, opts, &vars, &mut problems);
+    let known = values::Known { vars: &vars, refused: &refused };
 
     let mut types = BTreeMap::new();
     for res in &plan.resources {
         if let Some(t) = check_type(res, &mut problems) {
             types.insert(res.name.clone(), t);
-            check_props(&plan, res, t, &mut problems);
+            check_props(&plan, &known, res, t, &mut problems);
         } else {
             // Still report broken references: all problems at once.
             for (_, node) in &res.props {
@@ -189,13 +199,22 @@ fn check_type(res: &Resource, problems: &mut Vec<Problem>) -> Option<&'static Ty
     None
 }
 
-fn check_props(plan: &Plan, res: &Resource, t: &'static TypeSpec, problems: &mut Vec<Problem>) {
-    check_fields(plan, &res.name, t.name, t.props, &res.props, res.name_span, problems);
+fn check_props(
+    plan: &Plan,
+    known: &values::Known<'_>,
+    res: &Resource,
+    t: &'static TypeSpec,
+    problems: &mut Vec<Problem>,
+) {
+    check_fields(plan, known, &res.name, t.name, t.props, &res.props, res.name_span, problems);
 }
 
-/// Checks a table of `entries` against `fields`: unknown names, missing required ones, value types.
+/// Checks a table of `entries` against `fields`: unknown names, missing required ones, value
+/// types, and each value against what AWS documents for it.
+#[allow(clippy::too_many_arguments)]
 fn check_fields(
     plan: &Plan,
+    known: &values::Known<'_>,
     owner: &str,
     type_name: &str,
     fields: &'static [Prop],
@@ -205,7 +224,11 @@ fn check_fields(
 ) {
     for (key, node) in entries {
         match fields.iter().find(|p| p.name == key.name) {
-            Some(prop) => check_value(plan, &format!("{owner}.{}", key.name), &prop.kind, node, problems),
+            Some(prop) => {
+                let path = format!("{owner}.{}", key.name);
+                check_value(plan, known, &path, &prop.kind, node, problems);
+                values::check_prop(known, &path, prop, node, problems);
+            }
             None => {
                 let mut p = Problem::new(
                     "unknown-property",
@@ -239,7 +262,14 @@ fn check_fields(
     }
 }
 
-fn check_value(plan: &Plan, path: &str, kind: &Kind, node: &Node, problems: &mut Vec<Problem>) {
+fn check_value(
+    plan: &Plan,
+    known: &values::Known<'_>,
+    path: &str,
+    kind: &Kind,
+    node: &Node,
+    problems: &mut Vec<Problem>,
+) {
     check_refs(plan, node, problems);
     let single_ref = match &node.kind {
         NodeKind::Str(t) => t.as_single_ref(),
@@ -268,12 +298,12 @@ fn check_value(plan: &Plan, path: &str, kind: &Kind, node: &Node, problems: &mut
         (Kind::Bool, NodeKind::Bool(_)) => true,
         (Kind::List(inner), NodeKind::List(items)) => {
             for (i, item) in items.iter().enumerate() {
-                check_value(plan, &format!("{path}[{i}]"), inner, item, problems);
+                check_value(plan, known, &format!("{path}[{i}]"), inner, item, problems);
             }
             true
         }
         (Kind::Struct(fields), NodeKind::Table(entries)) => {
-            check_fields(plan, path, path, fields, entries, node.span, problems);
+            check_fields(plan, known, path, path, fields, entries, node.span, problems);
             true
         }
         (Kind::Tags | Kind::StrMap, NodeKind::Table(entries)) => {
@@ -302,6 +332,10 @@ fn check_value(plan: &Plan, path: &str, kind: &Kind, node: &Node, problems: &mut
             (Kind::Int, NodeKind::Str(t)) if t.as_literal().is_some_and(|s| s.parse::<i64>().is_ok()) => {
                 Some("remove the quotes".into())
             }
+            (Kind::Int, NodeKind::Float(f)) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                Some(format!("write it without a fractional part: `{}`", *f as i64))
+            }
+            (Kind::Int, NodeKind::Float(_)) => Some("AWS takes a whole number here".into()),
             (Kind::Bool, NodeKind::Str(t)) if matches!(t.as_literal(), Some("true" | "false")) => {
                 Some("remove the quotes".into())
             }

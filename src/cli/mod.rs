@@ -287,6 +287,9 @@ fn print_props(props: &[crate::schema::Prop], depth: usize) {
     for p in props {
         let req = if p.required { "required" } else { "optional" };
         println!("{}{:28} {:9} {} — {}", "  ".repeat(depth), p.name, req, p.kind.describe(), p.doc);
+        if let Some(check) = p.check {
+            println!("{}{:28} {:9} checked: {}", "  ".repeat(depth), "", "", check.describe());
+        }
         match p.kind {
             Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) => print_props(fields, depth + 1),
             _ => {}

@@ -89,10 +89,19 @@ fn parse_inner(path: &Path, source: Arc<str>, problems: &mut Vec<Problem>) -> Pl
             }
             "variables" => {
                 for (k, v) in table_entries(value, "variables", problems) {
-                    let mut var = Variable { name: k.name.clone(), span: k.span, default: None, description: None };
+                    let mut var = Variable {
+                        name: k.name.clone(),
+                        span: k.span,
+                        default: None,
+                        default_span: k.span,
+                        description: None,
+                    };
                     for (field, fv) in table_entries(v, &format!("variables.{}", k.name), problems) {
                         match (field.name.as_str(), fv.get_ref()) {
-                            ("default", DeValue::String(s)) => var.default = Some(s.to_string()),
+                            ("default", DeValue::String(s)) => {
+                                var.default = Some(s.to_string());
+                                var.default_span = span_of(fv);
+                            }
                             ("description", DeValue::String(s)) => var.description = Some(s.to_string()),
                             ("default" | "description", other) => problems.push(
                                 Problem::new(
@@ -154,9 +163,16 @@ fn parse_plan_table(plan: &mut Plan, value: &Spanned<DeValue<'_>>, problems: &mu
                 saw_name = true;
                 if !is_stack_name(s) {
                     problems.push(
-                        Problem::new("invalid-name", span_of(v), format!("plan name `{s}` is not a valid stack name"))
-                            .label("here")
-                            .help("use lowercase letters, digits and `-`, starting with a letter"),
+                        Problem::new(
+                            "invalid-name",
+                            span_of(v),
+                            format!("plan name `{}` is not a valid stack name", crate::diag::quote(s, 70)),
+                        )
+                        .label("here")
+                        .help(format!(
+                            "use at most {STACK_NAME_MAX} lowercase letters, digits and single `-`, starting with a letter \
+                             and not ending with `-`: the plan name starts the stack name, its state file and its tags"
+                        )),
                     );
                 }
                 plan.name = s.to_string();
@@ -330,7 +346,36 @@ fn is_plan_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn is_stack_name(s: &str) -> bool {
-    s.starts_with(|c: char| c.is_ascii_lowercase())
+/// The longest stack name (`<plan name>-<environment_suffix>`): the longest RDS identifier and
+/// DNS label, short enough for a state file name and a tag value with room to spare.
+pub const STACK_NAME_MAX: usize = 63;
+
+/// A stack name, or a plan name (which starts one): `[a-z][a-z0-9]*(-[a-z0-9]+)*`, at most
+/// [`STACK_NAME_MAX`] characters.
+pub fn is_stack_name(s: &str) -> bool {
+    s.len() <= STACK_NAME_MAX
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
         && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_name_is_a_stack_name() {
+        for ok in ["healthcare-pipeline", "t", "a1-b2"] {
+            assert!(is_stack_name(ok), "{ok}");
+        }
+        let long = "a".repeat(STACK_NAME_MAX + 1);
+        for bad in ["", "1a", "A", "a-", "a--b", "a_b", "a/b", "a\nb", long.as_str()] {
+            assert!(!is_stack_name(bad), "{bad:?}");
+        }
+        let text = "[plan]\nname = \"ops\\u202E-x\"\n";
+        let problems = Plan::parse(Path::new("t.toml"), text).expect_err("invalid").problems;
+        assert_eq!(problems[0].code, "invalid-name");
+        assert_eq!(problems[0].message, "plan name `ops\\u{202E}-x` is not a valid stack name");
+    }
 }

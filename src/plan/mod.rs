@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use load::LoadError;
+pub use load::{LoadError, STACK_NAME_MAX, is_stack_name};
 pub use template::{Part, Ref, Template};
 
 /// A byte range into the plan's source text.
@@ -129,6 +129,8 @@ pub struct Variable {
     pub name: String,
     pub span: Span,
     pub default: Option<String>,
+    /// Where the default value is written (the declaration's span when there is none).
+    pub default_span: Span,
     pub description: Option<String>,
 }
 

@@ -6,7 +6,7 @@
 //! integration response put before its integration, and refuses to deploy an API whose methods
 //! have no integration.
 
-use super::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
+use super::{Form, Implied, Kind, NameRule, PlanView, Prop, TypeSpec, attr};
 use crate::plan::Resource;
 
 pub const TYPES: &[&TypeSpec] = &[
@@ -20,6 +20,17 @@ pub const TYPES: &[&TypeSpec] = &[
     &DEPLOYMENT,
     &STAGE,
 ];
+
+/// AWS documents no limit on a REST API's name: ironplan only refuses control and invisible
+/// formatting characters (as in every name) and an empty one.
+pub const REST_API_NAME: NameRule = NameRule::new("REST API name", "CreateRestApi name", 1, usize::MAX, "");
+pub const STAGE_NAME: NameRule =
+    NameRule::new("API Gateway stage name", "CreateStage stageName", 1, 128, "a-zA-Z0-9_-");
+/// AWS's message: "Resource's path part only allow a-zA-Z0-9._- and curly braces at the
+/// beginning and the end" (an optional `+` before the closing one); `:` is accepted too.
+pub const PATH_PART: NameRule =
+    NameRule::new("API Gateway path part", "CreateResource pathPart", 1, usize::MAX, "a-zA-Z0-9._:-")
+        .form(Form::PathPart);
 
 const REST_API_ID: Prop = Prop::req("rest_api_id", Kind::Str, "the REST API's ID");
 const RESOURCE_ID: Prop = Prop::req("resource_id", Kind::Str, "the ID of the API resource (path) the method is on");
@@ -53,7 +64,7 @@ static REST_API: TypeSpec = TypeSpec {
     calls: "CreateRestApi (name, description, endpoint_configuration, api_key_source, disable_execute_api_endpoint, \
             tags)",
     props: &[
-        Prop::req("name", Kind::Str, "the API's name"),
+        Prop::req("name", Kind::Str, "the API's name").name_rule(&REST_API_NAME),
         Prop::opt("description", Kind::Str, "a description"),
         Prop::opt(
             "endpoint_configuration",
@@ -86,7 +97,7 @@ static RESOURCE: TypeSpec = TypeSpec {
     props: &[
         REST_API_ID,
         Prop::req("parent_id", Kind::Str, "the parent resource's ID (the API's root_resource_id for `/x`)"),
-        Prop::req("path_part", Kind::Str, "the last path segment (`patients`, or `{id}`)"),
+        Prop::req("path_part", Kind::Str, "the last path segment (`patients`, or `{id}`)").name_rule(&PATH_PART),
     ],
     attrs: &[attr("id", "the resource's ID"), attr("path", "the full path (`/patients`)")],
     taggable: false,
@@ -217,7 +228,8 @@ static STAGE: TypeSpec = TypeSpec {
             `replace /accessLogSettings/destinationArn` and `/accessLogSettings/format` patch operations)",
     props: &[
         REST_API_ID,
-        Prop::req("stage_name", Kind::Str, "the stage's name, the first path segment of its URL (`prod`)"),
+        Prop::req("stage_name", Kind::Str, "the stage's name, the first path segment of its URL (`prod`)")
+            .name_rule(&STAGE_NAME),
         Prop::req("deployment_id", Kind::Str, "the deployment the stage serves"),
         Prop::opt("description", Kind::Str, "a description"),
         Prop::opt("tracing_enabled", Kind::Bool, "X-Ray tracing of requests"),

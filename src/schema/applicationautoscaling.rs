@@ -3,9 +3,12 @@
 //! ECS itself has no scaling API: a service scales through a scalable target registered with
 //! Application Auto Scaling and a scaling policy on that target.
 
-use super::{Kind, Prop, TypeSpec, attr};
+use super::{Kind, NameRule, Prop, TypeSpec, attr};
 
 pub const TYPES: &[&TypeSpec] = &[&SCALABLE_TARGET, &SCALING_POLICY];
+
+/// 1-256 printable characters.
+pub const POLICY_NAME: NameRule = NameRule::new("scaling policy name", "PutScalingPolicy PolicyName", 1, 256, "");
 
 pub const SCALABLE_TARGET: TypeSpec = TypeSpec {
     name: "applicationautoscaling:ScalableTarget",
@@ -15,8 +18,8 @@ pub const SCALABLE_TARGET: TypeSpec = TypeSpec {
         Prop::req("service_namespace", Kind::Str, "the scaled resource's service, such as `ecs`"),
         Prop::req("resource_id", Kind::Str, "the scaled resource, such as `service/<cluster>/<service>`"),
         Prop::req("scalable_dimension", Kind::Str, "what is scaled, such as `ecs:service:DesiredCount`"),
-        Prop::opt("min_capacity", Kind::Int, "the lowest capacity scaling may set"),
-        Prop::opt("max_capacity", Kind::Int, "the highest capacity scaling may set"),
+        Prop::opt("min_capacity", Kind::Int, "the lowest capacity scaling may set").at_least(0),
+        Prop::opt("max_capacity", Kind::Int, "the highest capacity scaling may set").at_least(0),
         Prop::opt("tags", Kind::Tags, "tags of the scalable target"),
     ],
     attrs: &[
@@ -40,8 +43,8 @@ const PREDEFINED_METRIC_SPECIFICATION: &[Prop] = &[
 const TARGET_TRACKING: &[Prop] = &[
     Prop::req("target_value", Kind::Float, "the metric value to keep"),
     Prop::opt("predefined_metric_specification", Kind::Struct(PREDEFINED_METRIC_SPECIFICATION), "the tracked metric"),
-    Prop::opt("scale_in_cooldown", Kind::Int, "seconds after a scale-in before the next one"),
-    Prop::opt("scale_out_cooldown", Kind::Int, "seconds after a scale-out before the next one"),
+    Prop::opt("scale_in_cooldown", Kind::Int, "seconds after a scale-in before the next one").at_least(0),
+    Prop::opt("scale_out_cooldown", Kind::Int, "seconds after a scale-out before the next one").at_least(0),
     Prop::opt("disable_scale_in", Kind::Bool, "never scale in (default false)"),
 ];
 
@@ -50,7 +53,8 @@ pub const SCALING_POLICY: TypeSpec = TypeSpec {
     summary: "A scaling policy on a scalable target",
     calls: "PutScalingPolicy (every property)",
     props: &[
-        Prop::req("policy_name", Kind::Str, "the policy's name, unique for its scalable target"),
+        Prop::req("policy_name", Kind::Str, "the policy's name, unique for its scalable target")
+            .name_rule(&POLICY_NAME),
         Prop::req("service_namespace", Kind::Str, "the scalable target's service namespace"),
         Prop::req("resource_id", Kind::Str, "the scalable target's resource ID"),
         Prop::req("scalable_dimension", Kind::Str, "the scalable target's dimension"),

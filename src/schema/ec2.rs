@@ -5,7 +5,7 @@
 //! internet gateway attachment, routes, ingress rules) happen in the adapter's wait step, so
 //! that the resource is in state before any call that could fail.
 
-use super::{Attr, Implied, Kind, PlanView, Prop, TypeSpec, attr};
+use super::{Attr, Implied, Kind, NameRule, PlanView, Prop, TypeSpec, attr};
 use crate::plan::Resource;
 
 pub const TYPES: &[&TypeSpec] = &[
@@ -19,6 +19,15 @@ pub const TYPES: &[&TypeSpec] = &[
     &FLOW_LOG,
     &SECURITY_GROUP,
 ];
+
+/// CreateSecurityGroup's valid characters: a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*
+const SG_CHARS: &str = "a-zA-Z0-9 ._:/()#,@[]+=&;{}!$*-";
+pub const SECURITY_GROUP_NAME: NameRule =
+    NameRule::new("security group name", "CreateSecurityGroup GroupName", 1, 255, SG_CHARS).reserved_prefixes(&["sg-"]);
+pub const SECURITY_GROUP_DESCRIPTION: NameRule =
+    NameRule::new("security group description", "CreateSecurityGroup GroupDescription", 0, 255, SG_CHARS);
+pub const RULE_DESCRIPTION: NameRule =
+    NameRule::new("security group rule description", "IpRange / UserIdGroupPair Description", 0, 255, SG_CHARS);
 
 const TAGS: Prop = Prop::opt("tags", Kind::Tags, "tags, set through TagSpecifications on create");
 
@@ -191,11 +200,12 @@ pub static FLOW_LOG: TypeSpec = TypeSpec {
         Prop::req("resource_type", Kind::Str, "VPC, Subnet or NetworkInterface"),
         Prop::opt("traffic_type", Kind::Str, "ACCEPT, REJECT or ALL"),
         Prop::opt("log_destination_type", Kind::Str, "cloud-watch-logs (default), s3 or kinesis-data-firehose"),
-        Prop::opt("log_group_name", Kind::Str, "the CloudWatch Logs group (or use log_destination)"),
+        Prop::opt("log_group_name", Kind::Str, "the CloudWatch Logs group (or use log_destination)")
+            .name_rule(&super::logs::LOG_GROUP_NAME),
         Prop::opt("log_destination", Kind::Str, "the destination ARN"),
         Prop::opt("deliver_logs_permission_arn", Kind::Str, "the role AWS assumes to write to CloudWatch Logs"),
         Prop::opt("log_format", Kind::Str, "the record format (default: AWS's)"),
-        Prop::opt("max_aggregation_interval", Kind::Int, "60 or 600 seconds"),
+        Prop::opt("max_aggregation_interval", Kind::Int, "60 or 600 seconds").one_of(&[60, 600]),
         TAGS,
     ],
     attrs: &[attr("id", "the flow log ID"), attr("resource_id", "the resource it logs")],
@@ -207,18 +217,19 @@ pub static FLOW_LOG: TypeSpec = TypeSpec {
 
 const GROUP_PAIR: &[Prop] = &[
     Prop::req("group_id", Kind::Str, "the source security group"),
-    Prop::opt("description", Kind::Str, "the rule's description"),
+    Prop::opt("description", Kind::Str, "the rule's description").name_rule(&RULE_DESCRIPTION),
 ];
 
 const IP_RANGE: &[Prop] = &[
     Prop::req("cidr_ip", Kind::Str, "the source IPv4 range"),
-    Prop::opt("description", Kind::Str, "the rule's description"),
+    Prop::opt("description", Kind::Str, "the rule's description").name_rule(&RULE_DESCRIPTION),
 ];
 
 const IP_PERMISSION: &[Prop] = &[
     Prop::req("ip_protocol", Kind::Str, "tcp, udp, icmp, or -1 for all"),
-    Prop::opt("from_port", Kind::Int, "first port"),
-    Prop::opt("to_port", Kind::Int, "last port"),
+    // -1: every ICMP type or code, or every port with ip_protocol -1.
+    Prop::opt("from_port", Kind::Int, "first port").range(-1, 65535),
+    Prop::opt("to_port", Kind::Int, "last port").range(-1, 65535),
     Prop::opt("user_id_group_pairs", Kind::List(&Kind::Struct(GROUP_PAIR)), "source security groups"),
     Prop::opt("ip_ranges", Kind::List(&Kind::Struct(IP_RANGE)), "source IPv4 ranges"),
 ];
@@ -230,8 +241,9 @@ pub static SECURITY_GROUP: TypeSpec = TypeSpec {
             AuthorizeSecurityGroupIngress (ingress, passed as its ip_permissions: ip_protocol, from_port, \
             to_port, user_id_group_pairs, ip_ranges)",
     props: &[
-        Prop::req("group_name", Kind::Str, "the group's name, unique in the VPC"),
-        Prop::req("description", Kind::Str, "what the group is for (AWS requires it)"),
+        Prop::req("group_name", Kind::Str, "the group's name, unique in the VPC").name_rule(&SECURITY_GROUP_NAME),
+        Prop::req("description", Kind::Str, "what the group is for (AWS requires it)")
+            .name_rule(&SECURITY_GROUP_DESCRIPTION),
         Prop::opt("vpc_id", Kind::Str, "the VPC (default: the account's default VPC)"),
         Prop::opt(
             "ingress",

@@ -2,10 +2,21 @@
 //!
 //! Auto scaling of a service is not ECS's: see `applicationautoscaling`.
 
-use super::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
+use super::{Implied, Kind, NameRule, PlanView, Prop, TypeSpec, attr};
 use crate::plan::{Node, NodeKind, Resource};
 
 pub const TYPES: &[&TypeSpec] = &[&CLUSTER, &TASK_DEFINITION, &SERVICE];
+
+/// ECS names: "up to 255 letters (uppercase and lowercase), numbers, underscores, and hyphens".
+const fn ecs_name(what: &'static str, source: &'static str) -> NameRule {
+    NameRule::new(what, source, 1, 255, "a-zA-Z0-9_-")
+}
+
+pub const CLUSTER_NAME: NameRule = ecs_name("ECS cluster name", "CreateCluster clusterName");
+pub const SERVICE_NAME: NameRule = ecs_name("ECS service name", "CreateService serviceName");
+pub const FAMILY: NameRule = ecs_name("ECS task definition family", "RegisterTaskDefinition family");
+pub const CONTAINER_NAME: NameRule = ecs_name("ECS container name", "ContainerDefinition name");
+pub const VOLUME_NAME: NameRule = ecs_name("ECS volume name", "Volume name");
 
 const NAME_VALUE: &[Prop] =
     &[Prop::req("name", Kind::Str, "the setting's name"), Prop::req("value", Kind::Str, "its value")];
@@ -22,7 +33,7 @@ pub const CLUSTER: TypeSpec = TypeSpec {
     summary: "An ECS cluster",
     calls: "CreateCluster (cluster_name, settings, tags)",
     props: &[
-        Prop::req("cluster_name", Kind::Str, "the cluster's name"),
+        Prop::req("cluster_name", Kind::Str, "the cluster's name").name_rule(&CLUSTER_NAME),
         Prop::opt(
             "settings",
             Kind::List(&Kind::Struct(NAME_VALUE)),
@@ -38,7 +49,7 @@ pub const CLUSTER: TypeSpec = TypeSpec {
 };
 
 const PORT_MAPPING: &[Prop] = &[
-    Prop::req("container_port", Kind::Int, "the port the container listens on"),
+    Prop::req("container_port", Kind::Int, "the port the container listens on").range(1, 65535),
     Prop::opt("protocol", Kind::Str, "`tcp` (default) or `udp`"),
 ];
 
@@ -59,10 +70,11 @@ const LOG_CONFIGURATION: &[Prop] = &[
 ];
 
 const CONTAINER_DEFINITION: &[Prop] = &[
-    Prop::req("name", Kind::Str, "the container's name"),
+    Prop::req("name", Kind::Str, "the container's name").name_rule(&CONTAINER_NAME),
     Prop::req("image", Kind::Str, "the image to run"),
-    Prop::opt("cpu", Kind::Int, "CPU units reserved for the container"),
-    Prop::opt("memory", Kind::Int, "hard memory limit in MiB"),
+    Prop::opt("cpu", Kind::Int, "CPU units reserved for the container").at_least(0),
+    // "The Docker 20.10.0 or later daemon reserves a minimum of 6 MiB of memory for a container."
+    Prop::opt("memory", Kind::Int, "hard memory limit in MiB").at_least(6),
     Prop::opt("essential", Kind::Bool, "the task stops when this container stops (default true)"),
     Prop::opt("port_mappings", Kind::List(&Kind::Struct(PORT_MAPPING)), "ports the container exposes"),
     Prop::opt("environment", Kind::List(&Kind::Struct(ENV_VAR)), "plain environment variables (values are sensitive)"),
@@ -88,7 +100,7 @@ const EFS_VOLUME_CONFIGURATION: &[Prop] = &[
 ];
 
 const VOLUME: &[Prop] = &[
-    Prop::req("name", Kind::Str, "the volume's name, referred to by mount points"),
+    Prop::req("name", Kind::Str, "the volume's name, referred to by mount points").name_rule(&VOLUME_NAME),
     Prop::opt("efs_volume_configuration", Kind::Struct(EFS_VOLUME_CONFIGURATION), "an EFS file system volume"),
 ];
 
@@ -102,7 +114,8 @@ pub const TASK_DEFINITION: TypeSpec = TypeSpec {
     summary: "A revision of an ECS task definition",
     calls: "RegisterTaskDefinition (every property)",
     props: &[
-        Prop::req("family", Kind::Str, "the task definition family; each registration adds a revision"),
+        Prop::req("family", Kind::Str, "the task definition family; each registration adds a revision")
+            .name_rule(&FAMILY),
         Prop::opt("requires_compatibilities", Kind::List(&Kind::Str), "launch types, such as `FARGATE`"),
         Prop::opt("network_mode", Kind::Str, "`awsvpc` (required by Fargate), `bridge`, `host` or `none`"),
         Prop::opt("cpu", Kind::Str, "task CPU units, as a string (`\"512\"`)"),
@@ -148,9 +161,9 @@ pub const SERVICE: TypeSpec = TypeSpec {
     calls: "CreateService (every property); teardown: UpdateService (desired_count 0), DeleteService",
     props: &[
         Prop::req("cluster", Kind::Str, "the cluster's name or ARN"),
-        Prop::req("service_name", Kind::Str, "the service's name, unique in the cluster"),
+        Prop::req("service_name", Kind::Str, "the service's name, unique in the cluster").name_rule(&SERVICE_NAME),
         Prop::req("task_definition", Kind::Str, "the task definition ARN (or `family:revision`) to run"),
-        Prop::opt("desired_count", Kind::Int, "how many tasks to keep running"),
+        Prop::opt("desired_count", Kind::Int, "how many tasks to keep running").at_least(0),
         Prop::opt("launch_type", Kind::Str, "`FARGATE`, `EC2` or `EXTERNAL`"),
         Prop::opt("platform_version", Kind::Str, "the Fargate platform version (default `LATEST`)"),
         Prop::opt(

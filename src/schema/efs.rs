@@ -3,10 +3,14 @@
 //! A mount target holds a network interface: its subnet and security groups cannot be deleted
 //! before it is gone, which its references to them already say.
 
-use super::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
+use super::{Implied, Kind, NameRule, PlanView, Prop, TypeSpec, attr};
 use crate::plan::Resource;
 
 pub const TYPES: &[&TypeSpec] = &[&FILE_SYSTEM, &MOUNT_TARGET];
+
+/// "A string of up to 64 ASCII characters" (printable ones: ironplan refuses control characters).
+pub const CREATION_TOKEN: NameRule =
+    NameRule::new("EFS creation token", "CreateFileSystem CreationToken", 1, 64, " -~");
 
 pub static FILE_SYSTEM: TypeSpec = TypeSpec {
     name: "efs:FileSystem",
@@ -17,7 +21,8 @@ pub static FILE_SYSTEM: TypeSpec = TypeSpec {
             "creation_token",
             Kind::Str,
             "idempotency token: a second create with the same token makes no second file system",
-        ),
+        )
+        .name_rule(&CREATION_TOKEN),
         Prop::opt("encrypted", Kind::Bool, "encrypt data at rest"),
         Prop::opt("kms_key_id", Kind::Str, "KMS key for encryption at rest (the AWS managed key if unset)"),
         Prop::opt("performance_mode", Kind::Str, "`generalPurpose` or `maxIO`"),

@@ -4,9 +4,13 @@
 //! and counts it gone once it is `PendingDeletion`. The alias refers to the key, so teardown
 //! deletes it first and the next deploy can create the alias again.
 
-use super::{Kind, Prop, TypeSpec, attr};
+use super::{Kind, NameRule, Prop, TypeSpec, attr};
 
 pub const TYPES: &[&TypeSpec] = &[&KEY, &ALIAS];
+
+pub const ALIAS_NAME: NameRule = NameRule::new("KMS alias name", "CreateAlias AliasName", 1, 256, "a-zA-Z0-9/_-")
+    .prefix("alias/")
+    .reserved_prefixes(&["alias/aws/"]);
 
 pub const KEY: TypeSpec = TypeSpec {
     name: "kms:Key",
@@ -40,7 +44,7 @@ pub const ALIAS: TypeSpec = TypeSpec {
     summary: "A friendly name for a KMS key",
     calls: "CreateAlias (alias_name, target_key_id); teardown: DeleteAlias",
     props: &[
-        Prop::req("alias_name", Kind::Str, "the alias, starting with `alias/`"),
+        Prop::req("alias_name", Kind::Str, "the alias, starting with `alias/`").name_rule(&ALIAS_NAME),
         Prop::req("target_key_id", Kind::Str, "the key ID or ARN the alias points to"),
     ],
     attrs: &[attr("id", "the alias name (`alias/...`)"), attr("target_key_id", "the key the alias points to")],

@@ -5,6 +5,8 @@
 //! API, in order of use:
 //! - [`find`] / [`all`]: look a type up by its `<service>:<Type>` name.
 //! - [`TypeSpec`], [`Prop`], [`Kind`], [`Attr`]: what a type accepts and outputs.
+//! - [`Check`] and [`NameRule`]: what AWS documents a value must be (a name's length,
+//!   characters and form; a number's range), declared per property and checked by the dry run.
 //! - [`Implied`] and [`PlanView`]: the rules that add edges no reference expresses.
 //!
 //! This module knows no SDK type: `crate::aws` implements each type, and a test there checks
@@ -68,20 +70,256 @@ pub struct Prop {
     /// Never stored in state or printed: only a hash of it is kept.
     pub sensitive: bool,
     pub doc: &'static str,
+    /// What AWS documents the value must be, beyond its kind (checked before any AWS call).
+    /// Without one, an integer must still fit the SDK's `i32` and a number must be finite.
+    pub check: Option<Check>,
 }
 
 impl Prop {
     pub const fn req(name: &'static str, kind: Kind, doc: &'static str) -> Prop {
-        Prop { name, kind, required: true, sensitive: false, doc }
+        Prop { name, kind, required: true, sensitive: false, doc, check: None }
     }
 
     pub const fn opt(name: &'static str, kind: Kind, doc: &'static str) -> Prop {
-        Prop { name, kind, required: false, sensitive: false, doc }
+        Prop { name, kind, required: false, sensitive: false, doc, check: None }
     }
 
     pub const fn sensitive(mut self) -> Prop {
         self.sensitive = true;
         self
+    }
+
+    /// The value becomes an AWS name: it must follow `rule` (each item, for a list).
+    pub const fn name_rule(mut self, rule: &'static NameRule) -> Prop {
+        self.check = Some(Check::Name(rule));
+        self
+    }
+
+    /// An integer from `min` to `max`, inclusive.
+    pub const fn range(mut self, min: i64, max: i64) -> Prop {
+        self.check = Some(Check::Range { min, max });
+        self
+    }
+
+    /// An integer from `min` up (to `i32::MAX`, the SDK's type): AWS documents no maximum,
+    /// or only an account quota.
+    pub const fn at_least(mut self, min: i64) -> Prop {
+        self.check = Some(Check::Range { min, max: I32_MAX });
+        self
+    }
+
+    /// An integer that is one of `values`.
+    pub const fn one_of(mut self, values: &'static [i64]) -> Prop {
+        self.check = Some(Check::Values { values, multiple_of: 0 });
+        self
+    }
+
+    /// An integer that is one of `values` or a positive multiple of `multiple_of`.
+    pub const fn one_of_or_multiple(mut self, values: &'static [i64], multiple_of: i64) -> Prop {
+        self.check = Some(Check::Values { values, multiple_of });
+        self
+    }
+
+    /// A number from `min` to `max`, inclusive, in steps of `step` from `min` (0: any step).
+    pub const fn number_range(mut self, min: f64, max: f64, step: f64) -> Prop {
+        self.check = Some(Check::Number { min, max, step });
+        self
+    }
+}
+
+/// The largest integer the AWS SDK for Rust takes (its integers are `i32`).
+pub const I32_MAX: i64 = i32::MAX as i64;
+
+/// What AWS documents a property's value must be. Data only: `crate::check` applies it to the
+/// value with variables substituted, and `ironplan types TYPE` prints [`Check::describe`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Check {
+    /// The value is an AWS name (or another string AWS validates the same way).
+    Name(&'static NameRule),
+    /// An integer from `min` to `max`, inclusive.
+    Range { min: i64, max: i64 },
+    /// An integer in `values`, or (when `multiple_of` is not 0) a positive multiple of it.
+    Values { values: &'static [i64], multiple_of: i64 },
+    /// A number from `min` to `max`, inclusive, in steps of `step` from `min` (0: any step).
+    Number { min: f64, max: f64, step: f64 },
+}
+
+impl Check {
+    /// One line for `ironplan types` and for hints.
+    pub fn describe(&self) -> String {
+        match self {
+            Check::Name(rule) => rule.describe(),
+            Check::Range { min, max } if *max == I32_MAX => format!("an integer of at least {min}"),
+            Check::Range { min, max } => format!("an integer from {min} to {max}"),
+            Check::Values { values, multiple_of } => {
+                let list = values.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+                if *multiple_of == 0 {
+                    format!("one of {list}")
+                } else {
+                    format!("{list} or a multiple of {multiple_of}")
+                }
+            }
+            Check::Number { min, max, step } if *step > 0.0 => {
+                format!("a number from {min} to {max}, in steps of {step}")
+            }
+            Check::Number { min, max, .. } => format!("a number from {min} to {max}"),
+        }
+    }
+}
+
+/// The special shapes some AWS names have, beyond length and characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// Length, characters and the other fields of the rule only.
+    Plain,
+    /// An IAM path: `/` alone, or beginning and ending with `/`.
+    IamPath,
+    /// An API Gateway path part: plain characters, or a `{name}` / `{name+}` path parameter.
+    PathPart,
+}
+
+/// What AWS documents a name must be: length, characters, first and last character, prefixes.
+/// Character sets are written as in a regular expression's `[...]` class without the
+/// brackets (`a-z0-9-`: ranges, single characters, a trailing `-` is literal); an empty set
+/// means any character. Whatever the set, ironplan refuses control, bidirectional and invisible
+/// formatting characters in every name (stricter than AWS for the few names that allow any
+/// UTF-8): they make a name print as something it is not.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NameRule {
+    /// What the name is, for messages: `IAM role name`.
+    pub what: &'static str,
+    /// Where AWS documents the rule (operation and parameter).
+    pub source: &'static str,
+    pub min: usize,
+    /// `usize::MAX`: AWS documents no limit.
+    pub max: usize,
+    /// The characters allowed anywhere.
+    pub chars: &'static str,
+    /// The characters allowed first (empty: as `chars`).
+    pub first: &'static str,
+    /// Characters the name may not end with.
+    pub not_last: &'static str,
+    /// `--` is refused (RDS and ElastiCache identifiers).
+    pub no_double_hyphen: bool,
+    /// The name must start with this (`alias/`).
+    pub prefix: &'static str,
+    /// The name may not start with any of these (`alias/aws/`, `sg-`).
+    pub reserved_prefixes: &'static [&'static str],
+    /// Whole names AWS refuses (`default`).
+    pub reserved: &'static [&'static str],
+    pub form: Form,
+}
+
+impl NameRule {
+    pub const fn new(what: &'static str, source: &'static str, min: usize, max: usize, chars: &'static str) -> Self {
+        NameRule {
+            what,
+            source,
+            min,
+            max,
+            chars,
+            first: "",
+            not_last: "",
+            no_double_hyphen: false,
+            prefix: "",
+            reserved_prefixes: &[],
+            reserved: &[],
+            form: Form::Plain,
+        }
+    }
+
+    pub const fn first(mut self, chars: &'static str) -> Self {
+        self.first = chars;
+        self
+    }
+
+    pub const fn not_last(mut self, chars: &'static str) -> Self {
+        self.not_last = chars;
+        self
+    }
+
+    pub const fn no_double_hyphen(mut self) -> Self {
+        self.no_double_hyphen = true;
+        self
+    }
+
+    pub const fn prefix(mut self, prefix: &'static str) -> Self {
+        self.prefix = prefix;
+        self
+    }
+
+    pub const fn reserved_prefixes(mut self, prefixes: &'static [&'static str]) -> Self {
+        self.reserved_prefixes = prefixes;
+        self
+    }
+
+    pub const fn reserved(mut self, names: &'static [&'static str]) -> Self {
+        self.reserved = names;
+        self
+    }
+
+    pub const fn form(mut self, form: Form) -> Self {
+        self.form = form;
+        self
+    }
+
+    /// Whether `c` is in a character set written as a class (`a-z0-9_-`); an empty set holds
+    /// every character.
+    pub fn class_contains(class: &str, c: char) -> bool {
+        if class.is_empty() {
+            return true;
+        }
+        let chars: Vec<char> = class.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if i + 2 < chars.len() && chars[i + 1] == '-' {
+                if (chars[i]..=chars[i + 2]).contains(&c) {
+                    return true;
+                }
+                i += 3;
+            } else {
+                if chars[i] == c {
+                    return true;
+                }
+                i += 1;
+            }
+        }
+        false
+    }
+
+    /// The rule in one sentence: `IAM role name: 1-64 characters of [a-zA-Z0-9_+=,.@-] (CreateRole RoleName)`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let len = match (self.min, self.max) {
+            (min, usize::MAX) => format!("at least {min} character{}", if min == 1 { "" } else { "s" }),
+            (min, max) if min == max => format!("{min} characters"),
+            (min, max) => format!("{min}-{max} characters"),
+        };
+        parts.push(if self.chars.is_empty() { len } else { format!("{len} of [{}]", self.chars) });
+        if !self.prefix.is_empty() {
+            parts.push(format!("starts with `{}`", self.prefix));
+        }
+        if !self.first.is_empty() {
+            parts.push(format!("starts with [{}]", self.first));
+        }
+        for p in self.reserved_prefixes {
+            parts.push(format!("does not start with `{p}`"));
+        }
+        if !self.not_last.is_empty() {
+            parts.push(format!("does not end with [{}]", self.not_last));
+        }
+        if self.no_double_hyphen {
+            parts.push("has no `--`".into());
+        }
+        match self.form {
+            Form::Plain => {}
+            Form::IamPath => parts.push("is `/` or begins and ends with `/`".into()),
+            Form::PathPart => parts.push("or is a `{name}` or `{name+}` path parameter".into()),
+        }
+        for r in self.reserved {
+            parts.push(format!("is not `{r}`"));
+        }
+        format!("{}: {} ({})", self.what, parts.join(", "), self.source)
     }
 }
 

@@ -5,19 +5,52 @@
 //! secret's ARN comes back. The teardown choice about a final snapshot is an explicit plan
 //! property of the cluster, named as `DeleteDBCluster` names it.
 
-use super::{Attr, Implied, Kind, PlanView, Prop, TypeSpec, attr};
+use super::{Attr, Implied, Kind, NameRule, PlanView, Prop, TypeSpec, attr};
 use crate::plan::{NodeKind, Resource};
 
 const STR_LIST: Kind = Kind::List(&Kind::Str);
 
 pub const TYPES: &[&TypeSpec] = &[&DB_SUBNET_GROUP, &DB_CLUSTER, &DB_INSTANCE];
 
+/// RDS identifiers: letters, digits and hyphens, a letter first, no trailing hyphen, no `--`.
+/// RDS stores them in lowercase, and reports them so (in `${aurora.id}`, in the log group
+/// names it exports to): ironplan asks for lowercase, so that the plan's names are AWS's.
+const fn rds_identifier(what: &'static str, source: &'static str, max: usize) -> NameRule {
+    NameRule::new(what, source, 1, max, "a-z0-9-").first("a-z").not_last("-").no_double_hyphen()
+}
+
+/// 1-63 for an Aurora cluster (1-52 for a Multi-AZ DB cluster, which ironplan does not make).
+pub const DB_CLUSTER_IDENTIFIER: NameRule =
+    rds_identifier("RDS DB cluster identifier", "CreateDBCluster DBClusterIdentifier", 63);
+pub const DB_INSTANCE_IDENTIFIER: NameRule =
+    rds_identifier("RDS DB instance identifier", "CreateDBInstance DBInstanceIdentifier", 63);
+pub const FINAL_SNAPSHOT_IDENTIFIER: NameRule = NameRule::new(
+    "RDS DB cluster snapshot identifier",
+    "DeleteDBCluster FinalDBSnapshotIdentifier",
+    1,
+    255,
+    "a-zA-Z0-9-",
+)
+.first("a-zA-Z")
+.not_last("-")
+.no_double_hyphen();
+/// Stored in lowercase, like the identifiers.
+pub const DB_SUBNET_GROUP_NAME: NameRule =
+    NameRule::new("RDS DB subnet group name", "CreateDBSubnetGroup DBSubnetGroupName", 1, 255, "a-z0-9._ -")
+        .first("a-z")
+        .reserved(&["default"]);
+/// "up to 64 alphanumeric characters" (Aurora PostgreSQL also allows `_`, and 63 at most;
+/// the union is checked, so that no valid name is refused).
+pub const DATABASE_NAME: NameRule =
+    NameRule::new("Aurora database name", "CreateDBCluster DatabaseName", 1, 64, "a-zA-Z0-9_").first("a-zA-Z");
+
 pub static DB_SUBNET_GROUP: TypeSpec = TypeSpec {
     name: "rds:DbSubnetGroup",
     summary: "The subnets an RDS cluster or instance may place its network interfaces in",
     calls: "CreateDBSubnetGroup (all properties); DeleteDBSubnetGroup",
     props: &[
-        Prop::req("db_subnet_group_name", Kind::Str, "name of the group (lowercase in AWS)"),
+        Prop::req("db_subnet_group_name", Kind::Str, "name of the group (lowercase in AWS)")
+            .name_rule(&DB_SUBNET_GROUP_NAME),
         Prop::req("db_subnet_group_description", Kind::Str, "description of the group"),
         Prop::req("subnet_ids", STR_LIST, "subnets, in at least two availability zones"),
         Prop::opt("tags", Kind::Tags, "tags of the group"),
@@ -35,10 +68,11 @@ pub static DB_CLUSTER: TypeSpec = TypeSpec {
     calls: "CreateDBCluster (all properties but skip_final_snapshot and final_db_snapshot_identifier); \
             DeleteDBCluster (skip_final_snapshot, final_db_snapshot_identifier, kept in state until teardown)",
     props: &[
-        Prop::req("db_cluster_identifier", Kind::Str, "name of the cluster"),
+        Prop::req("db_cluster_identifier", Kind::Str, "name of the cluster").name_rule(&DB_CLUSTER_IDENTIFIER),
         Prop::req("engine", Kind::Str, "`aurora-postgresql` or `aurora-mysql`"),
         Prop::opt("engine_version", Kind::Str, "engine version, such as `16.4`"),
-        Prop::opt("database_name", Kind::Str, "name of the database created with the cluster"),
+        Prop::opt("database_name", Kind::Str, "name of the database created with the cluster")
+            .name_rule(&DATABASE_NAME),
         Prop::opt("master_username", Kind::Str, "name of the master user"),
         Prop::opt(
             "manage_master_user_password",
@@ -48,17 +82,19 @@ pub static DB_CLUSTER: TypeSpec = TypeSpec {
         Prop::opt("master_user_secret_kms_key_id", Kind::Str, "KMS key that encrypts the master user secret"),
         Prop::opt("storage_encrypted", Kind::Bool, "encrypt the cluster's storage"),
         Prop::opt("kms_key_id", Kind::Str, "KMS key that encrypts the storage"),
-        Prop::opt("db_subnet_group_name", Kind::Str, "subnet group of the cluster"),
+        Prop::opt("db_subnet_group_name", Kind::Str, "subnet group of the cluster").name_rule(&DB_SUBNET_GROUP_NAME),
         Prop::opt("vpc_security_group_ids", STR_LIST, "security groups of the cluster"),
-        Prop::opt("backup_retention_period", Kind::Int, "days automated backups are kept (1-35)"),
+        Prop::opt("backup_retention_period", Kind::Int, "days automated backups are kept (1-35)").range(1, 35),
         Prop::opt("enable_cloudwatch_logs_exports", STR_LIST, "logs exported to CloudWatch Logs, such as `postgresql`"),
         Prop::opt("deletion_protection", Kind::Bool, "refuse DeleteDBCluster while on"),
         Prop::opt("copy_tags_to_snapshot", Kind::Bool, "copy the cluster's tags to its snapshots"),
         Prop::opt(
             "serverless_v2_scaling_configuration",
             Kind::Struct(&[
-                Prop::req("min_capacity", Kind::Float, "minimum Aurora capacity units (0 to 256, steps of 0.5)"),
-                Prop::req("max_capacity", Kind::Float, "maximum Aurora capacity units (1 to 256, steps of 0.5)"),
+                Prop::req("min_capacity", Kind::Float, "minimum Aurora capacity units (0 to 256, steps of 0.5)")
+                    .number_range(0.0, 256.0, 0.5),
+                Prop::req("max_capacity", Kind::Float, "maximum Aurora capacity units (1 to 256, steps of 0.5)")
+                    .number_range(1.0, 256.0, 0.5),
             ]),
             "capacity range of the cluster's db.serverless instances",
         ),
@@ -71,7 +107,8 @@ pub static DB_CLUSTER: TypeSpec = TypeSpec {
             "final_db_snapshot_identifier",
             Kind::Str,
             "name of the snapshot taken on teardown when skip_final_snapshot is false",
-        ),
+        )
+        .name_rule(&FINAL_SNAPSHOT_IDENTIFIER),
         Prop::opt("tags", Kind::Tags, "tags of the cluster"),
     ],
     attrs: &[
@@ -115,12 +152,13 @@ pub static DB_INSTANCE: TypeSpec = TypeSpec {
     summary: "An instance of an Aurora cluster (db.serverless for Serverless v2)",
     calls: "CreateDBInstance (all properties); DeleteDBInstance (a cluster member: no final snapshot options)",
     props: &[
-        Prop::req("db_instance_identifier", Kind::Str, "name of the instance"),
+        Prop::req("db_instance_identifier", Kind::Str, "name of the instance").name_rule(&DB_INSTANCE_IDENTIFIER),
         Prop::req(
             "db_cluster_identifier",
             Kind::Str,
             "the Aurora cluster the instance joins (ironplan supports cluster members only)",
-        ),
+        )
+        .name_rule(&DB_CLUSTER_IDENTIFIER),
         Prop::req("db_instance_class", Kind::Str, "instance class, such as `db.serverless` or `db.r6g.large`"),
         Prop::req("engine", Kind::Str, "the cluster's engine, such as `aurora-postgresql`"),
         Prop::opt("publicly_accessible", Kind::Bool, "give the instance a public address"),

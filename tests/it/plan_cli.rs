@@ -172,3 +172,138 @@ fn the_example_plan_passes_and_the_types_command_documents_the_sdk_names() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("applicationautoscaling:ScalableTarget"));
 }
+
+/// The security review's environment suffixes: each passed `plan` with `valid: true`, and
+/// `../../../../escaped` wrote the state and lock outside the state directory.
+fn bad_suffixes() -> Vec<String> {
+    ["../../x", "a/b", "a\nb", "a\u{202E}b", "", &"x".repeat(300), "../../../../escaped"]
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// The line `[variables.environment_suffix]` is on: a `--var` problem points there.
+fn suffix_line() -> u64 {
+    let text = std::fs::read_to_string(crate::common::root().join(PLAN)).expect("plan");
+    let i = text.lines().position(|l| l.trim() == "[variables.environment_suffix]").expect("declared");
+    i as u64 + 1
+}
+
+#[test]
+fn a_bad_environment_suffix_is_refused_by_the_dry_run_at_the_variable() {
+    for suffix in bad_suffixes() {
+        let var = format!("environment_suffix={suffix}");
+        let text = offline(&["plan", PLAN, "--var", &var]);
+        assert_eq!(text.code, 3, "{suffix:?} passed:\n{}", text.stdout);
+        assert!(text.stderr.contains("invalid-stack-name"), "{suffix:?}: {}", text.stderr);
+        assert!(text.stderr.contains("from `--var environment_suffix`"), "{}", text.stderr);
+        // Printed escaped: no bidirectional override, no line split by the value.
+        assert!(!text.stderr.contains('\u{202E}') && !text.stderr.contains("a\nb"), "{}", text.stderr);
+
+        let (code, v) = plan_json(&[PLAN, "--var", &var]);
+        assert_eq!(code, 3);
+        assert_eq!(v["valid"], false, "{v}");
+        let problems = v["problems"].as_array().cloned().unwrap_or_default();
+        assert_eq!(problems.len(), 1, "one bad value is one problem: {v}");
+        let p = &problems[0];
+        assert_eq!(p["code"], "invalid-stack-name");
+        assert_eq!(p["line"].as_u64(), Some(suffix_line()), "{p}");
+        let message = p["message"].as_str().unwrap_or_default();
+        assert!(!message.contains(['\n', '\u{202E}']), "{message:?}");
+        assert!(p["help"].as_str().is_some_and(|h| !h.is_empty()), "{p}");
+    }
+}
+
+/// Every file and directory under `dir`.
+fn everything_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(everything_under(&path));
+        }
+        out.push(path);
+    }
+    out
+}
+
+/// deploy and teardown refuse the suffix before opening the state (no file anywhere, in or
+/// out of the state directory) and before any AWS call (the endpoint, a socket of this test,
+/// is never connected to).
+#[test]
+fn deploy_and_teardown_refuse_a_bad_suffix_before_any_file_or_aws_call() {
+    let aws = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    aws.set_nonblocking(true).expect("non-blocking");
+    let endpoint = format!("http://{}", aws.local_addr().expect("address"));
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // Four levels deep, so that even `../../../../escaped` would land inside `tmp`.
+    let state_dir = tmp.path().join("a/b/c/d/state");
+    for suffix in bad_suffixes() {
+        for command in ["deploy", "teardown"] {
+            let var = format!("environment_suffix={suffix}");
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ironplan"))
+                .args([command, PLAN, "--var", &var, "--output", "json", "--state-dir"])
+                .arg(&state_dir)
+                .current_dir(crate::common::root())
+                .env("AWS_ENDPOINT_URL", &endpoint)
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env_remove("AWS_PROFILE")
+                .env_remove("IRONPLAN_STATE_DIR")
+                .output()
+                .expect("run ironplan");
+            let run = crate::common::Run::from(out);
+            assert_eq!(run.code, 3, "{command} {suffix:?}:\n{}\n{}", run.stdout, run.stderr);
+            let v: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+            assert_eq!(v["valid"], false);
+            assert_eq!(v["problems"][0]["code"], "invalid-stack-name", "{v}");
+        }
+    }
+    let created = everything_under(tmp.path());
+    assert!(created.is_empty(), "a refused run wrote {created:?}");
+    match aws.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a refused run called the AWS endpoint: {other:?}"),
+    }
+}
+
+/// The review's numbers: each passed the dry run and failed mid-deploy.
+#[test]
+fn negative_counts_and_ports_are_refused_with_their_place() {
+    let fixture = "tests/fixtures/invalid/out-of-range__negative_counts_and_ports.toml";
+    let (code, v) = plan_json(&[fixture]);
+    assert_eq!(code, 3);
+    assert_eq!(v["valid"], false);
+    let found: Vec<(String, u64)> = v["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["code"] == "out-of-range")
+        .map(|p| (p["message"].as_str().unwrap_or_default().to_string(), p["line"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("`redis.num_cache_clusters` is -3; AWS accepts an integer from 1 to 6".to_string(), 15),
+            ("`redis.port` is -1; AWS accepts an integer from 1 to 65535".to_string(), 16),
+            ("`stream.shard_count` is -5; AWS accepts an integer of at least 1".to_string(), 21),
+        ]
+    );
+}
+
+#[test]
+fn the_types_command_shows_what_each_property_is_checked_against() {
+    let t = offline(&["types", "elasticache:ReplicationGroup"]);
+    t.assert_ok("types");
+    let line_after = |prop: &str| {
+        let lines: Vec<&str> = t.stdout.lines().collect();
+        let i = lines.iter().position(|l| l.trim_start().starts_with(prop)).unwrap_or_else(|| panic!("{prop}"));
+        lines.get(i + 1).map(|l| l.trim().to_string()).unwrap_or_default()
+    };
+    assert!(
+        line_after("replication_group_id").starts_with("checked: ElastiCache replication group ID: 1-40 characters")
+    );
+    assert_eq!(line_after("num_cache_clusters "), "checked: an integer from 1 to 6");
+    assert_eq!(line_after("port "), "checked: an integer from 1 to 65535");
+}
