@@ -1155,9 +1155,8 @@ policy_document = { Version = "2012-10-17", Statement = [{ Effect = "Allow", Act
         {
             assert!(violated(&task(volume, ""), &[]).is_empty(), "{volume}");
         }
-        let via_var =
-            format!(r#", transit_encryption = "${{var.tls}}", authorization_config = {{ iam = "${{var.iam}}" }}"#);
-        let text = task(&via_var, "").replace(r#"transit_encryption = "ENABLED", "#, "");
+        let via_var = r#", transit_encryption = "${var.tls}", authorization_config = { iam = "${var.iam}" }"#;
+        let text = task(via_var, "").replace(r#"transit_encryption = "ENABLED", "#, "");
         assert!(violated(&text, &[("tls", "enabled"), ("iam", "ENABLED")]).is_empty(), "{text}");
         assert_eq!(violated(&text, &[("tls", "disabled"), ("iam", "ENABLED")]), ["efs-transit-encryption"]);
     }
