@@ -115,7 +115,7 @@ pub fn check_with(plan: Plan, mut problems: Vec<Problem>, opts: &Options) -> Res
         }
     }
 
-    let (policy, policy_problems) = policy::evaluate(&plan, &types, &opts.allow);
+    let (policy, policy_problems) = policy::evaluate(&plan, &types, &vars, &opts.allow);
     problems.extend(policy_problems);
     for id in &opts.allow {
         if !policy::RULES.iter().any(|r| r.id == id) {

@@ -61,6 +61,7 @@ async fn deploy_checks_redeploys_and_tears_down_the_whole_pipeline() {
 
     let ctx = env.ctx().await;
     verify_security(&ctx, &state).await;
+    verify_roles(&ctx, &state).await;
     verify_network(&ctx, &state).await;
     verify_compute_and_api(&ctx, &state).await;
 
@@ -166,6 +167,65 @@ async fn verify_security(ctx: &ironplan::aws::Ctx, state: &Value) {
     assert_eq!(mts.mount_targets().len(), 2);
 }
 
+/// An IAM policy document as IAM returns it (URL-encoded JSON).
+fn document(text: &str) -> Value {
+    let json = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+/// The statements of a policy document, whether `Statement` is one object or a list.
+fn statements(doc: &Value) -> Vec<Value> {
+    match &doc["Statement"] {
+        Value::Array(items) => items.clone(),
+        one => vec![one.clone()],
+    }
+}
+
+/// The security review's tightening, as IAM holds it: service trusts are limited to this
+/// account, the task role cannot read the DB secret (the execution role injects it), and KMS
+/// decryption goes only through the service that needs it.
+async fn verify_roles(ctx: &ironplan::aws::Ctx, state: &Value) {
+    let account = ctx.sts.get_caller_identity().send().await.expect("GetCallerIdentity");
+    let account = account.account().expect("account");
+    for role in ["task_role", "task_execution_role", "flow_log_role"] {
+        let got = ctx.iam.get_role().role_name(out(state, role, "name")).send().await.expect("GetRole");
+        let trust = document(got.role().and_then(|r| r.assume_role_policy_document()).expect("trust policy"));
+        for s in statements(&trust) {
+            assert_eq!(s["Condition"]["StringEquals"]["aws:SourceAccount"], account, "{role}: {trust}");
+        }
+    }
+    let decrypt_via = |doc: &Value, service: &str| {
+        let kms: Vec<Value> =
+            statements(doc).into_iter().filter(|s| s["Action"].to_string().contains("kms:")).collect();
+        assert!(!kms.is_empty(), "{doc}");
+        for s in kms {
+            assert_eq!(
+                s["Condition"]["StringEquals"]["kms:ViaService"],
+                format!("{service}.{REGION}.amazonaws.com"),
+                "{doc}"
+            );
+        }
+    };
+    let task_role = out(state, "task_role", "name");
+    let names = ctx.iam.list_role_policies().role_name(task_role).send().await.expect("ListRolePolicies");
+    assert_eq!(names.policy_names(), ["processor-least-privilege"]);
+    let p = ctx
+        .iam
+        .get_role_policy()
+        .role_name(task_role)
+        .policy_name("processor-least-privilege")
+        .send()
+        .await
+        .expect("GetRolePolicy");
+    let doc = document(p.policy_document());
+    assert!(!doc.to_string().contains("secretsmanager"), "the task role reads a secret: {doc}");
+    decrypt_via(&doc, "kinesis");
+    let exec = out(state, "task_execution_role", "name");
+    let p =
+        ctx.iam.get_role_policy().role_name(exec).policy_name("inject-db-secret").send().await.expect("GetRolePolicy");
+    decrypt_via(&document(p.policy_document()), "secretsmanager");
+}
+
 /// VPC, subnets, routes, flow log, security groups.
 async fn verify_network(ctx: &ironplan::aws::Ctx, state: &Value) {
     let vpc = id(state, "vpc");
@@ -231,6 +291,9 @@ async fn verify_compute_and_api(ctx: &ironplan::aws::Ctx, state: &Value) {
     assert_eq!(secret.value_from(), out(state, "aurora", "master_user_secret_arn"));
     let efs = td.volumes()[0].efs_volume_configuration().expect("EFS volume");
     assert_eq!(efs.transit_encryption().map(|t| t.as_str()), Some("ENABLED"));
+    // Mounted as the task role, so that its elasticfilesystem: permissions are what grants the mount.
+    let iam = efs.authorization_config().and_then(|a| a.iam()).map(|i| i.as_str());
+    assert_eq!(iam, Some("ENABLED"));
 
     let targets = ctx
         .applicationautoscaling

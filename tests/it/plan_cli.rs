@@ -137,6 +137,49 @@ fn allow_waives_one_policy_rule_and_says_so() {
     assert!(v["problems"].to_string().contains("did you mean `log-retention`?"), "{v}");
 }
 
+/// Issue 11: a security review's plan (open security group, a role anyone can assume with
+/// administrator rights, a method with authorization "none", a public task IP through a
+/// variable) passed the first 9 rules. Each problem now fails its rule, seen through variables
+/// and in any case; `ironplan rules` lists the new rules.
+#[test]
+fn the_security_review_plan_fails_each_rule_it_slipped_past() {
+    let fixture = "tests/fixtures/invalid/policy-no-internet-ingress__open_plan_that_passed_all_nine_rules.toml";
+    let codes = |v: &Value| {
+        let mut c: Vec<String> = v["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["code"].as_str().map(String::from))
+            .collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    let (code, v) = plan_json(&[fixture]);
+    assert_eq!(code, 3, "{v}");
+    let rules =
+        ["api-authorization", "no-admin-policy", "no-internet-ingress", "no-public-task-ip", "no-wildcard-trust"];
+    assert_eq!(codes(&v), rules.map(|r| format!("policy/{r}")), "{v}");
+    // The public IP comes from the variable: another value passes that rule.
+    let (code, v) = plan_json(&[fixture, "--var", "public_ip=DISABLED"]);
+    assert_eq!(code, 3);
+    assert!(!codes(&v).contains(&"policy/no-public-task-ip".to_string()), "{v}");
+    // Waiving the five rules leaves nothing else wrong with the plan.
+    let allow: Vec<&str> = rules.iter().flat_map(|r| ["--allow", r]).collect();
+    let (code, v) = plan_json(&[&[fixture][..], &allow].concat());
+    assert_eq!(code, 0, "{v}");
+    let listed = offline(&["rules"]);
+    listed.assert_ok("rules");
+    for id in rules.iter().chain(&[
+        "trust-source-account",
+        "kms-decrypt-via-service",
+        "efs-iam-authorization",
+        "no-injected-secret-read",
+    ]) {
+        assert!(listed.stdout.contains(id), "`ironplan rules` lacks {id}:\n{}", listed.stdout);
+    }
+}
+
 #[test]
 fn variables_change_names_and_unknown_ones_are_refused() {
     let (code, v) = plan_json(&[PLAN, "--var", "environment_suffix=prod"]);
