@@ -23,6 +23,8 @@ done
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export IRONPLAN_STATE_DIR="$state"
+# The endpoint is moto: the explicit signal that lets ironplan accept moto's documented gaps.
+export IRONPLAN_EMULATOR=moto
 unset AWS_PROFILE
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -122,6 +122,23 @@ struct AwsArgs {
     /// Send every AWS call to this endpoint (a local emulator, for example)
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     endpoint_url: Option<String>,
+    /// Seconds to open a connection to AWS before the attempt fails and is retried
+    #[arg(long, value_name = "SECS", env = "IRONPLAN_CONNECT_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    connect_timeout: u64,
+    /// Seconds to wait for an AWS answer before the attempt fails and is retried
+    #[arg(long, value_name = "SECS", env = "IRONPLAN_READ_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    read_timeout: u64,
+    /// Tests and the demo: the endpoint is this local emulator, whose documented gaps the
+    /// adapters may then accept (refused unless the endpoint is a loopback address)
+    #[arg(long, value_enum, env = "IRONPLAN_EMULATOR", hide = true)]
+    emulator: Option<EmulatorArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum EmulatorArg {
+    Moto,
 }
 
 #[derive(Debug, Args)]

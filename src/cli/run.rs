@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::{AwsArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_STATE, Output, PlanArgs, RunArgs};
-use crate::aws::{Connect, Ctx};
+use crate::aws::{Connect, Ctx, Emulator, Timeouts};
 use crate::check::Checked;
 use crate::engine::{Engine, Event, OnFailure, RunOptions, RunSummary};
 use crate::report::secs;
@@ -29,10 +29,18 @@ fn state_refused(e: &StateError) -> ExitCode {
 }
 
 async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
-    let connect =
-        Connect { region: aws.region.clone(), profile: aws.profile.clone(), endpoint_url: aws.endpoint_url.clone() };
+    let connect = Connect {
+        region: aws.region.clone(),
+        profile: aws.profile.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        emulator: aws.emulator.map(|super::EmulatorArg::Moto| Emulator::Moto),
+        timeouts: Timeouts {
+            connect: Duration::from_secs(aws.connect_timeout),
+            read: Duration::from_secs(aws.read_timeout),
+        },
+    };
     Ctx::new(&connect).await.map_err(|e| {
-        eprintln!("error: cannot reach AWS: {}: {}: {}", e.operation, e.code, e.message);
+        eprintln!("error: cannot connect to AWS: {}: {}: {}", e.operation, e.code, e.message);
         if let Some(h) = e.hint {
             eprintln!("help: {h}");
         }

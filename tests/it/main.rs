@@ -4,8 +4,10 @@
 //! - `plan_cli`: `ironplan plan` on the healthcare pipeline, as a user runs it.
 //! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
 //! - `faults`: injected failures, crashes, throttling, locks and broken state files.
+//! - `connect`: which credentials go where, the emulator signal, an endpoint that never answers.
 
 mod common;
+mod connect;
 mod e2e;
 mod faults;
 mod fixtures;
