@@ -5,6 +5,7 @@
 //! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
 //! - `faults`: injected failures, crashes, throttling, locks and broken state files.
 //! - `connect`: which credentials go where, the emulator signal, an endpoint that never answers.
+//! - `output`: logs (RUST_LOG, -v) without credentials, colour only on a terminal, NO_COLOR.
 
 mod common;
 mod connect;
@@ -12,4 +13,5 @@ mod e2e;
 mod faults;
 mod fixtures;
 mod inventory;
+mod output;
 mod plan_cli;
