@@ -117,6 +117,8 @@ fn measured(bin: &Path, args: &[&str], endpoint: &str, state: &Path) -> (f64, f6
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("IRONPLAN_STATE_DIR", state)
+        // moto behind the proxy: the explicit signal that lets adapters accept moto's gaps.
+        .env("IRONPLAN_EMULATOR", "moto")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

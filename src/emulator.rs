@@ -66,6 +66,17 @@ impl Moto {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// How to reach this emulator: us-east-1, its endpoint, and the explicit emulator signal
+    /// that lets adapters accept moto's documented gaps (`Ctx::emulator`).
+    pub fn connect(&self) -> crate::aws::Connect {
+        crate::aws::Connect {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(self.endpoint()),
+            emulator: Some(crate::aws::Emulator::Moto),
+            ..Default::default()
+        }
+    }
 }
 
 impl Drop for Moto {

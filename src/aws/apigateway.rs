@@ -893,13 +893,13 @@ fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
 mod adopt_tests {
     use serde_json::{Value, json};
 
-    use super::super::{Connect, Created, Ctx, Props};
+    use super::super::{Created, Ctx, Props};
     use crate::aws::testing::{assert_not_ours, find};
     use crate::emulator::Moto;
 
     async fn start() -> (Moto, Ctx) {
         let moto = Moto::start().expect("moto");
-        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        let connect = moto.connect();
         let ctx = Ctx::new(&connect).await.expect("ctx");
         (moto, ctx)
     }

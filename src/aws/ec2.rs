@@ -1218,14 +1218,14 @@ mod adopt_tests {
     //! Against moto: `adopt` with the props of a create finds what it made (same ID, same
     //! outputs, so `wait_ready` completes it), finds nothing once it is deleted, and never
     //! takes what another stack tagged.
-    use super::super::{Connect, create, delete, wait_deleted, wait_ready};
+    use super::super::{create, delete, wait_deleted, wait_ready};
     use super::*;
     use crate::aws::testing::{assert_not_ours, tags};
     use crate::emulator::Moto;
 
     async fn moto() -> (Moto, Ctx) {
         let moto = Moto::start().expect("moto");
-        let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
+        let connect = moto.connect();
         let mut ctx = Ctx::new(&connect).await.expect("ctx");
         ctx.poll.initial = std::time::Duration::from_millis(50);
         (moto, ctx)

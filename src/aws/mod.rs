@@ -201,14 +201,32 @@ where
     };
     let code = code.unwrap_or_else(|| match &err {
         SdkError::TimeoutError(_) => "Timeout".into(),
+        SdkError::DispatchFailure(d) if d.is_timeout() => "Timeout".into(),
         SdkError::DispatchFailure(_) => "DispatchFailure".into(),
         SdkError::ResponseError(_) => "ResponseError".into(),
         SdkError::ConstructionFailure(_) => "ConstructionFailure".into(),
         _ => "Unknown".into(),
     });
     let message = message.unwrap_or_else(|| aws_smithy_types::error::display::DisplayErrorContext(&err).to_string());
+    if no_credentials(&err) {
+        return AwsError {
+            operation,
+            code: "NoCredentials".into(),
+            message,
+            kind: ErrorKind::Fatal,
+            hint: Some(
+                "no AWS credentials were found: pass `--profile`, run `aws sso login`, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                    .into(),
+            ),
+        };
+    }
     let hint = hint_for(&code, &message);
     AwsError { operation, code, message, kind, hint }
+}
+
+/// True when the call failed before it was sent because the credential chain found nothing.
+fn no_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
+    caused_by::<aws_credential_types::provider::error::CredentialsError>(err)
 }
 
 fn classify(code: &str, message: &str, status: u16) -> ErrorKind {
@@ -249,6 +267,10 @@ fn hint_for(code: &str, message: &str) -> Option<String> {
         "an account quota was hit: raise it in Service Quotas, or delete unused resources".into()
     } else if code == "DispatchFailure" {
         "AWS could not be reached: check the network, `--endpoint-url` and AWS_ENDPOINT_URL".into()
+    } else if code == "Timeout" {
+        "AWS did not answer in time (each attempt was retried): check the network and `--endpoint-url`; \
+         `--connect-timeout` and `--read-timeout` set the limits"
+            .into()
     } else {
         return None;
     })
@@ -260,9 +282,12 @@ pub struct Ctx {
     pub region: String,
     pub account_id: String,
     pub poll: PollPolicy,
-    /// The endpoint is a local emulator ([`Connect::is_local_emulator`]): an adapter may then
-    /// accept one of the emulator's documented gaps (ARCHITECTURE.md). Never true on AWS.
+    /// The endpoint is a local emulator, said explicitly ([`Connect::emulator`]) and on a
+    /// loopback address: an adapter may then accept one of the emulator's documented gaps
+    /// (ARCHITECTURE.md). Never true on AWS.
     pub emulator: bool,
+    /// Where the calls go, for error messages: the endpoint URL, or AWS's own for the region.
+    pub endpoint: String,
     pub applicationautoscaling: aws_sdk_applicationautoscaling::Client,
     pub apigateway: aws_sdk_apigateway::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -279,28 +304,151 @@ pub struct Ctx {
     pub sts: aws_sdk_sts::Client,
 }
 
+/// A local emulator the endpoint is known to be: an explicit signal (`--emulator moto`,
+/// `IRONPLAN_EMULATOR=moto`), never guessed from the URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Emulator {
+    Moto,
+}
+
+/// How long one AWS call may take. A call that runs out of time is retried like throttling
+/// (the SDK's retries, then the engine's), then fails naming the operation and the endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open a connection (TCP and TLS).
+    pub connect: Duration,
+    /// From sending a request to the first byte of its answer.
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    /// AWS answers in well under a second, its slow calls (CreateDBCluster, RegisterTaskDefinition)
+    /// in a few seconds: 10 s to connect and 60 s for an answer only cut off what is stuck.
+    fn default() -> Self {
+        Timeouts { connect: Duration::from_secs(10), read: Duration::from_secs(60) }
+    }
+}
+
+impl Timeouts {
+    /// One attempt: connecting, waiting for the answer, and up to 30 s for client-side
+    /// pacing tokens ([`limits`]), which the attempt includes.
+    pub fn attempt(&self) -> Duration {
+        self.connect + self.read + Duration::from_secs(30)
+    }
+
+    /// A call with all of the SDK's retries (3 attempts and their backoff).
+    pub fn operation(&self) -> Duration {
+        self.attempt() * 4
+    }
+
+    fn config(&self) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.read)
+            .operation_attempt_timeout(self.attempt())
+            .operation_timeout(self.operation())
+            .build()
+    }
+}
+
 /// How to reach AWS: every field falls back to aws-config's standard chain (environment,
 /// profiles, SSO, IMDS) when unset.
 #[derive(Clone, Debug, Default)]
 pub struct Connect {
     pub region: Option<String>,
     pub profile: Option<String>,
+    /// Every client's endpoint (the CLI fills it from `--endpoint-url` or AWS_ENDPOINT_URL).
+    /// Only this field counts for [`Connect::is_loopback`]: service-specific endpoints
+    /// configured elsewhere are overridden by it, and without it nothing is loopback.
     pub endpoint_url: Option<String>,
+    /// The endpoint is this emulator: turns on [`Ctx::emulator`]. Refused unless the endpoint
+    /// is a loopback address.
+    pub emulator: Option<Emulator>,
+    pub timeouts: Timeouts,
 }
 
 impl Connect {
-    /// True when the endpoint is a local emulator (loopback), where dummy credentials are used
-    /// if none are configured. Never true for a real AWS endpoint.
-    pub fn is_local_emulator(&self) -> bool {
-        let url = self.endpoint_url.clone().or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()).unwrap_or_default();
-        let host = url.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
-        matches!(host, "127.0.0.1" | "localhost" | "[") || host.starts_with("127.")
+    /// True when the endpoint's host is exactly a loopback address (see [`is_loopback_url`]).
+    pub fn is_loopback(&self) -> bool {
+        self.endpoint_url.as_deref().is_some_and(is_loopback_url)
     }
+
+    /// Where the calls go, in words.
+    fn describe_endpoint(&self, region: &str) -> String {
+        match &self.endpoint_url {
+            Some(u) => u.clone(),
+            None => format!("AWS's endpoints in {region}"),
+        }
+    }
+}
+
+/// True when `url` is an `http`/`https` URL without user info whose host is an IP literal in
+/// 127.0.0.0/8 or `[::1]`, parsed as the SDK parses it (`http::Uri`). A name is never
+/// loopback, `localhost` included: a name can resolve anywhere. `[::]`, `0.0.0.0` and
+/// `127.0.0.1.evil.com` are not loopback; `http://127.0.0.1@evil.example` goes to evil.example.
+pub fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else { return false };
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else { return false };
+    if !matches!(scheme, "http" | "https") || authority.as_str().contains('@') {
+        return false;
+    }
+    let host = authority.host();
+    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// True when the configured credential chain finds no credentials at all (as opposed to
+/// finding some, or failing on a profile, SSO session or process that is configured).
+async fn resolves_nothing(config: &aws_config::SdkConfig) -> bool {
+    use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError};
+    let Some(provider) = config.credentials_provider() else { return true };
+    match provider.provide_credentials().await {
+        Ok(_) => false,
+        Err(CredentialsError::CredentialsNotLoaded(_)) => true,
+        // The instance metadata service is asked last, once environment, profiles, web identity
+        // and container found nothing; off EC2 it is absent or refused: nothing is configured.
+        Err(e) => {
+            matches!(e, CredentialsError::ProviderError(_))
+                && caused_by::<aws_config::imds::client::error::ImdsError>(&e)
+        }
+    }
+}
+
+/// True when `T` is `err` or one of its sources.
+fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.is::<T>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 impl Ctx {
     /// Builds the clients and asks STS who we are (the account ID feeds `${aws.account_id}`).
+    ///
+    /// Dummy credentials are used only when the endpoint is a loopback address, no profile was
+    /// named (`--profile`, AWS_PROFILE), and the standard chain resolves nothing: an emulator
+    /// accepts any, and real AWS never gets them.
     pub async fn new(connect: &Connect) -> Result<Ctx, AwsError> {
+        let loopback = connect.is_loopback();
+        if connect.emulator.is_some() && !loopback {
+            return Err(AwsError {
+                operation: "LoadConfig",
+                code: "EmulatorNotLocal".into(),
+                message: format!(
+                    "the emulator signal (--emulator, IRONPLAN_EMULATOR) is set, but the endpoint `{}` is not a loopback address",
+                    connect.endpoint_url.as_deref().unwrap_or("(none: AWS)")
+                ),
+                kind: ErrorKind::Input,
+                hint: Some(
+                    "the signal is for a local emulator on 127.0.0.1 or [::1] only: unset IRONPLAN_EMULATOR to use AWS"
+                        .into(),
+                ),
+            });
+        }
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(r) = &connect.region {
             loader = loader.region(aws_config::Region::new(r.clone()));
@@ -311,11 +459,14 @@ impl Ctx {
         if let Some(u) = &connect.endpoint_url {
             loader = loader.endpoint_url(u);
         }
+        loader = loader.timeout_config(connect.timeouts.config());
         // Every client paces itself under AWS's published request rates (limits.rs).
         loader = loader.http_client(limits::limited_http_client(std::sync::Arc::new(limits::Limiter::default())));
         let mut config = loader.load().await;
-        if connect.is_local_emulator() && config.credentials_provider().is_none_or(|_| !has_env_credentials()) {
-            // The emulator accepts any credentials; real AWS never gets here.
+        let profile_named = connect.profile.is_some() || std::env::var_os("AWS_PROFILE").is_some_and(|p| !p.is_empty());
+        if loopback && !profile_named && resolves_nothing(&config).await {
+            // An emulator accepts any credentials; real AWS never gets here.
+            tracing::info!("no credentials configured: dummy credentials for the loopback endpoint");
             let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "ironplan-emulator");
             config = config
                 .into_builder()
@@ -329,15 +480,19 @@ impl Ctx {
             kind: ErrorKind::Input,
             hint: Some("pass `--region`, set AWS_REGION, or set a region in your profile".into()),
         })?;
+        let endpoint = connect.describe_endpoint(&region);
         let sts = aws_sdk_sts::Client::new(&config);
-        let who = sts.get_caller_identity().send().await.map_err(|e| sdk_err("GetCallerIdentity", e))?;
+        let who =
+            sts.get_caller_identity().send().await.map_err(|e| locate(sdk_err("GetCallerIdentity", e), &endpoint))?;
         let account_id = who.account().unwrap_or_default().to_string();
-        Ok(Ctx { emulator: connect.is_local_emulator(), ..Ctx::from_config(&config, region, account_id) })
+        tracing::info!(%endpoint, %region, account = %account_id, emulator = connect.emulator.is_some(), "connected");
+        Ok(Ctx { emulator: connect.emulator.is_some(), endpoint, ..Ctx::from_config(&config, region, account_id) })
     }
 
     /// Clients for an already loaded SDK configuration (tests use this to skip STS).
     pub fn from_config(config: &aws_config::SdkConfig, region: String, account_id: String) -> Ctx {
         Ctx {
+            endpoint: config.endpoint_url().map_or_else(|| format!("AWS's endpoints in {region}"), str::to_string),
             region,
             account_id,
             poll: PollPolicy::default(),
@@ -358,10 +513,19 @@ impl Ctx {
             sts: aws_sdk_sts::Client::new(config),
         }
     }
+
+    /// `e`, naming this context's endpoint when the call did not get an answer.
+    fn locate(&self, e: AwsError) -> AwsError {
+        locate(e, &self.endpoint)
+    }
 }
 
-fn has_env_credentials() -> bool {
-    std::env::var_os("AWS_ACCESS_KEY_ID").is_some() || std::env::var_os("AWS_PROFILE").is_some()
+/// Adds the endpoint to the message of a call that got no answer (timeout, no connection).
+fn locate(mut e: AwsError, endpoint: &str) -> AwsError {
+    if matches!(e.code.as_str(), "Timeout" | "DispatchFailure") {
+        e.message = format!("no answer from {endpoint}: {}", e.message);
+    }
+    e
 }
 
 pub use crate::waiter::PollPolicy;
@@ -409,7 +573,7 @@ where
 /// Creates a resource of `type_name`. `props` are resolved (no references left) and include the
 /// merged tags.
 pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Created, AwsError> {
-    match service_of(type_name) {
+    let r = match service_of(type_name) {
         "apigateway" => apigateway::create(ctx, type_name, props).await,
         "applicationautoscaling" => applicationautoscaling::create(ctx, type_name, props).await,
         "cloudwatch" => cloudwatch::create(ctx, type_name, props).await,
@@ -423,7 +587,8 @@ pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Cre
         "logs" => logs::create(ctx, type_name, props).await,
         "rds" => rds::create(ctx, type_name, props).await,
         _ => Err(unknown_type(type_name)),
-    }
+    };
+    r.map_err(|e| ctx.locate(e))
 }
 
 /// Finds the resource that a create with these `props` made, if it exists: after a crash
@@ -433,7 +598,7 @@ pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Cre
 /// call carried; what it finds is judged by [`Identity`]'s one ownership rule (see
 /// `identity.rs`): only a resource proven to be `who`'s is [`Found::Ours`].
 pub async fn adopt(ctx: &Ctx, type_name: &str, props: &mut Props, who: &Identity) -> Result<Found, AwsError> {
-    match service_of(type_name) {
+    let r = match service_of(type_name) {
         "apigateway" => apigateway::adopt(ctx, type_name, props, who).await,
         "applicationautoscaling" => applicationautoscaling::adopt(ctx, type_name, props, who).await,
         "cloudwatch" => cloudwatch::adopt(ctx, type_name, props, who).await,
@@ -447,13 +612,14 @@ pub async fn adopt(ctx: &Ctx, type_name: &str, props: &mut Props, who: &Identity
         "logs" => logs::adopt(ctx, type_name, props, who).await,
         "rds" => rds::adopt(ctx, type_name, props, who).await,
         _ => Err(unknown_type(type_name)),
-    }
+    };
+    r.map_err(|e| ctx.locate(e))
 }
 
 /// Waits until the resource is usable; returns its outputs, completed with what AWS only
 /// reports once it is ready (endpoints).
 pub async fn wait_ready(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<Outputs, AwsError> {
-    match service_of(type_name) {
+    let r = match service_of(type_name) {
         "apigateway" => apigateway::wait_ready(ctx, type_name, id, outputs).await,
         "applicationautoscaling" => applicationautoscaling::wait_ready(ctx, type_name, id, outputs).await,
         "cloudwatch" => cloudwatch::wait_ready(ctx, type_name, id, outputs).await,
@@ -467,7 +633,8 @@ pub async fn wait_ready(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs)
         "logs" => logs::wait_ready(ctx, type_name, id, outputs).await,
         "rds" => rds::wait_ready(ctx, type_name, id, outputs).await,
         _ => Err(unknown_type(type_name)),
-    }
+    };
+    r.map_err(|e| ctx.locate(e))
 }
 
 /// Starts deleting the resource (and what AWS needs done first, such as scaling a service to
@@ -490,7 +657,7 @@ pub async fn delete(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> 
     };
     match r {
         Err(e) if e.is_not_found() => Ok(()),
-        other => other,
+        other => other.map_err(|e| ctx.locate(e)),
     }
 }
 
@@ -513,7 +680,7 @@ pub async fn wait_deleted(ctx: &Ctx, type_name: &str, id: &str, outputs: &Output
     };
     match r {
         Err(e) if e.is_not_found() => Ok(()),
-        other => other,
+        other => other.map_err(|e| ctx.locate(e)),
     }
 }
 
@@ -606,5 +773,77 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "schema/adapter mismatches:\n{}", failures.join("\n"));
+    }
+
+    /// Only an IP literal in 127.0.0.0/8 or ::1 is loopback, parsed as the SDK parses the URL.
+    #[test]
+    fn only_a_loopback_ip_literal_is_loopback() {
+        for url in ["http://127.0.0.1:5000", "http://127.0.0.1", "https://127.1.2.3:443/", "http://[::1]:5000"] {
+            assert!(is_loopback_url(url), "{url} is loopback");
+        }
+        for url in [
+            "http://127.0.0.1.evil.com",
+            "http://127.0.0.1.evil.com:5000",
+            "http://localhost:5000",
+            "http://[::]:5000",
+            "http://0.0.0.0:5000",
+            "http://127.0.0.1@evil.example",
+            "http://127.0.0.1:5000@evil.example:5000",
+            "http://evil.example/127.0.0.1",
+            "http://evil.example?127.0.0.1",
+            "http://[::ffff:7f00:1]:5000",
+            "127.0.0.1:5000",
+            "ftp://127.0.0.1",
+            "https://sts.us-east-1.amazonaws.com",
+            "",
+        ] {
+            assert!(!is_loopback_url(url), "{url} is not loopback");
+        }
+    }
+
+    /// A listener that accepts connections and never answers.
+    fn silent_endpoint() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            let held: Vec<_> = listener.incoming().take(16).collect();
+            std::thread::sleep(Duration::from_secs(600));
+            drop(held);
+        });
+        format!("http://127.0.0.1:{port}")
+    }
+
+    /// A call that gets no answer times out, is classified as retryable, and names its
+    /// operation and the endpoint, with a hint.
+    #[tokio::test]
+    async fn a_call_without_an_answer_times_out_as_a_retryable_error() {
+        let endpoint = silent_endpoint();
+        let connect = Connect {
+            region: Some("us-east-1".into()),
+            endpoint_url: Some(endpoint.clone()),
+            timeouts: Timeouts { connect: Duration::from_secs(1), read: Duration::from_secs(1) },
+            ..Connect::default()
+        };
+        let e = Ctx::new(&connect).await.expect_err("nothing answers");
+        assert_eq!(
+            (e.operation, e.code.as_str(), e.kind),
+            ("GetCallerIdentity", "Timeout", ErrorKind::Transient),
+            "{e:?}"
+        );
+        assert!(e.message.contains(&endpoint), "{e:?}");
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("--read-timeout")), "{e:?}");
+    }
+
+    /// The emulator shortcuts need the explicit signal, and the signal needs a loopback endpoint.
+    #[tokio::test]
+    async fn emulator_shortcuts_only_on_the_explicit_signal_and_a_loopback_endpoint() {
+        let moto = crate::emulator::Moto::start().expect("moto");
+        let signalled = Ctx::new(&moto.connect()).await.expect("ctx");
+        assert!(signalled.emulator);
+        let unsignalled = Ctx::new(&Connect { emulator: None, ..moto.connect() }).await.expect("ctx");
+        assert!(!unsignalled.emulator, "never guessed from a loopback URL");
+        let named = Connect { endpoint_url: Some(format!("http://localhost:{}", moto.port)), ..moto.connect() };
+        let e = Ctx::new(&named).await.expect_err("refused");
+        assert_eq!((e.code.as_str(), e.kind), ("EmulatorNotLocal", ErrorKind::Input), "{e:?}");
     }
 }

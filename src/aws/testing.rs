@@ -2,13 +2,14 @@
 
 use serde_json::{Value, json};
 
-use super::{Connect, Ctx, Props};
+use super::{Ctx, Props};
 use crate::emulator::Moto;
 
-/// SDK clients on the emulator.
+/// SDK clients on the emulator, with the explicit emulator signal (`Ctx::emulator`).
 pub async fn ctx(moto: &Moto) -> Ctx {
-    let connect = Connect { region: Some("us-east-1".into()), endpoint_url: Some(moto.endpoint()), profile: None };
-    Ctx::new(&connect).await.expect("ctx")
+    let ctx = Ctx::new(&moto.connect()).await.expect("ctx");
+    assert!(ctx.emulator, "the adapter tests run with the emulator signal");
+    ctx
 }
 
 /// Properties from a JSON object.

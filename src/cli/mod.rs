@@ -6,6 +6,7 @@
 //! 3 invalid plan (nothing was called) · 4 state refused (locked, corrupt, or changed plan) ·
 //! 130 interrupted.
 
+mod logging;
 mod run;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,9 +37,14 @@ const DEFAULT_PLAN: &str = "plans/healthcare-pipeline.toml";
                   or tears down, every resource in dependency order, as much in parallel as the graph allows.",
     after_help = "Exit codes: 0 ok, 1 deploy/teardown failed, 2 bad usage, 3 invalid plan, 4 state refused, 130 interrupted.\n\
                   Credentials and region come from the standard AWS chain (env, profiles, SSO); \
-                  AWS_ENDPOINT_URL or --endpoint-url points at another endpoint, such as a local emulator."
+                  AWS_ENDPOINT_URL or --endpoint-url points at another endpoint, such as a local emulator.\n\
+                  RUST_LOG sets the log filter (stderr); NO_COLOR turns colour off."
 )]
 pub struct Cli {
+    /// Log to stderr: -v the AWS SDK's request log, -vv everything at debug level (RUST_LOG
+    /// overrides; credentials and signatures are never logged)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,6 +128,23 @@ struct AwsArgs {
     /// Send every AWS call to this endpoint (a local emulator, for example)
     #[arg(long, env = "AWS_ENDPOINT_URL")]
     endpoint_url: Option<String>,
+    /// Seconds to open a connection to AWS before the attempt fails and is retried
+    #[arg(long, value_name = "SECS", env = "IRONPLAN_CONNECT_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    connect_timeout: u64,
+    /// Seconds to wait for an AWS answer before the attempt fails and is retried
+    #[arg(long, value_name = "SECS", env = "IRONPLAN_READ_TIMEOUT", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    read_timeout: u64,
+    /// Tests and the demo: the endpoint is this local emulator, whose documented gaps the
+    /// adapters may then accept (refused unless the endpoint is a loopback address)
+    #[arg(long, value_enum, env = "IRONPLAN_EMULATOR", hide = true)]
+    emulator: Option<EmulatorArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum EmulatorArg {
+    Moto,
 }
 
 #[derive(Debug, Args)]
@@ -185,10 +208,11 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    logging::init(cli.verbose);
     match cli.command {
         Command::Plan { plan, format, detail } => cmd_plan(&plan, format, detail),
-        Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run),
-        Command::Teardown { plan, aws, run, discover } => run::teardown(&plan, &aws, &run, discover),
+        Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run, cli.verbose),
+        Command::Teardown { plan, aws, run, discover } => run::teardown(&plan, &aws, &run, discover, cli.verbose),
         Command::Outputs { plan, json, state_dir } => run::outputs(&plan, json, &state_dir),
         Command::Types { name } => cmd_types(name.as_deref()),
         Command::Rules => cmd_rules(),
@@ -219,11 +243,12 @@ fn report_problems(problems: &Problems, json: bool) -> ExitCode {
         let doc = serde_json::json!({ "schema_version": 1, "valid": false, "problems": problems.to_json() });
         println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
     } else {
-        let handler = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            miette::GraphicalReportHandler::new().with_links(false)
+        let theme = if logging::colour(&std::io::stderr()) {
+            miette::GraphicalTheme::unicode()
         } else {
-            miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_links(false)
+            miette::GraphicalTheme::unicode_nocolor()
         };
+        let handler = miette::GraphicalReportHandler::new_themed(theme).with_links(false);
         eprint!("{}", problems.render_with(&handler));
     }
     ExitCode::from(EXIT_INVALID_PLAN)

@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::{AwsArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_STATE, Output, PlanArgs, RunArgs};
-use crate::aws::{Connect, Ctx};
+use crate::aws::{Connect, Ctx, Emulator, Timeouts};
 use crate::check::Checked;
 use crate::engine::{Engine, Event, OnFailure, RunOptions, RunSummary};
 use crate::report::secs;
@@ -29,10 +29,18 @@ fn state_refused(e: &StateError) -> ExitCode {
 }
 
 async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
-    let connect =
-        Connect { region: aws.region.clone(), profile: aws.profile.clone(), endpoint_url: aws.endpoint_url.clone() };
+    let connect = Connect {
+        region: aws.region.clone(),
+        profile: aws.profile.clone(),
+        endpoint_url: aws.endpoint_url.clone(),
+        emulator: aws.emulator.map(|super::EmulatorArg::Moto| Emulator::Moto),
+        timeouts: Timeouts {
+            connect: Duration::from_secs(aws.connect_timeout),
+            read: Duration::from_secs(aws.read_timeout),
+        },
+    };
     Ctx::new(&connect).await.map_err(|e| {
-        eprintln!("error: cannot reach AWS: {}: {}: {}", e.operation, e.code, e.message);
+        eprintln!("error: cannot connect to AWS: {}: {}: {}", e.operation, e.code, e.message);
         if let Some(h) = e.hint {
             eprintln!("help: {h}");
         }
@@ -40,7 +48,7 @@ async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
     })
 }
 
-pub(super) fn deploy(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs) -> ExitCode {
+pub(super) fn deploy(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, verbose: u8) -> ExitCode {
     let checked = match super::load_checked(plan, run.output == Output::Json) {
         Ok(c) => c,
         Err(code) => return code,
@@ -49,10 +57,10 @@ pub(super) fn deploy(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs) -> ExitCode 
         super::FailurePolicy::Rollback => OnFailure::Rollback,
         super::FailurePolicy::Keep => OnFailure::Keep,
     };
-    execute(checked, aws, run, Job::Deploy(policy))
+    execute(checked, aws, run, Job::Deploy(policy), verbose)
 }
 
-pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: bool) -> ExitCode {
+pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: bool, verbose: u8) -> ExitCode {
     // Teardown must never be blocked by the policy: what exists has to be deletable.
     let mut args = PlanArgs { plan: plan.plan.clone(), vars: plan.vars.clone(), allow: plan.allow.clone() };
     args.allow.extend(crate::check::policy::RULES.iter().map(|r| r.id.to_string()));
@@ -60,7 +68,7 @@ pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: 
         Ok(c) => c,
         Err(code) => return code,
     };
-    execute(checked, aws, run, Job::Teardown { discover })
+    execute(checked, aws, run, Job::Teardown { discover }, verbose)
 }
 
 enum Job {
@@ -68,7 +76,7 @@ enum Job {
     Teardown { discover: bool },
 }
 
-fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode {
+fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job, verbose: u8) -> ExitCode {
     // The state is opened (locked, validated) before any AWS call.
     let store = match StateStore::open(&run.state_dir, &checked.stack()) {
         Ok(s) => s,
@@ -134,7 +142,9 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job) -> ExitCode
             Job::Deploy(_) => "deploy",
             Job::Teardown { .. } => "teardown",
         };
-        let renderer = tokio::spawn(render(rx, run.output, total, format!("{verb} {stack}")));
+        // Log lines would garble the live view: with logs on, progress is one line per event.
+        let live = run.output == Output::Auto && std::io::stderr().is_terminal() && !super::logging::verbose(verbose);
+        let renderer = tokio::spawn(render(rx, run.output, live, total, format!("{verb} {stack}")));
         let result = match job {
             Job::Deploy(on_failure) => engine.deploy(on_failure).await,
             Job::Teardown { discover } => {
@@ -228,8 +238,7 @@ fn finish(s: &RunSummary, output: Output, verb: &str) -> ExitCode {
 }
 
 /// Shows events as they come: a live view on a terminal, one line each otherwise, or JSON.
-async fn render(mut rx: UnboundedReceiver<Event>, output: Output, total: usize, title: String) {
-    let live = output == Output::Auto && std::io::stderr().is_terminal();
+async fn render(mut rx: UnboundedReceiver<Event>, output: Output, live: bool, total: usize, title: String) {
     let started = Instant::now();
     let mut done = 0usize;
     let mp =

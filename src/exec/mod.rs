@@ -135,6 +135,8 @@ impl<'g> Walk<'g> {
         let mut waiting: Vec<usize> = (0..n).map(|i| waits_for(NodeId::new(i)).len()).collect();
         let mut ready = BinaryHeap::new();
         let mut running = JoinSet::new();
+        // Which node each task works on, to name the one that panicked.
+        let mut tasks = std::collections::HashMap::new();
         let mut stopped = false;
 
         // Releases a finished node's followers; skipped ones cascade immediately.
@@ -160,7 +162,7 @@ impl<'g> Walk<'g> {
             while !stopped && running.len() < self.limit {
                 let Some(Ready { node, .. }) = ready.pop() else { break };
                 let fut = work(node);
-                running.spawn(async move { (node, fut.await) });
+                tasks.insert(running.spawn(async move { (node, fut.await) }).id(), node);
             }
             if running.is_empty() {
                 break;
@@ -186,7 +188,11 @@ impl<'g> Walk<'g> {
                 }
                 Err(join_error) => {
                     // A panicking task is a bug; stop starting work and let the others finish.
-                    tracing::error!("a task panicked: {join_error}");
+                    let name = tasks.get(&join_error.id()).map_or("?", |i| g.name(*i));
+                    tracing::error!(
+                        "the work on `{name}` stopped: {join_error}; nothing new starts and running work finishes \
+                         (a bug in ironplan: the state records what exists)"
+                    );
                     stopped = true;
                 }
             }
@@ -348,5 +354,46 @@ mod tests {
             .await;
         assert_eq!(outcomes[g.index("a").unwrap().index()], Outcome::Done);
         assert_eq!(outcomes[g.index("b").unwrap().index()], Outcome::NotStarted);
+    }
+
+    /// Collects what a subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_node_is_logged_by_name_and_stops_new_work() {
+        // later -> boom ; long runs meanwhile
+        let out = Captured::default();
+        let w = out.clone();
+        let sub = tracing_subscriber::fmt().with_ansi(false).with_writer(move || w.clone()).finish();
+        let _guard = tracing::subscriber::set_default(sub);
+        let g = graph(&[("boom", 1.0), ("long", 20.0), ("later", 1.0)], &["later>boom"]);
+        let outcomes = Walk::new(&g, Direction::Create)
+            .run(|i| {
+                let name = g.name(i).to_string();
+                async move {
+                    assert_ne!(name, "boom", "injected panic");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok::<(), String>(())
+                }
+            })
+            .await;
+        assert_eq!(outcomes[g.index("long").unwrap().index()], Outcome::Done, "running work finishes");
+        assert_eq!(outcomes[g.index("later").unwrap().index()], Outcome::NotStarted);
+        let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            log.contains("ERROR") && log.contains("the work on `boom` stopped") && log.contains("injected panic"),
+            "{log}"
+        );
     }
 }

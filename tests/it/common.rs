@@ -49,7 +49,8 @@ impl Env {
             .expect("start ironplan")
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// The command `ironplan ARGS` against this emulator, to add to before running it.
+    pub fn command(&self, args: &[&str]) -> Command {
         let endpoint = self.proxy.as_ref().map_or_else(|| self.moto.endpoint(), Proxy::endpoint);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironplan"));
         cmd.args(args)
@@ -59,13 +60,14 @@ impl Env {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("IRONPLAN_STATE_DIR", self.state_dir.path())
+            // The explicit signal that the endpoint is moto: adapters may accept its documented gaps.
+            .env("IRONPLAN_EMULATOR", "moto")
             .env_remove("AWS_PROFILE");
         cmd
     }
 
     pub async fn ctx(&self) -> Ctx {
-        let connect = Connect { region: Some(REGION.into()), endpoint_url: Some(self.moto.endpoint()), profile: None };
-        Ctx::new(&connect).await.expect("SDK clients")
+        Ctx::new(&Connect { region: Some(REGION.into()), ..self.moto.connect() }).await.expect("SDK clients")
     }
 
     pub fn state_path(&self, stack: &str) -> PathBuf {

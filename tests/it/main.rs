@@ -6,12 +6,16 @@
 //! - `faults`: injected failures, crashes, throttling, locks and broken state files.
 //! - `ownership`: look-alike resources made outside ironplan are never adopted or deleted.
 //! - `secrets`: sensitive values reach AWS, never the state, the output or the dry run.
+//! - `connect`: which credentials go where, the emulator signal, an endpoint that never answers.
+//! - `output`: logs (RUST_LOG, -v) without credentials, colour only on a terminal, NO_COLOR.
 
 mod common;
+mod connect;
 mod e2e;
 mod faults;
 mod fixtures;
 mod inventory;
 mod ownership;
+mod output;
 mod plan_cli;
 mod secrets;
