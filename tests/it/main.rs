@@ -4,6 +4,8 @@
 //! - `plan_cli`: `ironplan plan` on the healthcare pipeline, as a user runs it.
 //! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
 //! - `faults`: injected failures, crashes, throttling, locks and broken state files.
+//! - `state_files`: the state directory as a hostile place: links, modes, OS errors, and the
+//!   way out of a corrupt state that its hint gives.
 
 mod common;
 mod e2e;
@@ -11,3 +13,4 @@ mod faults;
 mod fixtures;
 mod inventory;
 mod plan_cli;
+mod state_files;
