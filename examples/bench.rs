@@ -11,10 +11,12 @@
 //! 3. Scale: synthetic graphs of 1,000, 10,000 and 100,000 resources: plan (parse, check,
 //!    graph), and walk with a provider that does nothing; time and peak memory, each size in a
 //!    fresh process.
+//! 4. Diagnostics: a plan with 1,000 and 4,000 problems, rendered as text (miette) and as
+//!    JSON; the time per problem should not grow with their number.
 //!
 //! ```text
-//! cargo run --release --example bench            # all three
-//! cargo run --release --example bench -- models  # one of: models, emulator, scale
+//! cargo run --release --example bench            # all four
+//! cargo run --release --example bench -- models  # one of: models, emulator, scale, render
 //! ```
 
 use std::io::Read;
@@ -43,10 +45,12 @@ fn main() {
         "models" => models(),
         "emulator" => emulator(),
         "scale" => scale(),
+        "render" => render(),
         _ => {
             models();
             emulator();
             scale();
+            render();
         }
     }
 }
@@ -331,4 +335,37 @@ fn scale_one(n: usize) {
         walk.as_secs_f64() * 1e3,
         rss_kib as f64 / 1024.0
     );
+}
+
+fn render() {
+    println!("\n## 4. Diagnostics: rendering N problems of one plan\n");
+    println!("| problems | plan size | text | JSON | text per problem |");
+    println!("|---:|---:|---:|---:|---:|");
+    for n in [1_000usize, 4_000] {
+        // One unknown type per resource: n problems, spread over the whole file.
+        let mut text = String::from("[plan]\nname = \"many-problems\"\n");
+        for i in 0..n {
+            text.push_str(&format!("\n[resources.r{i}]\ntype = \"ec2:NoSuchType{i}\"\ncidr_block = \"10.0.0.0/16\"\n"));
+        }
+        let problems = match Plan::parse(Path::new("many.toml"), &text).map(|p| check::check(p, &Options::default())) {
+            Ok(Err(p)) => p,
+            _ => panic!("the generated plan should have {n} problems"),
+        };
+        assert!(problems.problems.len() >= n, "{} problems", problems.problems.len());
+        let start = Instant::now();
+        let rendered = problems.render_plain();
+        let text_time = start.elapsed();
+        let start = Instant::now();
+        let json = serde_json::to_string(&problems.to_json()).unwrap_or_default();
+        let json_time = start.elapsed();
+        assert!(rendered.len() > n && json.len() > n);
+        println!(
+            "| {} | {:.0} KiB | {:.1} ms | {:.1} ms | {:.0} µs |",
+            problems.problems.len(),
+            text.len() as f64 / 1024.0,
+            text_time.as_secs_f64() * 1e3,
+            json_time.as_secs_f64() * 1e3,
+            text_time.as_secs_f64() * 1e6 / problems.problems.len() as f64
+        );
+    }
 }

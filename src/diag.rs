@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::{Diagnostic, LabeledSpan, MietteSpanContents, SourceCode, SpanContents};
 use serde::Serialize;
 
-use crate::plan::Span;
+use crate::plan::{LineIndex, Span, floor_char_boundary};
 
 /// One thing wrong with a plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,12 +59,16 @@ impl Problems {
     }
 
     /// The problems as miette reports, one per problem, each with the plan's source attached
-    /// (its deceptive characters masked, see [`mask_source`]).
+    /// (its deceptive characters masked byte for byte, see [`mask_source`]). The source is
+    /// indexed by line once, so that drawing each problem costs the lines it shows, not a scan
+    /// of the file: rendering is linear in the number of problems.
     pub fn reports(&self) -> impl Iterator<Item = miette::Report> + '_ {
-        let source: Arc<str> = Arc::from(mask_source(&self.source));
+        let text: Arc<str> = Arc::from(mask_source(&self.source));
+        let source = IndexedSource { name: self.file.clone(), lines: Arc::new(LineIndex::new(&text)), text };
         self.problems.iter().map(move |p| {
-            miette::Report::new(Located { problem: p.clone() })
-                .with_source_code(NamedSource::new(&self.file, source.clone()))
+            let mut problem = p.clone();
+            problem.span = source.clamp(problem.span);
+            miette::Report::new(Located { problem }).with_source_code(source.clone())
         })
     }
 
@@ -92,22 +96,74 @@ impl Problems {
         out
     }
 
-    /// The problems as JSON values: code, message, file, line, column, help.
+    /// The problems as JSON values: code, message, file, line, column (in characters), help.
     pub fn to_json(&self) -> Vec<JsonProblem> {
+        let lines = LineIndex::new(&self.source);
+        let starts: Vec<usize> = self.problems.iter().map(|p| p.span.start).collect();
+        let places = lines.line_cols(&self.source, &starts);
         self.problems
             .iter()
-            .map(|p| {
-                let (line, column) = crate::plan::line_col(&self.source, p.span.start);
-                JsonProblem {
-                    code: p.code.clone(),
-                    message: p.message.clone(),
-                    file: self.file.clone(),
-                    line,
-                    column,
-                    help: p.help.clone(),
-                }
+            .zip(places)
+            .map(|(p, (line, column))| JsonProblem {
+                code: p.code.clone(),
+                message: p.message.clone(),
+                file: self.file.clone(),
+                line,
+                column,
+                help: p.help.clone(),
             })
             .collect()
+    }
+}
+
+/// The plan's text, named, with its line index: miette reads each snippet through it.
+#[derive(Debug, Clone)]
+struct IndexedSource {
+    name: String,
+    text: Arc<str>,
+    lines: Arc<LineIndex>,
+}
+
+impl IndexedSource {
+    /// A span that lies within the text and on character boundaries (a check may compute one
+    /// that does not; drawing it must not fail).
+    fn clamp(&self, span: Span) -> Span {
+        let start = floor_char_boundary(&self.text, span.start);
+        let end = floor_char_boundary(&self.text, span.end.max(start));
+        Span::new(start, end)
+    }
+}
+
+impl SourceCode for IndexedSource {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
+        // miette's own reader, on just the lines around the span (plus a margin, so that it
+        // stops where it would on the whole text); its answer is then moved back in place.
+        let bytes = self.text.as_bytes();
+        let first = self.lines.line_of(span.offset()).saturating_sub(context_lines_before.saturating_add(1));
+        let last = self
+            .lines
+            .line_of(span.offset().saturating_add(span.len()))
+            .saturating_add(context_lines_after)
+            .saturating_add(2);
+        let from = self.lines.line_start(first);
+        let to = self.lines.line_start(last).clamp(from, bytes.len());
+        let local = miette::SourceSpan::new(span.offset().saturating_sub(from).into(), span.len());
+        let part = bytes[from..to].read_span(&local, context_lines_before, context_lines_after)?;
+        // Columns count characters, as in `--format json`.
+        let column = if context_lines_before == 0 { self.lines.line_col(&self.text, span.offset()).1 - 1 } else { 0 };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            part.data(),
+            miette::SourceSpan::new((part.span().offset() + from).into(), part.span().len()),
+            part.line() + first,
+            column,
+            part.line_count() + first,
+        )))
     }
 }
 
@@ -300,6 +356,83 @@ mod tests {
     fn nearest_finds_the_sdk_name_for_another_tools_name() {
         let props = ["replication_group_id", "replication_group_description", "engine"];
         assert_eq!(nearest("description", props), vec!["replication_group_description"]);
+    }
+
+    /// The indexed reader gives miette exactly what its own whole-text reader gives (columns
+    /// aside: ours count characters), for every span of texts with every kind of line end.
+    #[test]
+    fn the_indexed_source_reads_what_miette_reads() {
+        let texts = [
+            "",
+            "a",
+            "\n\n\n",
+            "[plan]\nname = \"x\"\n\n[resources.a]\ntype = \"ec2:Vpc\"\ncidr_block = 1\n",
+            "one\r\ntwo\r\n\r\nthree\rfour\n\nfive",
+            "x = \"é€\"\ny = '😀'\n",
+        ];
+        for text in texts {
+            let source =
+                IndexedSource { name: "p.toml".into(), text: Arc::from(text), lines: Arc::new(LineIndex::new(text)) };
+            for start in 0..=text.len() {
+                for end in start..=text.len() {
+                    for context in [0, 1, 2, 3] {
+                        let span = miette::SourceSpan::new(start.into(), end - start);
+                        let ours = source.read_span(&span, context, context);
+                        let theirs = text.read_span(&span, context, context);
+                        let (ours, theirs) = match (ours, theirs) {
+                            (Ok(o), Ok(t)) => (o, t),
+                            (o, t) => {
+                                assert_eq!(o.is_ok(), t.is_ok(), "{text:?} {start}..{end} ±{context}");
+                                continue;
+                            }
+                        };
+                        let what = format!("{text:?} {start}..{end} ±{context}");
+                        assert_eq!(ours.data(), theirs.data(), "{what}");
+                        assert_eq!(ours.span(), theirs.span(), "{what}");
+                        assert_eq!(ours.line(), theirs.line(), "{what}");
+                        assert_eq!(ours.line_count(), theirs.line_count(), "{what}");
+                        // Between the `\r` and `\n` of a CRLF, columns are a matter of taste.
+                        let mid_crlf = start > 0 && text.as_bytes()[start - 1..].starts_with(b"\r\n");
+                        if text.is_ascii() && !mid_crlf {
+                            assert_eq!(ours.column(), theirs.column(), "{what}");
+                        }
+                        assert_eq!(ours.name(), Some("p.toml"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A span past the end of the file or inside a character (a check may compute one) is
+    /// drawn at the nearest place instead of failing or panicking, in text and in JSON.
+    #[test]
+    fn spans_outside_the_text_or_inside_a_character_render() {
+        let text = "a = \"é€\"\n";
+        for (start, end) in [(6, 7), (7, 100), (100, 200), (9, 3)] {
+            let problems = Problems::new(
+                Path::new("p.toml"),
+                Arc::from(text),
+                vec![Problem::new("x", Span::new(start, end), "odd span").label("here")],
+            );
+            let rendered = problems.render_plain();
+            assert!(rendered.contains("odd span") && !rendered.contains("Failed to read"), "{rendered}");
+            let json = problems.to_json();
+            assert_eq!(json[0].line, 1 + usize::from(start > text.len()), "{start}..{end}");
+        }
+    }
+
+    /// Problems are placed right whatever their order, and many on one line are counted in
+    /// one pass: the JSON columns of problems on a long line agree with a direct count.
+    #[test]
+    fn json_places_of_many_problems_agree_with_a_direct_count() {
+        let line: String = (0..200).map(|i| if i % 3 == 0 { "é=1, " } else { "ab=2, " }).collect();
+        let text = format!("[plan]\nt = {{ {line} }}\n");
+        let problems: Vec<Problem> =
+            text.match_indices('=').map(|(i, _)| Problem::new("x", Span::new(i, i + 1), format!("at {i}"))).collect();
+        let all = Problems::new(Path::new("p.toml"), Arc::from(text.as_str()), problems);
+        for (p, j) in all.problems.iter().zip(all.to_json()) {
+            assert_eq!((j.line, j.column), crate::plan::line_col(&text, p.span.start), "{}", p.message);
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub const EXIT_STATE: u8 = 4;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 const DEFAULT_PLAN: &str = "plans/healthcare-pipeline.toml";
+const DEFAULT_STATE_DIR: &str = ".ironplan";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -92,7 +93,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Directory of the state files
-        #[arg(long, default_value = ".ironplan", env = "IRONPLAN_STATE_DIR")]
+        #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
         state_dir: PathBuf,
     },
     /// List the resource types ironplan knows, with their properties and attributes
@@ -150,7 +151,7 @@ enum EmulatorArg {
 #[derive(Debug, Args)]
 struct RunArgs {
     /// Directory of the state files
-    #[arg(long, default_value = ".ironplan", env = "IRONPLAN_STATE_DIR")]
+    #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
     state_dir: PathBuf,
     /// Progress output: a live view on a terminal, lines otherwise, or one JSON event per line
     #[arg(long, value_enum, default_value_t = Output::Auto)]
@@ -227,11 +228,16 @@ fn load_checked(args: &PlanArgs, json: bool) -> Result<Checked, ExitCode> {
     };
     match check::load(&args.plan, &opts) {
         Ok(c) => Ok(c),
-        Err(LoadError::Io { path, source }) => {
-            eprintln!("error: cannot read plan {}: {source}", path.display());
+        Err(e @ LoadError::Io { .. }) => {
+            eprintln!("error: {e}");
             if !args.plan.exists() && args.plan.as_os_str() == DEFAULT_PLAN {
                 eprintln!("help: run ironplan from the project directory, or pass the plan file");
             }
+            Err(ExitCode::from(EXIT_USAGE))
+        }
+        Err(e @ LoadError::TooLarge { .. }) => {
+            eprintln!("error: {e}; nothing of it was checked");
+            eprintln!("help: pass the plan file itself (a plan is a TOML file of at most that size)");
             Err(ExitCode::from(EXIT_USAGE))
         }
         Err(LoadError::Invalid(problems)) => Err(report_problems(&problems, json)),

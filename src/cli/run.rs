@@ -23,9 +23,63 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     })
 }
 
-fn state_refused(e: &StateError) -> ExitCode {
-    eprintln!("error: {e}\nhelp: {}", e.hint());
+fn state_refused(e: &StateError, again: &Again<'_>) -> ExitCode {
+    match e {
+        StateError::Corrupt { path, .. } => {
+            // The exact commands, so that following the hint works as written.
+            let moved = path.with_extension("json.corrupt");
+            eprintln!("error: {e}");
+            eprintln!(
+                "help: nothing was called and the file was left as it is. Restore it from a backup; or, to \
+                 delete the stack without it, move it aside and let teardown find the stack's resources in \
+                 AWS (by name and tag):"
+            );
+            eprintln!("  mv {} {}", shell_word(&path.to_string_lossy()), shell_word(&moved.to_string_lossy()));
+            eprintln!("  {}", again.teardown_discover());
+            eprintln!("then `ironplan deploy` creates the stack anew.");
+        }
+        _ => eprintln!("error: {e}\nhelp: {}", e.hint()),
+    }
     ExitCode::from(EXIT_STATE)
+}
+
+/// What a command was run with, to spell out the command a hint asks for.
+struct Again<'a> {
+    plan: &'a PlanArgs,
+    state_dir: &'a Path,
+    aws: Option<&'a AwsArgs>,
+}
+
+impl Again<'_> {
+    fn teardown_discover(&self) -> String {
+        let mut words = vec!["ironplan".to_string(), "teardown".into(), shell_word(&self.plan.plan.to_string_lossy())];
+        words.push("--discover".into());
+        for (k, v) in &self.plan.vars {
+            words.push("--var".into());
+            words.push(shell_word(&format!("{k}={v}")));
+        }
+        if self.state_dir != Path::new(super::DEFAULT_STATE_DIR) {
+            words.push("--state-dir".into());
+            words.push(shell_word(&self.state_dir.to_string_lossy()));
+        }
+        if let Some(aws) = self.aws {
+            for (flag, value) in
+                [("--region", &aws.region), ("--profile", &aws.profile), ("--endpoint-url", &aws.endpoint_url)]
+            {
+                if let Some(v) = value {
+                    words.push(flag.into());
+                    words.push(shell_word(v));
+                }
+            }
+        }
+        words.join(" ")
+    }
+}
+
+/// `s` as one word for a POSIX shell: as it is when that is safe, else single-quoted.
+fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) { s.to_string() } else { format!("'{}'", s.replace('\'', "'\\''")) }
 }
 
 async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
@@ -57,7 +111,7 @@ pub(super) fn deploy(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, verbose: u8)
         super::FailurePolicy::Rollback => OnFailure::Rollback,
         super::FailurePolicy::Keep => OnFailure::Keep,
     };
-    execute(checked, aws, run, Job::Deploy(policy), verbose)
+    execute(checked, plan, aws, run, Job::Deploy(policy), verbose)
 }
 
 pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: bool, verbose: u8) -> ExitCode {
@@ -68,7 +122,7 @@ pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: 
         Ok(c) => c,
         Err(code) => return code,
     };
-    execute(checked, aws, run, Job::Teardown { discover }, verbose)
+    execute(checked, plan, aws, run, Job::Teardown { discover }, verbose)
 }
 
 enum Job {
@@ -76,11 +130,12 @@ enum Job {
     Teardown { discover: bool },
 }
 
-fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job, verbose: u8) -> ExitCode {
+fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job: Job, verbose: u8) -> ExitCode {
+    let again = Again { plan, state_dir: &run.state_dir, aws: Some(aws) };
     // The state is opened (locked, validated) before any AWS call.
     let store = match StateStore::open(&run.state_dir, &checked.stack()) {
         Ok(s) => s,
-        Err(e) => return state_refused(&e),
+        Err(e) => return state_refused(&e, &again),
     };
     // A changed plan is refused before any AWS call: the state has what it needs to tell.
     if let Job::Deploy(_) = job {
@@ -167,7 +222,7 @@ fn execute(checked: Checked, aws: &AwsArgs, run: &RunArgs, job: Job, verbose: u8
         let _ = renderer.await;
         match result {
             Ok(summary) => finish(&summary, run.output, verb),
-            Err(e) => state_refused(&e),
+            Err(e) => state_refused(&e, &again),
         }
     })
 }
@@ -366,7 +421,7 @@ pub(super) fn outputs(plan: &PlanArgs, json: bool, state_dir: &Path) -> ExitCode
     };
     let state = match StateStore::read(state_dir, &checked.stack()) {
         Ok(s) => s,
-        Err(e) => return state_refused(&e),
+        Err(e) => return state_refused(&e, &Again { plan, state_dir, aws: None }),
     };
     if state.outputs.is_empty() {
         eprintln!("error: stack `{}` has no outputs\nhelp: run `ironplan deploy` first", checked.stack());

@@ -8,14 +8,17 @@
 //!   `crate::check` validates the tree against `crate::schema`.
 //! - [`Template::parse`]: the `${...}` reference syntax inside strings.
 
+mod lines;
 mod load;
+mod raw;
 mod template;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use load::{LoadError, STACK_NAME_MAX, is_stack_name};
+pub use lines::{LineIndex, floor_char_boundary};
+pub use load::{LoadError, MAX_PLAN_BYTES, STACK_NAME_MAX, is_stack_name};
 pub use template::{Part, Ref, Template};
 
 /// A byte range into the plan's source text.
@@ -179,10 +182,8 @@ impl Plan {
     }
 }
 
+/// 1-based line and column (in characters) of a byte offset. For many offsets, build one
+/// [`LineIndex`] instead: this scans the text.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rfind('\n').map_or(offset, |i| offset - i - 1) + 1;
-    (line, col)
+    LineIndex::new(source).line_col(source, offset)
 }

@@ -48,6 +48,12 @@ pub struct TemplateError {
 impl Template {
     /// Parses `text`, whose first byte sits at `base` in the plan source (used for spans).
     pub fn parse(text: &str, base: usize) -> Result<Template, TemplateError> {
+        Template::parse_with(text, |start, end| Span::new(base + start, base + end))
+    }
+
+    /// Parses `text`; `span_of(start, end)` turns a byte range of `text` into the span of the
+    /// plan source it was written at (a decoded string is not its token: see `plan::raw`).
+    pub fn parse_with(text: &str, span_of: impl Fn(usize, usize) -> Span) -> Result<Template, TemplateError> {
         let mut parts = Vec::new();
         let mut lit = String::new();
         let mut rest = text;
@@ -71,12 +77,12 @@ impl Template {
             let Some(close) = after.find('}') else {
                 return Err(TemplateError {
                     message: "unclosed reference".into(),
-                    span: Span::new(base + start, base + text.len()),
+                    span: span_of(start, text.len()),
                     help: "close it with `}`, as in `${vpc.id}`".into(),
                 });
             };
             let inner = after[2..close].trim();
-            let span = Span::new(base + start, base + start + close + 1);
+            let span = span_of(start, start + close + 1);
             let r = parse_ref(inner).map_err(|(message, help)| TemplateError { message, span, help })?;
             if !lit.is_empty() {
                 parts.push(Part::Lit(std::mem::take(&mut lit)));

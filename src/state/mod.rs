@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,10 @@ impl State {
     }
 }
 
+/// The longest stack name a state file may be named after: file names have 255 bytes, and
+/// `.json`, `.lock` and the temporary files' suffixes need room.
+pub const MAX_STACK_BYTES: usize = 200;
+
 /// Why the state cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -99,8 +103,18 @@ pub enum StateError {
     TooNew { path: PathBuf, found: u32 },
     #[error("state file {} belongs to stack `{found}`, not `{expected}`", path.display())]
     WrongStack { path: PathBuf, found: String, expected: String },
-    #[error("cannot access {}", path.display())]
+    #[error("stack name {stack:?} cannot name a state file: {reason}")]
+    InvalidStack { stack: String, reason: &'static str },
+    #[error("{} is a symbolic link; ironplan does not follow links to its state and lock files", path.display())]
+    Symlink { path: PathBuf },
+    #[error("{} is not a regular file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("lock file {} can be written by other users (mode {mode:04o}) and is not ours to make private", path.display())]
+    SharedLock { path: PathBuf, mode: u32 },
+    /// What the OS said, and to what.
+    #[error("cannot {action} {}: {source}", path.display())]
     Io {
+        action: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -115,14 +129,70 @@ impl StateError {
                 "wait for it to finish; if that process is gone, the lock is released with it".into()
             }
             StateError::Corrupt { path, .. } => format!(
-                "nothing was called and the file was left as it is; restore {} from a backup, \
-                 or use `teardown --discover` to find the stack's resources by tag",
+                "nothing was called and the file was left as it is; restore {} from a backup, or move it \
+                 aside and run `ironplan teardown --discover` with the same plan and --var: it finds the \
+                 stack's resources in AWS by name and tag and deletes them",
                 path.display()
             ),
             StateError::TooNew { .. } => "upgrade ironplan".into(),
             StateError::WrongStack { .. } => "check --state-dir and the plan's name".into(),
-            StateError::Io { .. } => "check the directory's permissions".into(),
+            StateError::InvalidStack { .. } => {
+                "name the plan and its environment_suffix with lowercase letters, digits and `-`".into()
+            }
+            StateError::Symlink { path } | StateError::NotAFile { path } => format!(
+                "put the file itself at {} (or remove what is there if it is not yours); a link could make \
+                 ironplan overwrite another file",
+                path.display()
+            ),
+            StateError::SharedLock { path, .. } => {
+                format!(
+                    "remove {} (it holds no data) or ask its owner to; ironplan creates it mode 0600",
+                    path.display()
+                )
+            }
+            StateError::Io { path, source, .. } => {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                match source.kind() {
+                    std::io::ErrorKind::PermissionDenied => {
+                        format!("check the permissions of {} and of the file", dir.display())
+                    }
+                    std::io::ErrorKind::ReadOnlyFilesystem => {
+                        "the file system is read-only: pass a writable directory with --state-dir".into()
+                    }
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                        "free some disk space and run the same command again; the state file on disk is \
+                         unchanged (every write replaces it whole or not at all)"
+                            .into()
+                    }
+                    std::io::ErrorKind::InvalidFilename => {
+                        "the path is too long or not a valid file name: pass a shorter --state-dir".into()
+                    }
+                    _ => format!("check --state-dir ({})", dir.display()),
+                }
+            }
         }
+    }
+}
+
+/// Refuses a stack name that could not be a file name inside the state directory: the plan
+/// checks names too, but a name must never lead a file outside the directory.
+pub fn check_stack_name(stack: &str) -> Result<(), StateError> {
+    let reason = if stack.is_empty() {
+        Some("it is empty")
+    } else if stack.len() > MAX_STACK_BYTES {
+        Some("it is longer than 200 bytes")
+    } else if stack.contains(['/', '\\']) {
+        Some("it contains a path separator")
+    } else if stack.starts_with('.') {
+        Some("it starts with `.`")
+    } else if stack.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StateError::InvalidStack { stack: stack.to_string(), reason }),
+        None => Ok(()),
     }
 }
 
@@ -143,39 +213,37 @@ impl StateStore {
 
     /// Reads the state without locking (for `outputs`); a missing file is an empty state.
     pub fn read(dir: &Path, stack: &str) -> Result<State, StateError> {
+        check_stack_name(stack)?;
         let path = Self::path_for(dir, stack);
         read_state(&path, stack)
     }
 
     /// Locks the stack and reads its state (empty if there is none yet).
+    ///
+    /// The directory is created mode 0700, the lock file mode 0600 (whatever the umask); a
+    /// symbolic link or anything but a regular file in place of the lock or the state is
+    /// refused, never followed. A lock file left writable by others is made 0600, or refused
+    /// when it is another user's.
     pub fn open(dir: &Path, stack: &str) -> Result<StateStore, StateError> {
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| StateError::Io { path, source }
-        };
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        check_stack_name(stack)?;
+        create_private_dir(dir).map_err(io("create the state directory", dir))?;
         let lock_path = dir.join(format!("{stack}.lock"));
-        let mut lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io(&lock_path))?;
+        let mut lock = open_private(&lock_path, true)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
+                let mut holder = String::new();
+                let _ = (&lock).take(4096).read_to_string(&mut holder);
                 let holder =
                     if holder.trim().is_empty() { "unknown process".to_string() } else { holder.trim().to_string() };
                 return Err(StateError::Locked { stack: stack.to_string(), holder });
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(StateError::Io { path: lock_path, source: e }),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io("lock", &lock_path)(e)),
         }
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
         let holder = format!("pid {} on {}, started {}", std::process::id(), host.trim(), humantime_now());
-        lock.set_len(0).map_err(io(&lock_path))?;
-        lock.write_all(holder.as_bytes()).map_err(io(&lock_path))?;
+        lock.set_len(0).map_err(io("write the lock file", &lock_path))?;
+        lock.write_all(holder.as_bytes()).map_err(io("write the lock file", &lock_path))?;
         let path = Self::path_for(dir, stack);
         let state = read_state(&path, stack)?;
         Ok(StateStore { path, state, _lock: lock })
@@ -210,19 +278,20 @@ impl StateStore {
     }
 
     fn write(&self) -> Result<(), StateError> {
-        let io = |source| StateError::Io { path: self.path.clone(), source };
+        let io = io("write the state file", &self.path);
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        let mut tmp = tempfile::Builder::new().prefix(".state-").tempfile_in(dir).map_err(io)?;
-        // tempfile creates the file 0600 already; say it explicitly, it is a rule here.
+        // tempfile creates the file 0600, exclusively (never through a link); it replaces the
+        // state by a rename, which replaces a link rather than writing through it.
+        let mut tmp = tempfile::Builder::new().prefix(".state-").tempfile_in(dir).map_err(&io)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(&io)?;
         }
         let text = serde_json::to_string_pretty(&self.state).map_err(|e| io(std::io::Error::other(e)))?;
-        tmp.write_all(text.as_bytes()).map_err(io)?;
-        tmp.write_all(b"\n").map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
+        tmp.write_all(text.as_bytes()).map_err(&io)?;
+        tmp.write_all(b"\n").map_err(&io)?;
+        tmp.as_file().sync_all().map_err(&io)?;
         tmp.persist(&self.path).map_err(|e| io(e.error))?;
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -231,13 +300,71 @@ impl StateStore {
     }
 }
 
+/// Maps an I/O error to [`StateError::Io`], keeping what the OS said.
+fn io(action: &'static str, path: &Path) -> impl Fn(std::io::Error) -> StateError {
+    let path = path.to_owned();
+    move |source| StateError::Io { action, path: path.clone(), source }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Opens `path` without following a symbolic link (the open fails instead), without blocking
+/// on a FIFO, and checks that it is a regular file; `lock` creates it, mode 0600, and makes an
+/// existing one that others can read or write private.
+fn open_private(path: &Path, lock: bool) -> Result<File, StateError> {
+    let action = if lock { "open the lock file" } else { "read the state file" };
+    let mut options = OpenOptions::new();
+    options.read(true);
+    if lock {
+        options.write(true).create(true).truncate(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return StateError::Symlink { path: path.to_owned() };
+        }
+        io(action, path)(e)
+    })?;
+    let meta = file.metadata().map_err(io(action, path))?;
+    if !meta.is_file() {
+        return Err(StateError::NotAFile { path: path.to_owned() });
+    }
+    #[cfg(unix)]
+    if lock {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o077 != 0 && file.set_permissions(std::fs::Permissions::from_mode(0o600)).is_err() {
+            return Err(StateError::SharedLock { path: path.to_owned(), mode });
+        }
+    }
+    Ok(file)
+}
+
 fn read_state(path: &Path, stack: &str) -> Result<State, StateError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(State::new(stack)),
-        Err(source) => return Err(StateError::Io { path: path.to_owned(), source }),
+    let mut file = match open_private(path, false) {
+        Ok(f) => f,
+        Err(StateError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(State::new(stack));
+        }
+        Err(e) => return Err(e),
     };
-    let state: State = serde_json::from_str(&text)
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io("read the state file", path))?;
+    let state: State = serde_json::from_slice(&bytes)
         .map_err(|e| StateError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
     if state.version > STATE_VERSION {
         return Err(StateError::TooNew { path: path.to_owned(), found: state.version });
@@ -307,5 +434,124 @@ mod tests {
         let err = StateStore::open(dir.path(), "demo-dev").unwrap_err();
         assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"version\": 1, \"stack\": \"demo-d");
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::symlink_metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_lock_is_refused_and_its_target_left_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("demo-dev.lock")).unwrap();
+        let err = StateStore::open(dir.path(), "demo-dev").unwrap_err();
+        assert!(matches!(err, StateError::Symlink { .. }), "{err}");
+        assert!(err.to_string().contains("demo-dev.lock is a symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_state_file_is_refused_by_open_and_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let real = elsewhere.path().join("state.json");
+        std::fs::write(&real, serde_json::to_string(&State::new("demo-dev")).unwrap()).unwrap();
+        std::os::unix::fs::symlink(&real, StateStore::path_for(dir.path(), "demo-dev")).unwrap();
+        let err = StateStore::open(dir.path(), "demo-dev").unwrap_err();
+        assert!(matches!(err, StateError::Symlink { .. }), "{err}");
+        let err = StateStore::read(dir.path(), "demo-dev").unwrap_err();
+        assert!(matches!(err, StateError::Symlink { .. }), "{err}");
+        assert!(err.hint().contains("link"), "{}", err.hint());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_the_state_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = StateStore::path_for(dir.path(), "demo-dev");
+        let status = std::process::Command::new("mkfifo").arg(&path).status().unwrap();
+        assert!(status.success());
+        let err = StateStore::read(dir.path(), "demo-dev").unwrap_err();
+        assert!(matches!(err, StateError::NotAFile { .. }), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_and_the_directory_are_private() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("state");
+        let _s = StateStore::open(&dir, "demo-dev").unwrap();
+        assert_eq!(mode(&dir.join("demo-dev.lock")), 0o600);
+        assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_others_can_write_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("demo-dev.lock");
+        std::fs::write(&lock, "").unwrap();
+        std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let _s = StateStore::open(dir.path(), "demo-dev").unwrap();
+        assert_eq!(mode(&lock), 0o600);
+    }
+
+    #[test]
+    fn stack_names_that_could_leave_the_directory_are_refused() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("state");
+        let long = "a".repeat(MAX_STACK_BYTES + 1);
+        for (stack, reason) in [
+            ("../escape", "path separator"),
+            ("a/b", "path separator"),
+            ("a\\b", "path separator"),
+            ("..", "starts with `.`"),
+            (".", "starts with `.`"),
+            ("", "empty"),
+            ("a\0b", "control character"),
+            ("a\nb", "control character"),
+            ("a\u{1b}[2Jb", "control character"),
+            (long.as_str(), "longer than 200 bytes"),
+        ] {
+            for err in [StateStore::open(&dir, stack).unwrap_err(), StateStore::read(&dir, stack).unwrap_err()] {
+                assert!(matches!(err, StateError::InvalidStack { .. }), "{stack:?}: {err}");
+                assert!(err.to_string().contains(reason), "{stack:?}: {err}");
+                // Control characters are shown escaped, never sent to the terminal.
+                assert!(!err.to_string().chars().any(char::is_control), "{err:?}");
+            }
+        }
+        assert!(!dir.exists(), "nothing was created for a refused name");
+        assert!(!parent.path().join("escape.lock").exists());
+        assert!(StateStore::open(&dir, &"a".repeat(MAX_STACK_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn io_errors_say_what_the_os_said() {
+        let parent = tempfile::tempdir().unwrap();
+        // A directory name longer than the file system allows.
+        let dir = parent.path().join("d".repeat(300));
+        let err = StateStore::open(&dir, "demo-dev").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("cannot create the state directory "), "{text}");
+        assert!(text.contains("File name too long"), "{text}");
+        assert!(err.hint().contains("--state-dir"), "{}", err.hint());
+        // The messages of the errors that cannot be made here at will.
+        for (errno, said, hint) in [
+            (libc::ENOSPC, "No space left on device", "free some disk space"),
+            (libc::EROFS, "Read-only file system", "read-only"),
+            (libc::EACCES, "Permission denied", "permissions"),
+        ] {
+            let err = io("write the state file", Path::new("s/x.json"))(std::io::Error::from_raw_os_error(errno));
+            assert!(err.to_string().starts_with("cannot write the state file s/x.json: "), "{err}");
+            assert!(err.to_string().contains(said), "{err}");
+            assert!(err.hint().contains(hint), "{}", err.hint());
+        }
     }
 }

@@ -49,10 +49,25 @@ impl Env {
             .expect("start ironplan")
     }
 
+    /// Runs `sh -c SCRIPT sh ARGS...` as `ironplan` would be run, with the binary first on
+    /// PATH: for what a user types (a hint's commands, a umask before the command).
+    pub fn shell(&self, script: &str, args: &[&str]) -> Run {
+        let bin = Path::new(env!("CARGO_BIN_EXE_ironplan"));
+        let dir = bin.parent().map(|d| d.display().to_string()).unwrap_or_default();
+        let path = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
+        let mut cmd = self.command_of("sh", &[]);
+        cmd.arg("-c").arg(script).arg("sh").args(args).env("PATH", path);
+        Run::from(cmd.output().expect("run sh"))
+    }
+
     /// The command `ironplan ARGS` against this emulator, to add to before running it.
     pub fn command(&self, args: &[&str]) -> Command {
+        self.command_of(env!("CARGO_BIN_EXE_ironplan"), args)
+    }
+
+    fn command_of(&self, program: &str, args: &[&str]) -> Command {
         let endpoint = self.proxy.as_ref().map_or_else(|| self.moto.endpoint(), Proxy::endpoint);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ironplan"));
+        let mut cmd = Command::new(program);
         cmd.args(args)
             .current_dir(root())
             .env("AWS_ENDPOINT_URL", endpoint)

@@ -8,6 +8,8 @@
 //! - `secrets`: sensitive values reach AWS, never the state, the output or the dry run.
 //! - `connect`: which credentials go where, the emulator signal, an endpoint that never answers.
 //! - `output`: logs (RUST_LOG, -v) without credentials, colour only on a terminal, NO_COLOR.
+//! - `state_files`: the state directory as a hostile place: links, modes, OS errors, and the
+//!   way out of a corrupt state that its hint gives.
 
 mod common;
 mod connect;
@@ -19,3 +21,4 @@ mod ownership;
 mod output;
 mod plan_cli;
 mod secrets;
+mod state_files;

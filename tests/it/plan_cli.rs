@@ -349,4 +349,46 @@ fn the_types_command_shows_what_each_property_is_checked_against() {
     );
     assert_eq!(line_after("num_cache_clusters "), "checked: an integer from 1 to 6");
     assert_eq!(line_after("port "), "checked: an integer from 1 to 65535");
+
+/// A plan written to a temporary file, for the input-hardening cases.
+fn temp_plan(text: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, text).expect("write plan");
+    let path = path.to_string_lossy().into_owned();
+    (dir, path)
+}
+
+/// The security review's reproducer: an escape before a broken reference used to make
+/// `plan --format json` panic (exit 101) and text mode point at the wrong column.
+#[test]
+fn escapes_before_a_broken_reference_are_reported_where_written() {
+    let text = "[plan]\nname = \"p\"\n\n[resources.key]\ntype = \"kms:Key\"\ndescription = \"\\u00e9€€${bad\"\n";
+    let (_dir, path) = temp_plan(text.as_bytes());
+    let (code, v) = plan_json(&[&path]);
+    assert_eq!(code, 3, "{v}");
+    let p = v["problems"].as_array().and_then(|p| p.iter().find(|p| p["code"] == "invalid-reference")).cloned();
+    let p = p.unwrap_or_else(|| panic!("no invalid-reference: {v}"));
+    assert_eq!((p["line"].as_u64(), p["column"].as_u64()), (Some(6), Some(24)), "{p}");
+    let run = offline(&["plan", &path]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("[{path}:6:24]")), "{}", run.stderr);
+    assert!(run.stderr.contains("\\u00e9€€${bad"), "the line as written: {}", run.stderr);
+}
+
+/// A plan file over 8 MiB, or one that never ends, is refused with the file and the limit
+/// named, exit 2 like any unreadable plan, without reading it all.
+#[test]
+fn an_oversized_or_endless_plan_is_refused() {
+    let mut big = b"[plan]\nname = \"big\"\n".to_vec();
+    big.resize(8 * 1024 * 1024 + 1, b'\n');
+    let (_dir, path) = temp_plan(&big);
+    for file in [path.as_str(), "/dev/zero"] {
+        for format in ["text", "json"] {
+            let run = offline(&["plan", file, "--format", format]);
+            assert_eq!(run.code, 2, "{file}: {}", run.stderr);
+            assert!(run.stderr.contains(&format!("error: plan {file} is larger than 8 MiB")), "{}", run.stderr);
+            assert!(run.stderr.contains("help: "), "{}", run.stderr);
+        }
+    }
 }
