@@ -384,7 +384,7 @@ pub fn is_stack_name(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+mod stack_name_tests {
     use super::*;
 
     #[test]

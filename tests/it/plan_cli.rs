@@ -349,6 +349,7 @@ fn the_types_command_shows_what_each_property_is_checked_against() {
     );
     assert_eq!(line_after("num_cache_clusters "), "checked: an integer from 1 to 6");
     assert_eq!(line_after("port "), "checked: an integer from 1 to 65535");
+}
 
 /// A plan written to a temporary file, for the input-hardening cases.
 fn temp_plan(text: &[u8]) -> (tempfile::TempDir, String) {
