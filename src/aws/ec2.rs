@@ -19,7 +19,9 @@ use aws_sdk_ec2::types::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, out_str, poll, sdk_err};
+use super::{
+    AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, out_str, poll, required, sdk_err,
+};
 use crate::schema::{RESOURCE_TAG, STACK_TAG};
 
 pub(super) async fn create(ctx: &Ctx, ty: &str, p: &mut Props) -> Result<Created, AwsError> {
@@ -1136,17 +1138,6 @@ fn tag_specs(resource_type: ResourceType, tags: &[(String, String)]) -> Option<V
     }
     let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
     Some(vec![TagSpecification::builder().resource_type(resource_type).set_tags(Some(tags)).build()])
-}
-
-/// An identifier AWS must return; its absence is a malformed answer.
-fn required(v: Option<&str>, operation: &'static str, field: &str) -> Result<String, AwsError> {
-    v.map(str::to_owned).ok_or_else(|| AwsError {
-        operation,
-        code: "MalformedResponse".into(),
-        message: format!("the answer has no {field}"),
-        kind: ErrorKind::Fatal,
-        hint: None,
-    })
 }
 
 fn obj(v: Value) -> Outputs {

@@ -12,6 +12,7 @@
 //! (so a bad value never leaves half a resource behind), and consumes all of them: the test
 //! `every_schema_property_is_consumed` fails otherwise.
 
+pub mod adapter;
 mod apigateway;
 mod applicationautoscaling;
 mod cloudwatch;
@@ -23,10 +24,12 @@ mod iam;
 pub mod identity;
 mod kinesis;
 mod kms;
+mod legacy;
 pub mod limits;
-mod logs;
+pub(crate) mod logs;
 mod props;
 mod rds;
+pub mod registry;
 #[cfg(test)]
 mod testing;
 
@@ -34,6 +37,7 @@ use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+pub use adapter::{Adapter, Live};
 pub use identity::{Found, Identity};
 pub use props::Props;
 
@@ -89,6 +93,18 @@ impl AwsError {
         }
     }
 
+    /// An answer without what AWS always sends (an ID, an ARN, a state): the one code for a
+    /// malformed response.
+    pub fn malformed(operation: &'static str, what: impl std::fmt::Display) -> Self {
+        AwsError {
+            operation,
+            code: "MalformedResponse".into(),
+            message: format!("AWS answered without {what}"),
+            kind: ErrorKind::Fatal,
+            hint: None,
+        }
+    }
+
     pub fn timeout(operation: &'static str, what: impl Into<String>) -> Self {
         AwsError {
             operation,
@@ -126,7 +142,7 @@ impl AwsError {
 }
 
 /// Error codes that mean "it is not there", across services.
-const NOT_FOUND_CODES: &[&str] = &[
+pub(crate) const NOT_FOUND_CODES: &[&str] = &[
     "NotFoundException",
     "NotFound",
     "NoSuchEntity",
@@ -232,7 +248,11 @@ fn no_credentials(err: &(dyn std::error::Error + 'static)) -> bool {
 fn classify(code: &str, message: &str, status: u16) -> ErrorKind {
     if THROTTLING_CODES.contains(&code) || status == 429 {
         ErrorKind::Throttling
-    } else if NOT_FOUND_CODES.contains(&code) || code.ends_with(".NotFound") || code.ends_with("NotFoundFault") {
+    } else if NOT_FOUND_CODES.contains(&code)
+        || registry::not_found_codes().contains(&code)
+        || code.ends_with(".NotFound")
+        || code.ends_with("NotFoundFault")
+    {
         ErrorKind::NotFound
     } else if status >= 500 || code == "InternalFailure" || code == "ServiceUnavailable" || code == "InternalError" {
         ErrorKind::Transient
@@ -570,25 +590,15 @@ where
     }
 }
 
+/// The registered adapter of `type_name`.
+pub fn adapter(type_name: &str) -> Result<&'static dyn Adapter, AwsError> {
+    registry::get(type_name).ok_or_else(|| unknown_type(type_name))
+}
+
 /// Creates a resource of `type_name`. `props` are resolved (no references left) and include the
 /// merged tags.
 pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Created, AwsError> {
-    let r = match service_of(type_name) {
-        "apigateway" => apigateway::create(ctx, type_name, props).await,
-        "applicationautoscaling" => applicationautoscaling::create(ctx, type_name, props).await,
-        "cloudwatch" => cloudwatch::create(ctx, type_name, props).await,
-        "ec2" => ec2::create(ctx, type_name, props).await,
-        "ecs" => ecs::create(ctx, type_name, props).await,
-        "efs" => efs::create(ctx, type_name, props).await,
-        "elasticache" => elasticache::create(ctx, type_name, props).await,
-        "iam" => iam::create(ctx, type_name, props).await,
-        "kinesis" => kinesis::create(ctx, type_name, props).await,
-        "kms" => kms::create(ctx, type_name, props).await,
-        "logs" => logs::create(ctx, type_name, props).await,
-        "rds" => rds::create(ctx, type_name, props).await,
-        _ => Err(unknown_type(type_name)),
-    };
-    r.map_err(|e| ctx.locate(e))
+    adapter(type_name)?.create(ctx, props).await.map_err(|e| ctx.locate(e))
 }
 
 /// Finds the resource that a create with these `props` made, if it exists: after a crash
@@ -598,98 +608,38 @@ pub async fn create(ctx: &Ctx, type_name: &str, props: &mut Props) -> Result<Cre
 /// call carried; what it finds is judged by [`Identity`]'s one ownership rule (see
 /// `identity.rs`): only a resource proven to be `who`'s is [`Found::Ours`].
 pub async fn adopt(ctx: &Ctx, type_name: &str, props: &mut Props, who: &Identity) -> Result<Found, AwsError> {
-    let r = match service_of(type_name) {
-        "apigateway" => apigateway::adopt(ctx, type_name, props, who).await,
-        "applicationautoscaling" => applicationautoscaling::adopt(ctx, type_name, props, who).await,
-        "cloudwatch" => cloudwatch::adopt(ctx, type_name, props, who).await,
-        "ec2" => ec2::adopt(ctx, type_name, props, who).await,
-        "ecs" => ecs::adopt(ctx, type_name, props, who).await,
-        "efs" => efs::adopt(ctx, type_name, props, who).await,
-        "elasticache" => elasticache::adopt(ctx, type_name, props, who).await,
-        "iam" => iam::adopt(ctx, type_name, props, who).await,
-        "kinesis" => kinesis::adopt(ctx, type_name, props, who).await,
-        "kms" => kms::adopt(ctx, type_name, props, who).await,
-        "logs" => logs::adopt(ctx, type_name, props, who).await,
-        "rds" => rds::adopt(ctx, type_name, props, who).await,
-        _ => Err(unknown_type(type_name)),
-    };
-    r.map_err(|e| ctx.locate(e))
+    adapter(type_name)?.find(ctx, props, who).await.map_err(|e| ctx.locate(e))
 }
 
 /// Waits until the resource is usable; returns its outputs, completed with what AWS only
 /// reports once it is ready (endpoints).
 pub async fn wait_ready(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<Outputs, AwsError> {
-    let r = match service_of(type_name) {
-        "apigateway" => apigateway::wait_ready(ctx, type_name, id, outputs).await,
-        "applicationautoscaling" => applicationautoscaling::wait_ready(ctx, type_name, id, outputs).await,
-        "cloudwatch" => cloudwatch::wait_ready(ctx, type_name, id, outputs).await,
-        "ec2" => ec2::wait_ready(ctx, type_name, id, outputs).await,
-        "ecs" => ecs::wait_ready(ctx, type_name, id, outputs).await,
-        "efs" => efs::wait_ready(ctx, type_name, id, outputs).await,
-        "elasticache" => elasticache::wait_ready(ctx, type_name, id, outputs).await,
-        "iam" => iam::wait_ready(ctx, type_name, id, outputs).await,
-        "kinesis" => kinesis::wait_ready(ctx, type_name, id, outputs).await,
-        "kms" => kms::wait_ready(ctx, type_name, id, outputs).await,
-        "logs" => logs::wait_ready(ctx, type_name, id, outputs).await,
-        "rds" => rds::wait_ready(ctx, type_name, id, outputs).await,
-        _ => Err(unknown_type(type_name)),
-    };
-    r.map_err(|e| ctx.locate(e))
+    adapter(type_name)?.ready(ctx, id, outputs).await.map_err(|e| ctx.locate(e))
 }
 
 /// Starts deleting the resource (and what AWS needs done first, such as scaling a service to
 /// zero). A resource that is already gone is not an error.
 pub async fn delete(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {
-    let r = match service_of(type_name) {
-        "apigateway" => apigateway::delete(ctx, type_name, id, outputs).await,
-        "applicationautoscaling" => applicationautoscaling::delete(ctx, type_name, id, outputs).await,
-        "cloudwatch" => cloudwatch::delete(ctx, type_name, id, outputs).await,
-        "ec2" => ec2::delete(ctx, type_name, id, outputs).await,
-        "ecs" => ecs::delete(ctx, type_name, id, outputs).await,
-        "efs" => efs::delete(ctx, type_name, id, outputs).await,
-        "elasticache" => elasticache::delete(ctx, type_name, id, outputs).await,
-        "iam" => iam::delete(ctx, type_name, id, outputs).await,
-        "kinesis" => kinesis::delete(ctx, type_name, id, outputs).await,
-        "kms" => kms::delete(ctx, type_name, id, outputs).await,
-        "logs" => logs::delete(ctx, type_name, id, outputs).await,
-        "rds" => rds::delete(ctx, type_name, id, outputs).await,
-        _ => Err(unknown_type(type_name)),
-    };
-    match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other.map_err(|e| ctx.locate(e)),
-    }
+    adapter(type_name)?.delete(ctx, id, outputs).await.map_err(|e| ctx.locate(e))
 }
 
 /// Waits until the resource is gone, so that what it depended on can be deleted next.
 pub async fn wait_deleted(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {
-    let r = match service_of(type_name) {
-        "apigateway" => apigateway::wait_deleted(ctx, type_name, id, outputs).await,
-        "applicationautoscaling" => applicationautoscaling::wait_deleted(ctx, type_name, id, outputs).await,
-        "cloudwatch" => cloudwatch::wait_deleted(ctx, type_name, id, outputs).await,
-        "ec2" => ec2::wait_deleted(ctx, type_name, id, outputs).await,
-        "ecs" => ecs::wait_deleted(ctx, type_name, id, outputs).await,
-        "efs" => efs::wait_deleted(ctx, type_name, id, outputs).await,
-        "elasticache" => elasticache::wait_deleted(ctx, type_name, id, outputs).await,
-        "iam" => iam::wait_deleted(ctx, type_name, id, outputs).await,
-        "kinesis" => kinesis::wait_deleted(ctx, type_name, id, outputs).await,
-        "kms" => kms::wait_deleted(ctx, type_name, id, outputs).await,
-        "logs" => logs::wait_deleted(ctx, type_name, id, outputs).await,
-        "rds" => rds::wait_deleted(ctx, type_name, id, outputs).await,
-        _ => Err(unknown_type(type_name)),
-    };
-    match r {
-        Err(e) if e.is_not_found() => Ok(()),
-        other => other.map_err(|e| ctx.locate(e)),
-    }
+    adapter(type_name)?.wait_deleted(ctx, id, outputs).await.map_err(|e| ctx.locate(e))
 }
 
-fn service_of(type_name: &str) -> &str {
-    type_name.split(':').next().unwrap_or("")
+/// The live properties and outputs of a resource, by its ID (`None`: it is gone).
+pub async fn read(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<Option<Live>, AwsError> {
+    adapter(type_name)?.read(ctx, id, outputs).await.map_err(|e| ctx.locate(e))
 }
 
-fn unknown_type(type_name: &str) -> AwsError {
+pub(crate) fn unknown_type(type_name: &str) -> AwsError {
     AwsError::input("Dispatch", format!("no adapter for type `{type_name}`"))
+}
+
+/// A field AWS always sends, or [`AwsError::malformed`].
+pub(crate) fn required(v: Option<&str>, operation: &'static str, field: &str) -> Result<String, AwsError> {
+    v.map(str::to_owned).ok_or_else(|| AwsError::malformed(operation, field))
 }
 
 /// Reads a string output that an adapter stored at create time.

@@ -45,3 +45,16 @@ pub fn assert_not_ours(found: &super::Found, why: &str) {
         other => panic!("a look-alike was not refused ({why}): {other:?}"),
     }
 }
+
+/// `read` of the resource gives back what the plan said: every property `read` reports equals
+/// the planned value (tags as a table, numbers as numbers), and it reports at least one.
+pub async fn assert_reads_back(ctx: &Ctx, ty: &str, planned: &Value, id: &str, outputs: &super::Outputs) {
+    let live = super::read(ctx, ty, id, outputs)
+        .await
+        .unwrap_or_else(|e| panic!("read {ty}: {e}"))
+        .unwrap_or_else(|| panic!("read {ty}: {id} is gone"));
+    assert!(!live.props.is_empty(), "{ty}: read reported no property");
+    for (k, v) in &live.props {
+        assert_eq!(Some(v), planned.get(k), "{ty}.{k}: read back {v}, planned {:?}", planned.get(k));
+    }
+}

@@ -182,10 +182,9 @@ fn check_type(res: &Resource, problems: &mut Vec<Problem>) -> Option<&'static Ty
     if let Some(t) = schema::find(&res.type_name) {
         return Some(t);
     }
-    let names = schema::all().iter().map(|t| t.name);
     let mut p = Problem::new("unknown-type", res.type_span, format!("unknown resource type `{}`", res.type_name))
         .label("not a type ironplan knows");
-    p.help = match did_you_mean(&nearest(&res.type_name, names)) {
+    p.help = match schema::type_hint(&res.type_name) {
         Some(h) => Some(h),
         None if !res.type_name.contains(':') => {
             Some("a type is written `<service>:<Type>`, e.g. `ec2:Vpc`; `ironplan types` lists them".into())

@@ -100,6 +100,10 @@ enum Command {
     Types {
         /// Show one type in full
         name: Option<String>,
+        /// Output format (JSON: every type, or the one named, with its properties, attributes,
+        /// typical durations and the names other tools give it)
+        #[arg(long, value_enum, default_value_t = TypesFormat::Text)]
+        format: TypesFormat,
     },
     /// List the HIPAA policy rules and their IDs (for --allow)
     Rules,
@@ -185,6 +189,12 @@ enum FailurePolicy {
     Keep,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum TypesFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -215,7 +225,7 @@ pub fn main() -> ExitCode {
         Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run, cli.verbose),
         Command::Teardown { plan, aws, run, discover } => run::teardown(&plan, &aws, &run, discover, cli.verbose),
         Command::Outputs { plan, json, state_dir } => run::outputs(&plan, json, &state_dir),
-        Command::Types { name } => cmd_types(name.as_deref()),
+        Command::Types { name, format } => cmd_types(name.as_deref(), format),
         Command::Rules => cmd_rules(),
     }
 }
@@ -274,43 +284,91 @@ fn cmd_plan(args: &PlanArgs, format: Format, detail: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn cmd_types(name: Option<&str>) -> ExitCode {
+fn cmd_types(name: Option<&str>, format: TypesFormat) -> ExitCode {
     use crate::schema;
-    match name {
-        None => {
-            for t in schema::all() {
-                println!("{:40} {}", t.name, t.summary);
-            }
-            ExitCode::SUCCESS
-        }
-        Some(n) => {
-            let Some(t) = schema::find(n) else {
+    let chosen: Vec<&'static schema::TypeSpec> = match name {
+        None => schema::all().to_vec(),
+        Some(n) => match schema::find(n) {
+            Some(t) => vec![t],
+            None => {
                 eprintln!("error: unknown resource type `{n}`");
-                if let Some(h) =
-                    crate::diag::did_you_mean(&crate::diag::nearest(n, schema::all().iter().map(|t| t.name)))
-                {
+                if let Some(h) = schema::type_hint(n) {
                     eprintln!("help: {h}");
                 }
                 return ExitCode::from(EXIT_USAGE);
-            };
-            println!("{}: {}", t.name, t.summary);
-            println!("calls: {}", t.calls);
-            println!("typical AWS duration: create ~{}s, delete ~{}s", t.create_secs, t.delete_secs);
-            println!("\nproperties:");
-            print_props(t.props, 1);
-            println!("\nattributes (use as ${{name.attr}}):");
-            for a in t.attrs {
-                println!("  {:28} {}", a.name, a.doc);
             }
-            if !t.implied.is_empty() {
-                println!("\nimplied dependencies:");
-                for i in t.implied {
-                    println!("  {}", i.why);
-                }
-            }
-            ExitCode::SUCCESS
+        },
+    };
+    if format == TypesFormat::Json {
+        let doc = serde_json::json!({
+            "schema_version": 1,
+            "types": chosen.iter().map(|t| type_json(t)).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        return ExitCode::SUCCESS;
+    }
+    let [t] = chosen.as_slice() else {
+        for t in &chosen {
+            println!("{:40} {}", t.name, t.summary);
+        }
+        return ExitCode::SUCCESS;
+    };
+    println!("{}: {}", t.name, t.summary);
+    println!("calls: {}", t.calls);
+    println!("typical AWS duration: create ~{}s, delete ~{}s", t.create_secs, t.delete_secs);
+    if !t.aliases.is_empty() {
+        println!("other tools call it: {}", t.aliases.join(", "));
+    }
+    println!("\nproperties:");
+    print_props(t.props, 1);
+    println!("\nattributes (use as ${{name.attr}}):");
+    for a in t.attrs {
+        println!("  {:28} {}", a.name, a.doc);
+    }
+    if !t.implied.is_empty() {
+        println!("\nimplied dependencies:");
+        for i in t.implied {
+            println!("  {}", i.why);
         }
     }
+    ExitCode::SUCCESS
+}
+
+/// A type as `ironplan types --format json` shows it (a documented schema: fields are only
+/// ever added).
+fn type_json(t: &crate::schema::TypeSpec) -> serde_json::Value {
+    fn props(ps: &[crate::schema::Prop]) -> Vec<serde_json::Value> {
+        use crate::schema::Kind;
+        ps.iter()
+            .map(|p| {
+                let mut v = serde_json::json!({
+                    "name": p.name,
+                    "kind": p.kind.describe(),
+                    "required": p.required,
+                    "sensitive": p.sensitive,
+                    "in_place": p.changes_in_place(),
+                    "doc": p.doc,
+                    "check": p.check.map(|c| c.describe()),
+                });
+                if let Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) = p.kind {
+                    v["fields"] = serde_json::Value::Array(props(fields));
+                }
+                v
+            })
+            .collect()
+    }
+    serde_json::json!({
+        "name": t.name,
+        "service": t.service(),
+        "summary": t.summary,
+        "aliases": t.aliases,
+        "create_secs": t.create_secs,
+        "delete_secs": t.delete_secs,
+        "taggable": t.taggable,
+        "props": props(t.props),
+        "attrs": t.attrs.iter().map(|a| serde_json::json!({"name": a.name, "doc": a.doc})).collect::<Vec<_>>(),
+        "implied": t.implied.iter().map(|i| i.why).collect::<Vec<_>>(),
+    })
 }
 
 fn print_props(props: &[crate::schema::Prop], depth: usize) {
@@ -320,6 +378,10 @@ fn print_props(props: &[crate::schema::Prop], depth: usize) {
         println!("{}{:28} {:9} {} — {}", "  ".repeat(depth), p.name, req, p.kind.describe(), p.doc);
         if let Some(check) = p.check {
             println!("{}{:28} {:9} checked: {}", "  ".repeat(depth), "", "", check.describe());
+        }
+        if depth == 1 {
+            let change = if p.changes_in_place() { "in place" } else { "replaces the resource" };
+            println!("{}{:28} {:9} a change: {change}", "  ".repeat(depth), "", "");
         }
         match p.kind {
             Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) => print_props(fields, depth + 1),

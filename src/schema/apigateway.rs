@@ -39,6 +39,7 @@ const STATUS_CODE: Prop = Prop::req("status_code", Kind::Str, "the HTTP status c
 
 static ACCOUNT: TypeSpec = TypeSpec {
     name: "apigateway:Account",
+    aliases: &["AWS::ApiGateway::Account", "aws_api_gateway_account", "aws:apigateway/account:Account"],
     summary: "The region's API Gateway account setting: the IAM role API Gateway writes CloudWatch logs with",
     calls: "GetAccount (reads the current role, restored at teardown); UpdateAccount (cloudwatch_role_arn, the \
             Account's field name, sent as the patch operation `replace /cloudwatchRoleArn`). A region singleton: \
@@ -60,6 +61,7 @@ static ACCOUNT: TypeSpec = TypeSpec {
 
 static REST_API: TypeSpec = TypeSpec {
     name: "apigateway:RestApi",
+    aliases: &["AWS::ApiGateway::RestApi", "aws_api_gateway_rest_api", "aws:apigateway/restApi:RestApi"],
     summary: "A REST API",
     calls: "CreateRestApi (name, description, endpoint_configuration, api_key_source, disable_execute_api_endpoint, \
             tags)",
@@ -92,6 +94,7 @@ static REST_API: TypeSpec = TypeSpec {
 
 static RESOURCE: TypeSpec = TypeSpec {
     name: "apigateway:Resource",
+    aliases: &["AWS::ApiGateway::Resource", "aws_api_gateway_resource", "aws:apigateway/resource:Resource"],
     summary: "A path segment of a REST API",
     calls: "CreateResource (rest_api_id, parent_id, path_part)",
     props: &[
@@ -108,6 +111,7 @@ static RESOURCE: TypeSpec = TypeSpec {
 
 static METHOD: TypeSpec = TypeSpec {
     name: "apigateway:Method",
+    aliases: &["AWS::ApiGateway::Method", "aws_api_gateway_method", "aws:apigateway/method:Method"],
     summary: "An HTTP method on a REST API resource",
     calls: "PutMethod (rest_api_id, resource_id, http_method, authorization_type, api_key_required)",
     props: &[
@@ -126,6 +130,7 @@ static METHOD: TypeSpec = TypeSpec {
 
 static INTEGRATION: TypeSpec = TypeSpec {
     name: "apigateway:Integration",
+    aliases: &["aws_api_gateway_integration", "aws:apigateway/integration:Integration"],
     summary: "What a REST API method calls (a Lambda, an HTTP backend, an AWS service, or a mock)",
     calls: "PutIntegration (rest_api_id, resource_id, http_method, integration_type (the SDK's `type`), \
             integration_http_method, uri, request_templates, passthrough_behavior)",
@@ -153,6 +158,7 @@ static INTEGRATION: TypeSpec = TypeSpec {
 
 static METHOD_RESPONSE: TypeSpec = TypeSpec {
     name: "apigateway:MethodResponse",
+    aliases: &["aws_api_gateway_method_response", "aws:apigateway/methodResponse:MethodResponse"],
     summary: "A response a REST API method may return",
     calls: "PutMethodResponse (rest_api_id, resource_id, http_method, status_code, response_models)",
     props: &[
@@ -174,6 +180,7 @@ static METHOD_RESPONSE: TypeSpec = TypeSpec {
 
 static INTEGRATION_RESPONSE: TypeSpec = TypeSpec {
     name: "apigateway:IntegrationResponse",
+    aliases: &["aws_api_gateway_integration_response", "aws:apigateway/integrationResponse:IntegrationResponse"],
     summary: "How an integration's answer maps to a method response",
     calls: "PutIntegrationResponse (rest_api_id, resource_id, http_method, status_code, selection_pattern, \
             response_templates)",
@@ -206,6 +213,7 @@ static INTEGRATION_RESPONSE: TypeSpec = TypeSpec {
 
 static DEPLOYMENT: TypeSpec = TypeSpec {
     name: "apigateway:Deployment",
+    aliases: &["AWS::ApiGateway::Deployment", "aws_api_gateway_deployment", "aws:apigateway/deployment:Deployment"],
     summary: "A snapshot of a REST API that a stage serves",
     calls: "CreateDeployment (rest_api_id, description); the stage is a separate apigateway:Stage",
     props: &[REST_API_ID, Prop::opt("description", Kind::Str, "a description")],
@@ -222,6 +230,7 @@ static DEPLOYMENT: TypeSpec = TypeSpec {
 
 static STAGE: TypeSpec = TypeSpec {
     name: "apigateway:Stage",
+    aliases: &["AWS::ApiGateway::Stage", "aws_api_gateway_stage", "aws:apigateway/stage:Stage"],
     summary: "A named, invokable stage of a REST API deployment",
     calls: "CreateStage (rest_api_id, stage_name, deployment_id, description, tracing_enabled, tags); \
             UpdateStage (access_log_settings {destination_arn, format}, the Stage's field names, sent as \

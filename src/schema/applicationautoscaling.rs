@@ -12,6 +12,11 @@ pub const POLICY_NAME: NameRule = NameRule::new("scaling policy name", "PutScali
 
 pub const SCALABLE_TARGET: TypeSpec = TypeSpec {
     name: "applicationautoscaling:ScalableTarget",
+    aliases: &[
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        "aws_appautoscaling_target",
+        "aws:appautoscaling/target:Target",
+    ],
     summary: "A resource dimension that Application Auto Scaling may scale, with its bounds",
     calls: "RegisterScalableTarget (every property)",
     props: &[
@@ -50,6 +55,11 @@ const TARGET_TRACKING: &[Prop] = &[
 
 pub const SCALING_POLICY: TypeSpec = TypeSpec {
     name: "applicationautoscaling:ScalingPolicy",
+    aliases: &[
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        "aws_appautoscaling_policy",
+        "aws:appautoscaling/policy:Policy",
+    ],
     summary: "A scaling policy on a scalable target",
     calls: "PutScalingPolicy (every property)",
     props: &[

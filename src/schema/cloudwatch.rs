@@ -17,6 +17,7 @@ const DIMENSION: &[Prop] = &[
 
 pub const METRIC_ALARM: TypeSpec = TypeSpec {
     name: "cloudwatch:MetricAlarm",
+    aliases: &["AWS::CloudWatch::Alarm", "aws_cloudwatch_metric_alarm", "aws:cloudwatch/metricAlarm:MetricAlarm"],
     summary: "A CloudWatch alarm on one metric",
     calls: "PutMetricAlarm (every property); teardown: DeleteAlarms",
     props: &[

@@ -35,6 +35,7 @@ const ID: Attr = attr("id", "the resource's EC2 ID");
 
 pub static VPC: TypeSpec = TypeSpec {
     name: "ec2:Vpc",
+    aliases: &["AWS::EC2::VPC", "aws_vpc", "aws:ec2/vpc:Vpc"],
     summary: "a VPC",
     calls: "CreateVpc (cidr_block, instance_tenancy, tags); \
             ModifyVpcAttribute, one call per attribute (enable_dns_support, enable_dns_hostnames)",
@@ -54,6 +55,7 @@ pub static VPC: TypeSpec = TypeSpec {
 
 pub static INTERNET_GATEWAY: TypeSpec = TypeSpec {
     name: "ec2:InternetGateway",
+    aliases: &["AWS::EC2::InternetGateway", "aws_internet_gateway", "aws:ec2/internetGateway:InternetGateway"],
     summary: "an internet gateway, attached to a VPC",
     calls: "CreateInternetGateway (tags); AttachInternetGateway (vpc_id); \
             teardown detaches it, then deletes it",
@@ -67,6 +69,7 @@ pub static INTERNET_GATEWAY: TypeSpec = TypeSpec {
 
 pub static SUBNET: TypeSpec = TypeSpec {
     name: "ec2:Subnet",
+    aliases: &["AWS::EC2::Subnet", "aws_subnet", "aws:ec2/subnet:Subnet"],
     summary: "a subnet of a VPC in one availability zone",
     calls: "CreateSubnet (vpc_id, cidr_block, availability_zone, availability_zone_id, tags); \
             ModifySubnetAttribute (map_public_ip_on_launch)",
@@ -92,6 +95,7 @@ pub static SUBNET: TypeSpec = TypeSpec {
 
 pub static EIP: TypeSpec = TypeSpec {
     name: "ec2:Eip",
+    aliases: &["AWS::EC2::EIP", "aws_eip", "aws:ec2/eip:Eip"],
     summary: "an Elastic IP address",
     calls: "AllocateAddress (domain, tags); teardown: ReleaseAddress",
     props: &[Prop::opt("domain", Kind::Str, "vpc"), TAGS],
@@ -104,6 +108,7 @@ pub static EIP: TypeSpec = TypeSpec {
 
 pub static NAT_GATEWAY: TypeSpec = TypeSpec {
     name: "ec2:NatGateway",
+    aliases: &["AWS::EC2::NatGateway", "aws_nat_gateway", "aws:ec2/natGateway:NatGateway"],
     summary: "a NAT gateway in a subnet",
     calls: "CreateNatGateway (subnet_id, allocation_id, connectivity_type, tags), then waits until available; \
             teardown: DeleteNatGateway, then waits until deleted",
@@ -151,6 +156,7 @@ const ROUTE: &[Prop] = &[
 
 pub static ROUTE_TABLE: TypeSpec = TypeSpec {
     name: "ec2:RouteTable",
+    aliases: &["AWS::EC2::RouteTable", "aws_route_table", "aws:ec2/routeTable:RouteTable"],
     summary: "a route table of a VPC, with its routes",
     calls: "CreateRouteTable (vpc_id, tags); CreateRoute, one call per entry of `routes` \
             (destination_cidr_block, gateway_id, nat_gateway_id)",
@@ -168,6 +174,11 @@ pub static ROUTE_TABLE: TypeSpec = TypeSpec {
 
 pub static ROUTE_TABLE_ASSOCIATION: TypeSpec = TypeSpec {
     name: "ec2:RouteTableAssociation",
+    aliases: &[
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "aws_route_table_association",
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    ],
     summary: "a route table associated with a subnet",
     calls: "AssociateRouteTable (route_table_id, subnet_id); teardown: DisassociateRouteTable",
     props: &[
@@ -187,6 +198,7 @@ pub static ROUTE_TABLE_ASSOCIATION: TypeSpec = TypeSpec {
 
 pub static FLOW_LOG: TypeSpec = TypeSpec {
     name: "ec2:FlowLog",
+    aliases: &["AWS::EC2::FlowLog", "aws_flow_log", "aws:ec2/flowLog:FlowLog"],
     summary: "a flow log of a VPC, subnet or network interface",
     calls: "CreateFlowLogs (resource_ids, resource_type, traffic_type, log_destination_type, log_group_name, \
             log_destination, deliver_logs_permission_arn, log_format, max_aggregation_interval, tags); \
@@ -201,7 +213,7 @@ pub static FLOW_LOG: TypeSpec = TypeSpec {
         Prop::opt("traffic_type", Kind::Str, "ACCEPT, REJECT or ALL"),
         Prop::opt("log_destination_type", Kind::Str, "cloud-watch-logs (default), s3 or kinesis-data-firehose"),
         Prop::opt("log_group_name", Kind::Str, "the CloudWatch Logs group (or use log_destination)")
-            .name_rule(&super::logs::LOG_GROUP_NAME),
+            .name_rule(&crate::aws::logs::LOG_GROUP_NAME),
         Prop::opt("log_destination", Kind::Str, "the destination ARN"),
         Prop::opt("deliver_logs_permission_arn", Kind::Str, "the role AWS assumes to write to CloudWatch Logs"),
         Prop::opt("log_format", Kind::Str, "the record format (default: AWS's)"),
@@ -236,6 +248,7 @@ const IP_PERMISSION: &[Prop] = &[
 
 pub static SECURITY_GROUP: TypeSpec = TypeSpec {
     name: "ec2:SecurityGroup",
+    aliases: &["AWS::EC2::SecurityGroup", "aws_security_group", "aws:ec2/securityGroup:SecurityGroup"],
     summary: "a security group of a VPC; AWS's default egress rule (all traffic out) is kept",
     calls: "CreateSecurityGroup (group_name, description, vpc_id, tags); \
             AuthorizeSecurityGroupIngress (ingress, passed as its ip_permissions: ip_protocol, from_port, \

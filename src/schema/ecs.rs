@@ -30,6 +30,7 @@ const ENV_VAR: &[Prop] = &[
 
 pub const CLUSTER: TypeSpec = TypeSpec {
     name: "ecs:Cluster",
+    aliases: &["AWS::ECS::Cluster", "aws_ecs_cluster", "aws:ecs/cluster:Cluster"],
     summary: "An ECS cluster",
     calls: "CreateCluster (cluster_name, settings, tags)",
     props: &[
@@ -111,6 +112,7 @@ const RUNTIME_PLATFORM: &[Prop] = &[
 
 pub const TASK_DEFINITION: TypeSpec = TypeSpec {
     name: "ecs:TaskDefinition",
+    aliases: &["AWS::ECS::TaskDefinition", "aws_ecs_task_definition", "aws:ecs/taskDefinition:TaskDefinition"],
     summary: "A revision of an ECS task definition",
     calls: "RegisterTaskDefinition (every property)",
     props: &[
@@ -157,6 +159,7 @@ const NETWORK_CONFIGURATION: &[Prop] = &[Prop::req(
 
 pub const SERVICE: TypeSpec = TypeSpec {
     name: "ecs:Service",
+    aliases: &["AWS::ECS::Service", "aws_ecs_service", "aws:ecs/service:Service"],
     summary: "An ECS service that keeps a number of tasks running",
     calls: "CreateService (every property); teardown: UpdateService (desired_count 0), DeleteService",
     props: &[

@@ -14,6 +14,7 @@ pub const CREATION_TOKEN: NameRule =
 
 pub static FILE_SYSTEM: TypeSpec = TypeSpec {
     name: "efs:FileSystem",
+    aliases: &["AWS::EFS::FileSystem", "aws_efs_file_system", "aws:efs/fileSystem:FileSystem"],
     summary: "An elastic NFS file system",
     calls: "CreateFileSystem (all properties); DeleteFileSystem",
     props: &[
@@ -38,6 +39,7 @@ pub static FILE_SYSTEM: TypeSpec = TypeSpec {
 
 pub static MOUNT_TARGET: TypeSpec = TypeSpec {
     name: "efs:MountTarget",
+    aliases: &["AWS::EFS::MountTarget", "aws_efs_mount_target", "aws:efs/mountTarget:MountTarget"],
     summary: "An NFS endpoint of a file system in one subnet",
     calls: "CreateMountTarget (all properties); DeleteMountTarget",
     props: &[

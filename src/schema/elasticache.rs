@@ -20,6 +20,11 @@ pub const CACHE_SUBNET_GROUP_NAME: NameRule =
 
 pub static SUBNET_GROUP: TypeSpec = TypeSpec {
     name: "elasticache:SubnetGroup",
+    aliases: &[
+        "AWS::ElastiCache::SubnetGroup",
+        "aws_elasticache_subnet_group",
+        "aws:elasticache/subnetGroup:SubnetGroup",
+    ],
     summary: "The subnets an ElastiCache cluster may place its nodes in",
     calls: "CreateCacheSubnetGroup (all properties); DeleteCacheSubnetGroup",
     props: &[
@@ -37,6 +42,11 @@ pub static SUBNET_GROUP: TypeSpec = TypeSpec {
 
 pub static REPLICATION_GROUP: TypeSpec = TypeSpec {
     name: "elasticache:ReplicationGroup",
+    aliases: &[
+        "AWS::ElastiCache::ReplicationGroup",
+        "aws_elasticache_replication_group",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+    ],
     summary: "A Redis or Valkey primary with read replicas (cluster mode disabled)",
     calls: "CreateReplicationGroup (all properties); DeleteReplicationGroup",
     props: &[

@@ -22,6 +22,7 @@ const INLINE_POLICY: &[Prop] = &[
 
 pub const ROLE: TypeSpec = TypeSpec {
     name: "iam:Role",
+    aliases: &["AWS::IAM::Role", "aws_iam_role", "aws:iam/role:Role"],
     summary: "An IAM role, with AWS managed policies attached",
     calls: "CreateRole (role_name, assume_role_policy_document, description, path, max_session_duration, tags); \
             AttachRolePolicy once per ARN of the ironplan property `policy_arns` (managed policies); \
@@ -52,6 +53,7 @@ pub const ROLE: TypeSpec = TypeSpec {
 
 pub const ROLE_POLICY: TypeSpec = TypeSpec {
     name: "iam:RolePolicy",
+    aliases: &["AWS::IAM::RolePolicy", "aws_iam_role_policy", "aws:iam/rolePolicy:RolePolicy"],
     summary: "An inline policy of an IAM role",
     calls: "PutRolePolicy (role_name, policy_name, policy_document); teardown: DeleteRolePolicy",
     props: &[

@@ -15,6 +15,7 @@ const STREAM_MODE_DETAILS: &[Prop] =
 
 pub const STREAM: TypeSpec = TypeSpec {
     name: "kinesis:Stream",
+    aliases: &["AWS::Kinesis::Stream", "aws_kinesis_stream", "aws:kinesis/stream:Stream"],
     summary: "A Kinesis data stream",
     calls: "CreateStream (stream_name, shard_count, stream_mode_details, tags); once ACTIVE: \
             IncreaseStreamRetentionPeriod or DecreaseStreamRetentionPeriod (retention_period_hours), \

@@ -14,6 +14,7 @@ pub const ALIAS_NAME: NameRule = NameRule::new("KMS alias name", "CreateAlias Al
 
 pub const KEY: TypeSpec = TypeSpec {
     name: "kms:Key",
+    aliases: &["AWS::KMS::Key", "aws_kms_key", "aws:kms/key:Key"],
     summary: "A customer-managed KMS key",
     calls: "CreateKey (description, key_usage, key_spec, policy, tags); EnableKeyRotation once the key is enabled, \
             when the ironplan property `enable_key_rotation` is true; teardown: ScheduleKeyDeletion (7 days)",
@@ -41,6 +42,7 @@ pub const KEY: TypeSpec = TypeSpec {
 
 pub const ALIAS: TypeSpec = TypeSpec {
     name: "kms:Alias",
+    aliases: &["AWS::KMS::Alias", "aws_kms_alias", "aws:kms/alias:Alias"],
     summary: "A friendly name for a KMS key",
     calls: "CreateAlias (alias_name, target_key_id); teardown: DeleteAlias",
     props: &[

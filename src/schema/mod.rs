@@ -22,7 +22,6 @@ mod elasticache;
 mod iam;
 mod kinesis;
 mod kms;
-mod logs;
 mod rds;
 
 use crate::plan::{Node, NodeKind, Plan, Ref, Resource};
@@ -73,20 +72,34 @@ pub struct Prop {
     /// What AWS documents the value must be, beyond its kind (checked before any AWS call).
     /// Without one, an integer must still fit the SDK's `i32` and a number must be finite.
     pub check: Option<Check>,
+    /// AWS can change it on the live resource (an update call, which the type's `update`
+    /// makes); otherwise a new value means a new resource (a replacement). Tags always can.
+    pub in_place: bool,
 }
 
 impl Prop {
     pub const fn req(name: &'static str, kind: Kind, doc: &'static str) -> Prop {
-        Prop { name, kind, required: true, sensitive: false, doc, check: None }
+        Prop { name, kind, required: true, sensitive: false, doc, check: None, in_place: false }
     }
 
     pub const fn opt(name: &'static str, kind: Kind, doc: &'static str) -> Prop {
-        Prop { name, kind, required: false, sensitive: false, doc, check: None }
+        Prop { name, kind, required: false, sensitive: false, doc, check: None, in_place: false }
     }
 
     pub const fn sensitive(mut self) -> Prop {
         self.sensitive = true;
         self
+    }
+
+    /// AWS can change the value in place (the type's `update` applies it).
+    pub const fn in_place(mut self) -> Prop {
+        self.in_place = true;
+        self
+    }
+
+    /// A new value is applied to the live resource (tags always are), not by replacing it.
+    pub fn changes_in_place(&self) -> bool {
+        self.in_place || self.kind == Kind::Tags
     }
 
     /// The value becomes an AWS name: it must follow `rule` (each item, for a list).
@@ -353,6 +366,9 @@ impl std::fmt::Debug for Implied {
 #[derive(Debug)]
 pub struct TypeSpec {
     pub name: &'static str,
+    /// The names other tools give the type (CloudFormation `AWS::…`, Terraform `aws_…`, Pulumi
+    /// `aws:…` tokens): an unknown type written one of those ways gets this type as its hint.
+    pub aliases: &'static [&'static str],
     pub summary: &'static str,
     /// The SDK operations the type calls, and which properties feed which call.
     pub calls: &'static str,
@@ -382,30 +398,68 @@ impl TypeSpec {
     }
 }
 
-/// Every known type, sorted by name.
+/// Every known type, sorted by name (the registry: `crate::aws::registry`).
 pub fn all() -> &'static [&'static TypeSpec] {
-    static ALL: std::sync::OnceLock<Vec<&'static TypeSpec>> = std::sync::OnceLock::new();
-    ALL.get_or_init(|| {
-        let mut v: Vec<&'static TypeSpec> = [
-            apigateway::TYPES,
-            applicationautoscaling::TYPES,
-            cloudwatch::TYPES,
-            ec2::TYPES,
-            ecs::TYPES,
-            efs::TYPES,
-            elasticache::TYPES,
-            iam::TYPES,
-            kinesis::TYPES,
-            kms::TYPES,
-            logs::TYPES,
-            rds::TYPES,
-        ]
-        .iter()
-        .flat_map(|types| types.iter().copied())
-        .collect();
-        v.sort_by_key(|t| t.name);
-        v
-    })
+    crate::aws::registry::specs()
+}
+
+/// The types of the service files not yet moved to `src/aws/<service>/` (see `aws::legacy`).
+pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
+    [
+        apigateway::TYPES,
+        applicationautoscaling::TYPES,
+        cloudwatch::TYPES,
+        ec2::TYPES,
+        ecs::TYPES,
+        efs::TYPES,
+        elasticache::TYPES,
+        iam::TYPES,
+        kinesis::TYPES,
+        kms::TYPES,
+        rds::TYPES,
+    ]
+    .iter()
+    .flat_map(|types| types.iter().copied())
+    .collect()
+}
+
+/// The type another tool's name (`AWS::EC2::VPC`, `aws_vpc`, `aws:ec2/vpc:Vpc`) stands for,
+/// or, for a `service:Name` ironplan does not know, the type that other tools call `Name`
+/// (the seed's `ecs:Policy`: an ECS service scales through Application Auto Scaling, whose
+/// policy Pulumi calls `appautoscaling.Policy`). Case does not matter.
+pub fn alias_of(name: &str) -> Option<(&'static TypeSpec, &'static str)> {
+    let lower = name.to_ascii_lowercase();
+    let types = all();
+    if let Some(hit) =
+        types.iter().find_map(|t| t.aliases.iter().find(|a| a.to_ascii_lowercase() == lower).map(|a| (*t, *a)))
+    {
+        return Some(hit);
+    }
+    // `service:Name`: the resource name of a Pulumi token (`aws:appautoscaling/policy:Policy`)
+    // or the last part of a CloudFormation one.
+    let (_, short) = name.split_once(':').or_else(|| name.split_once('.'))?;
+    let short = short.to_ascii_lowercase();
+    let mut hits = types.iter().filter_map(|t| {
+        t.aliases
+            .iter()
+            .find(|a| a.rsplit([':', '/']).next().is_some_and(|last| last.to_ascii_lowercase() == short))
+            .map(|a| (*t, *a))
+    });
+    let first = hits.next()?;
+    // Only an unambiguous name is a hint.
+    hits.all(|(t, _)| t.name == first.0.name).then_some(first)
+}
+
+/// The hint for an unknown type: another tool's name for a known one first, then the nearest
+/// name ironplan knows.
+pub fn type_hint(name: &str) -> Option<String> {
+    if let Some((t, alias)) = alias_of(name) {
+        return Some(format!(
+            "`{alias}` is what another tool calls ironplan's `{}`: write `type = \"{}\"`",
+            t.name, t.name
+        ));
+    }
+    crate::diag::did_you_mean(&crate::diag::nearest(name, all().iter().map(|t| t.name)))
 }
 
 pub fn find(name: &str) -> Option<&'static TypeSpec> {
@@ -640,6 +694,27 @@ mod tests {
         );
         let text = serde_json::Value::Object(v).to_string();
         assert!(!text.contains("s3cr3t") && !text.contains("fast") && text.contains("API_TOKEN"), "{text}");
+    }
+
+    /// Another tool's name for a type, or the seed's `ecs:Policy`, gets the exact type.
+    #[test]
+    fn other_tools_names_point_at_the_type() {
+        let hint = |n: &str| alias_of(n).map(|(t, _)| t.name);
+        assert_eq!(hint("ecs:Policy"), Some("applicationautoscaling:ScalingPolicy"));
+        assert_eq!(hint("ecs:Target"), Some("applicationautoscaling:ScalableTarget"));
+        assert_eq!(hint("aws_appautoscaling_target"), Some("applicationautoscaling:ScalableTarget"));
+        assert_eq!(hint("AWS::EC2::VPC"), Some("ec2:Vpc"));
+        assert_eq!(hint("aws:ec2/vpc:Vpc"), Some("ec2:Vpc"));
+        assert_eq!(hint("aws_cloudwatch_log_group"), Some("logs:LogGroup"));
+        // Ambiguous or unknown: no alias hint (the nearest name still applies).
+        assert_eq!(hint("ec2:Banana"), None);
+        assert!(type_hint("ecs:Policy").is_some_and(|h| h.contains("applicationautoscaling:ScalingPolicy")));
+        for t in all() {
+            assert!(!t.aliases.is_empty(), "{} registers no name of another tool", t.name);
+            for a in t.aliases {
+                assert_eq!(hint(a), Some(t.name), "{a}");
+            }
+        }
     }
 
     #[test]

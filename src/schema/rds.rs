@@ -46,6 +46,7 @@ pub const DATABASE_NAME: NameRule =
 
 pub static DB_SUBNET_GROUP: TypeSpec = TypeSpec {
     name: "rds:DbSubnetGroup",
+    aliases: &["AWS::RDS::DBSubnetGroup", "aws_db_subnet_group", "aws:rds/subnetGroup:SubnetGroup"],
     summary: "The subnets an RDS cluster or instance may place its network interfaces in",
     calls: "CreateDBSubnetGroup (all properties); DeleteDBSubnetGroup",
     props: &[
@@ -64,6 +65,7 @@ pub static DB_SUBNET_GROUP: TypeSpec = TypeSpec {
 
 pub static DB_CLUSTER: TypeSpec = TypeSpec {
     name: "rds:DbCluster",
+    aliases: &["AWS::RDS::DBCluster", "aws_rds_cluster", "aws:rds/cluster:Cluster"],
     summary: "An Aurora DB cluster (storage, endpoints, backups); its compute is rds:DbInstance",
     calls: "CreateDBCluster (all properties but skip_final_snapshot and final_db_snapshot_identifier); \
             DeleteDBCluster (skip_final_snapshot, final_db_snapshot_identifier, kept in state until teardown)",
@@ -149,6 +151,13 @@ fn cluster_log_groups(view: &PlanView<'_>, res: &Resource) -> Vec<String> {
 
 pub static DB_INSTANCE: TypeSpec = TypeSpec {
     name: "rds:DbInstance",
+    aliases: &[
+        "AWS::RDS::DBInstance",
+        "aws_rds_cluster_instance",
+        "aws_db_instance",
+        "aws:rds/clusterInstance:ClusterInstance",
+        "aws:rds/instance:Instance",
+    ],
     summary: "An instance of an Aurora cluster (db.serverless for Serverless v2)",
     calls: "CreateDBInstance (all properties); DeleteDBInstance (a cluster member: no final snapshot options)",
     props: &[

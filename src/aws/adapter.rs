@@ -1,0 +1,191 @@
+//! The lifecycle of one resource type, implemented once per type in a file of its own.
+//!
+//! API, in order of use:
+//! - [`Lifecycle`]: what a type implements: its schema ([`Lifecycle::SPEC`]), how it reads
+//!   the plan's properties into its typed input (once: create and find share it), and each
+//!   step of a resource's life: `create`, `find`, `ready`, `read`, `update`, `delete`, `gone`.
+//! - [`Adapter`]: the same, erased, as the registry hands it out (`crate::aws::registry`).
+//! - [`Type`]: wraps a `Lifecycle` into an `Adapter`; a type's registration line is
+//!   `&Type::<vpc::Vpc>::NEW`.
+//! - [`Live`]: what `read` saw of one resource.
+//!
+//! **Invariant:** `input` reads every property of the schema before any AWS call, and `create`
+//! fails if the plan gave one it did not read (`Props::finish`): a bad value never leaves half a
+//! resource behind, and schema and adapter cannot disagree (`every_schema_property_is_consumed`).
+
+use std::marker::PhantomData;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use super::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, poll};
+use crate::schema::TypeSpec;
+
+/// What `read` saw of one resource, by its ID.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Live {
+    /// Its properties as the plan writes them (names of the schema, values in plan shape:
+    /// documents as JSON, tags as a table), for those AWS reports.
+    pub props: Map<String, Value>,
+    /// Its attributes, as `create` and `ready` give them.
+    pub outputs: Outputs,
+}
+
+/// One resource type's life in AWS. Every step has the type's typed input or the resource's
+/// ID and outputs (what `create` and `ready` returned, as the state keeps them).
+#[async_trait]
+pub trait Lifecycle: Send + Sync + 'static {
+    /// The plan's properties, read once.
+    type Input: Send + Sync;
+
+    /// The type's schema: properties, attributes, typical durations, implied dependencies.
+    const SPEC: &'static TypeSpec;
+
+    /// Error codes with which this type's service says "it is not there" (beyond the generic
+    /// `NotFound`, `*.NotFound` and `*NotFoundFault` that every lookup understands).
+    const NOT_FOUND: &'static [&'static str];
+
+    /// Reads every property of the schema (and nothing else) into the typed input.
+    fn input(p: &mut Props) -> Result<Self::Input, AwsError>;
+
+    /// The call(s) that bring the resource into being; returns as soon as AWS accepted them,
+    /// with the physical ID (the state records it before anything can fail).
+    async fn create(ctx: &Ctx, input: &Self::Input) -> Result<Created, AwsError>;
+
+    /// What a create with this input made, if it exists: by name, parent keys or the identity
+    /// tags, judged by [`Identity`] (never taken on a name alone).
+    async fn find(ctx: &Ctx, input: &Self::Input, who: &Identity) -> Result<Found, AwsError>;
+
+    /// Waits until AWS says the resource is usable and finishes its configuration (the calls
+    /// that need it to exist); returns its outputs, completed with what only then is known.
+    /// Run again after a crash, so every call in it must tolerate "already done".
+    async fn ready(_ctx: &Ctx, _id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
+        Ok(out.clone())
+    }
+
+    /// The live properties and outputs of the resource, or `None` if it is gone.
+    async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError>;
+
+    /// Changes `changed` properties in place to the values of `input`; returns the new
+    /// outputs. A type (or property) AWS cannot change in place answers [`not_updatable`].
+    async fn update(
+        _ctx: &Ctx,
+        _id: &str,
+        _out: &Outputs,
+        _input: &Self::Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        Err(not_updatable(Self::SPEC.name, changed))
+    }
+
+    /// Starts deleting it (and what AWS needs done first). "Already gone" is not an error.
+    async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError>;
+
+    /// True once AWS no longer has it (or has it only on its way out).
+    async fn gone(ctx: &Ctx, id: &str, out: &Outputs) -> Result<bool, AwsError>;
+}
+
+/// A type's lifecycle, erased: what the registry holds and the engine calls.
+#[async_trait]
+pub trait Adapter: Send + Sync {
+    fn spec(&self) -> &'static TypeSpec;
+    fn not_found(&self) -> &'static [&'static str];
+    /// Reads `props` (every one: the create is refused if one is left) and creates.
+    async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError>;
+    async fn find(&self, ctx: &Ctx, props: &mut Props, who: &Identity) -> Result<Found, AwsError>;
+    async fn ready(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError>;
+    async fn read(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError>;
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        props: &mut Props,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError>;
+    async fn delete(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError>;
+    /// Polls [`Lifecycle::gone`] on the context's poll policy until it says gone.
+    async fn wait_deleted(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError>;
+}
+
+/// A [`Lifecycle`] as an [`Adapter`].
+pub struct Type<T>(PhantomData<fn() -> T>);
+
+impl<T> Type<T> {
+    /// The registration of `T`.
+    pub const NEW: Type<T> = Type(PhantomData);
+}
+
+#[async_trait]
+impl<T: Lifecycle> Adapter for Type<T> {
+    fn spec(&self) -> &'static TypeSpec {
+        T::SPEC
+    }
+
+    fn not_found(&self) -> &'static [&'static str] {
+        T::NOT_FOUND
+    }
+
+    async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError> {
+        let input = T::input(props)?;
+        props.finish()?;
+        T::create(ctx, &input).await
+    }
+
+    async fn find(&self, ctx: &Ctx, props: &mut Props, who: &Identity) -> Result<Found, AwsError> {
+        let input = T::input(props)?;
+        T::find(ctx, &input, who).await
+    }
+
+    async fn ready(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
+        T::ready(ctx, id, out).await
+    }
+
+    async fn read(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
+        T::read(ctx, id, out).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        props: &mut Props,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let input = T::input(props)?;
+        props.finish()?;
+        T::update(ctx, id, out, &input, changed).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
+        match T::delete(ctx, id, out).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn wait_deleted(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
+        let what = format!("{} {id} to be deleted", T::SPEC.name);
+        poll(ctx, "WaitDeleted", &what, || async {
+            match T::gone(ctx, id, out).await {
+                Ok(true) => Ok(Some(())),
+                Ok(false) => Ok(None),
+                Err(e) if e.is_not_found() => Ok(Some(())),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+}
+
+/// The answer of a type (or property) AWS cannot change in place.
+pub fn not_updatable(type_name: &str, changed: &[String]) -> AwsError {
+    AwsError {
+        operation: "Update",
+        code: "NotUpdatable".into(),
+        message: format!("{type_name} cannot change {} in place", changed.join(", ")),
+        kind: ErrorKind::Input,
+        hint: Some("the resource must be replaced (deleted and created again) for this change".into()),
+    }
+}

@@ -1,0 +1,237 @@
+//! `logs:LogGroup`: a CloudWatch Logs log group.
+//!
+//! `create` makes only the CreateLogGroup call; the retention policy is set in `ready`
+//! (PutRetentionPolicy is idempotent), so that a refused retention value leaves a log group
+//! that state knows and teardown removes. The ARN comes from DescribeLogGroups, without the
+//! `:*` suffix that its older `arn` field carries (IAM policies add `:*` themselves).
+
+use async_trait::async_trait;
+use aws_sdk_cloudwatchlogs::types::LogGroup as Group;
+use serde_json::{Value, json};
+
+use super::{LOG_GROUP_NAME, RETENTION_DAYS};
+use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err};
+use crate::schema::{Kind, Prop, TypeSpec, attr};
+
+pub static SPEC: TypeSpec = TypeSpec {
+    name: "logs:LogGroup",
+    aliases: &["AWS::Logs::LogGroup", "aws_cloudwatch_log_group", "aws:cloudwatch/logGroup:LogGroup"],
+    summary: "A CloudWatch Logs log group",
+    calls: "CreateLogGroup (log_group_name, kms_key_id, tags); PutRetentionPolicy (retention_in_days); \
+            teardown: DeleteLogGroup",
+    props: &[
+        Prop::req("log_group_name", Kind::Str, "the log group's name").name_rule(&LOG_GROUP_NAME),
+        Prop::opt(
+            "kms_key_id",
+            Kind::Str,
+            "ARN of the KMS key that encrypts the logs (its policy must allow the Logs service)",
+        ),
+        Prop::opt(
+            "retention_in_days",
+            Kind::Int,
+            "days to keep events (1, 3, 5, 7, 14, 30, 60, 90, ... 3653); forever when absent",
+        )
+        .one_of(RETENTION_DAYS),
+        Prop::opt("tags", Kind::Tags, "tags of the log group"),
+    ],
+    attrs: &[
+        attr("id", "the log group name"),
+        attr("name", "the log group name"),
+        attr("arn", "the log group ARN, without the trailing `:*`"),
+    ],
+    taggable: true,
+    create_secs: 2,
+    delete_secs: 2,
+    implied: &[],
+};
+
+pub struct LogGroup;
+
+/// What a create reads.
+pub struct Input {
+    name: String,
+    kms_key_id: Option<String>,
+    retention: Option<i32>,
+    tags: Vec<(String, String)>,
+}
+
+#[async_trait]
+impl Lifecycle for LogGroup {
+    type Input = Input;
+    const SPEC: &'static TypeSpec = &SPEC;
+    const NOT_FOUND: &'static [&'static str] = &["ResourceNotFoundException"];
+
+    fn input(p: &mut Props) -> Result<Input, AwsError> {
+        let p = p.for_op("CreateLogGroup");
+        Ok(Input {
+            name: p.str("log_group_name")?,
+            kms_key_id: p.opt_str("kms_key_id")?,
+            retention: p.opt_i32("retention_in_days")?,
+            tags: p.tags()?,
+        })
+    }
+
+    async fn create(ctx: &Ctx, g: &Input) -> Result<Created, AwsError> {
+        let mut req = ctx.logs.create_log_group().log_group_name(&g.name).set_kms_key_id(g.kms_key_id.clone());
+        for (k, v) in &g.tags {
+            req = req.tags(k, v);
+        }
+        req.send().await.map_err(|e| sdk_err("CreateLogGroup", e))?;
+        Ok(created(g))
+    }
+
+    /// The log group of that name; ours only with both identity tags, which CreateLogGroup
+    /// carries.
+    async fn find(ctx: &Ctx, g: &Input, who: &Identity) -> Result<Found, AwsError> {
+        let Some(group) = describe(ctx, &g.name).await? else { return Ok(Found::Nothing) };
+        let tags = match tags(ctx, &group).await {
+            Ok(t) => t,
+            Err(e) => return absent(e),
+        };
+        Ok(who.claim(created(g), tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+    }
+
+    async fn ready(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
+        let group =
+            poll(
+                ctx,
+                "DescribeLogGroups",
+                &format!("log group {id} to exist"),
+                || async move { describe(ctx, id).await },
+            )
+            .await?;
+        if let Some(days) = out.get("retention_in_days").and_then(Value::as_i64) {
+            let days = i32::try_from(days).map_err(|_| {
+                AwsError::input("PutRetentionPolicy", format!("`retention_in_days` = {days} is out of range"))
+            })?;
+            ctx.logs
+                .put_retention_policy()
+                .log_group_name(id)
+                .retention_in_days(days)
+                .send()
+                .await
+                .map_err(|e| sdk_err("PutRetentionPolicy", e))?;
+        }
+        let mut outputs = out.clone();
+        outputs.insert("id".into(), json!(id));
+        outputs.insert("name".into(), json!(id));
+        outputs.insert("arn".into(), json!(group_arn(&group)));
+        Ok(outputs)
+    }
+
+    async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
+        let Some(group) = describe(ctx, id).await? else { return Ok(None) };
+        let tags = tags(ctx, &group).await?;
+        let mut props = serde_json::Map::new();
+        props.insert("log_group_name".into(), json!(id));
+        if let Some(k) = group.kms_key_id() {
+            props.insert("kms_key_id".into(), json!(k));
+        }
+        if let Some(d) = group.retention_in_days() {
+            props.insert("retention_in_days".into(), json!(d));
+        }
+        props.insert("tags".into(), json!(tags));
+        let mut outputs = out.clone();
+        outputs.insert("id".into(), json!(id));
+        outputs.insert("name".into(), json!(id));
+        outputs.insert("arn".into(), json!(group_arn(&group)));
+        Ok(Some(Live { props, outputs }))
+    }
+
+    async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
+        ctx.logs.delete_log_group().log_group_name(id).send().await.map_err(|e| sdk_err("DeleteLogGroup", e))?;
+        Ok(())
+    }
+
+    async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
+        Ok(describe(ctx, id).await?.is_none())
+    }
+}
+
+/// What `create` returns: `ready` sets the retention from `retention_in_days`.
+fn created(g: &Input) -> Created {
+    let mut outputs = Outputs::new();
+    outputs.insert("id".into(), json!(g.name));
+    outputs.insert("name".into(), json!(g.name));
+    if let Some(days) = g.retention {
+        outputs.insert("retention_in_days".into(), json!(days));
+    }
+    Created { id: g.name.clone(), outputs }
+}
+
+/// The log group's ARN, without the `:*` suffix of the older `arn` field.
+fn group_arn(group: &Group) -> &str {
+    group.log_group_arn().or(group.arn().map(|a| a.trim_end_matches(":*"))).unwrap_or_default()
+}
+
+async fn tags(ctx: &Ctx, group: &Group) -> Result<std::collections::HashMap<String, String>, AwsError> {
+    let out = ctx.logs.list_tags_for_resource().resource_arn(group_arn(group)).send().await;
+    Ok(out.map_err(|e| sdk_err("ListTagsForResource", e))?.tags().cloned().unwrap_or_default())
+}
+
+/// The log group named exactly `name` (the API only filters by prefix).
+async fn describe(ctx: &Ctx, name: &str) -> Result<Option<Group>, AwsError> {
+    let mut groups = ctx.logs.describe_log_groups().log_group_name_prefix(name).into_paginator().items().send();
+    while let Some(g) = groups.try_next().await.map_err(|e| sdk_err("DescribeLogGroups", e))? {
+        if g.log_group_name() == Some(name) {
+            return Ok(Some(g));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use super::*;
+    use crate::aws::testing::{assert_not_ours, assert_reads_back, ctx, find as lookup};
+    use crate::aws::{create, delete, wait_deleted, wait_ready};
+    use crate::emulator::Moto;
+    use crate::schema::{RESOURCE_TAG, STACK_TAG};
+
+    fn props(name: &str, stack: &str) -> Props {
+        crate::aws::testing::props(value(name, stack))
+    }
+
+    fn value(name: &str, stack: &str) -> Value {
+        json!({
+            "log_group_name": name,
+            "retention_in_days": 7,
+            "tags": {STACK_TAG: stack, RESOURCE_TAG: "logs", "ManagedBy": "ironplan"},
+        })
+    }
+
+    #[tokio::test]
+    async fn log_group_is_adopted_until_deleted() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+
+        assert!(lookup(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev")).await.ours().is_none());
+        let created = create(&ctx, "logs:LogGroup", &mut props("/s-dev/app", "s-dev")).await.unwrap();
+        let found = lookup(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev")).await.ours().expect("adopted");
+        assert_eq!(found.id, created.id);
+        assert_eq!(found.outputs, created.outputs);
+        // The retention stashed for wait_ready is set by it.
+        let ready = wait_ready(&ctx, "logs:LogGroup", &found.id, &found.outputs).await.unwrap();
+        assert_eq!(describe(&ctx, &found.id).await.unwrap().unwrap().retention_in_days(), Some(7));
+        assert_reads_back(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev"), &found.id, &ready).await;
+
+        // Another stack's log group of that name is not adopted.
+        create(&ctx, "logs:LogGroup", &mut props("/s-prod/app", "s-prod")).await.unwrap();
+        assert!(lookup(&ctx, "logs:LogGroup", &value("/s-prod/app", "s-dev")).await.ours().is_none());
+
+        delete(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
+        wait_deleted(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
+        assert!(lookup(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev")).await.ours().is_none());
+    }
+
+    /// A log group made outside ironplan under a plan group's name is not ours.
+    #[tokio::test]
+    async fn a_look_alike_log_group_is_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        ctx.logs.create_log_group().log_group_name("/s-dev/app").send().await.expect("by hand");
+        let v = value("/s-dev/app", "s-dev");
+        assert_not_ours(&lookup(&ctx, "logs:LogGroup", &v).await, "has no `ironplan:stack` tag");
+    }
+}

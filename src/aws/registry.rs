@@ -1,0 +1,82 @@
+//! Every resource type ironplan knows, registered once: its schema and its adapter together,
+//! looked up by type name. Each service folder lists its types (`TYPES`, one line per type);
+//! this file lists the services.
+//!
+//! API: [`all`] (sorted by name), [`get`], [`specs`], [`not_found_codes`].
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use super::adapter::Adapter;
+use crate::schema::TypeSpec;
+
+/// The services' type lists.
+fn services() -> Vec<&'static [&'static dyn Adapter]> {
+    vec![
+        super::logs::TYPES,
+        // The service files not yet in a folder of their own.
+        super::legacy::types(),
+    ]
+}
+
+struct Registry {
+    by_name: BTreeMap<&'static str, &'static dyn Adapter>,
+    sorted: Vec<&'static dyn Adapter>,
+    specs: Vec<&'static TypeSpec>,
+    not_found: Vec<&'static str>,
+}
+
+fn registry() -> &'static Registry {
+    static R: OnceLock<Registry> = OnceLock::new();
+    R.get_or_init(|| {
+        let by_name: BTreeMap<&'static str, &'static dyn Adapter> =
+            services().into_iter().flatten().map(|a| (a.spec().name, *a)).collect();
+        let sorted: Vec<_> = by_name.values().copied().collect();
+        let specs = sorted.iter().map(|a| a.spec()).collect();
+        let mut not_found: Vec<&'static str> = sorted.iter().flat_map(|a| a.not_found().iter().copied()).collect();
+        not_found.sort_unstable();
+        not_found.dedup();
+        Registry { by_name, sorted, specs, not_found }
+    })
+}
+
+/// Every registered type, sorted by name.
+pub fn all() -> &'static [&'static dyn Adapter] {
+    &registry().sorted
+}
+
+/// The adapter of `type_name`.
+pub fn get(type_name: &str) -> Option<&'static dyn Adapter> {
+    registry().by_name.get(type_name).copied()
+}
+
+/// Every registered type's schema, sorted by name.
+pub fn specs() -> &'static [&'static TypeSpec] {
+    &registry().specs
+}
+
+/// The union of the types' "it is not there" error codes.
+pub fn not_found_codes() -> &'static [&'static str] {
+    &registry().not_found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two registrations of one name would shadow each other.
+    #[test]
+    fn every_type_is_registered_once() {
+        let n: usize = services().iter().map(|s| s.len()).sum();
+        assert_eq!(n, all().len(), "a type name is registered twice");
+    }
+
+    /// What makes a type complete, beyond what the compiler checks (the trait has no default
+    /// for create, find, read, delete or gone): its not-found codes.
+    #[test]
+    fn every_type_declares_its_not_found_codes() {
+        for a in all() {
+            assert!(!a.not_found().is_empty(), "{} declares no not-found code", a.spec().name);
+        }
+    }
+}
