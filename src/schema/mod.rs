@@ -453,13 +453,16 @@ pub fn alias_of(name: &str) -> Option<(&'static TypeSpec, &'static str)> {
 /// The hint for an unknown type: another tool's name for a known one first, then the nearest
 /// name ironplan knows.
 pub fn type_hint(name: &str) -> Option<String> {
-    if let Some((t, alias)) = alias_of(name) {
-        return Some(format!(
-            "`{alias}` is what another tool calls ironplan's `{}`: write `type = \"{}\"`",
-            t.name, t.name
-        ));
+    let near = crate::diag::nearest(name, all().iter().map(|t| t.name));
+    match alias_of(name) {
+        Some((t, alias)) if alias.eq_ignore_ascii_case(name) => {
+            Some(format!("`{alias}` is another tool's name for ironplan's `{}`: write `type = \"{}\"`", t.name, t.name))
+        }
+        Some((t, alias)) if near != [t.name] => {
+            Some(format!("did you mean `{}`? (another tool calls it `{alias}`)", t.name))
+        }
+        _ => crate::diag::did_you_mean(&near),
     }
-    crate::diag::did_you_mean(&crate::diag::nearest(name, all().iter().map(|t| t.name)))
 }
 
 pub fn find(name: &str) -> Option<&'static TypeSpec> {
