@@ -183,16 +183,12 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
                 eprintln!("warning: `{o}` is in the state but no longer in the plan; it is left as it is (teardown deletes it)");
             }
         }
-        let stopper = engine.stopper();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                stopper.stop();
-                eprintln!("\nstopping: no new resource starts; running calls finish (Ctrl-C again to exit now; the state stays consistent)");
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(EXIT_INTERRUPTED));
-                }
-            }
-        });
+        tokio::spawn(crate::engine::on_interrupts(
+            || async { tokio::signal::ctrl_c().await.is_ok() },
+            engine.stopper(),
+            || eprintln!("\nstopping: no new resource starts; running calls finish (Ctrl-C again to exit now; the state stays consistent)"),
+            || std::process::exit(i32::from(EXIT_INTERRUPTED)),
+        ));
         let verb = match job {
             Job::Deploy(_) => "deploy",
             Job::Teardown { .. } => "teardown",
