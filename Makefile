@@ -52,10 +52,12 @@ demo: venv
 
 # Release build: the first run compiles the AWS SDK crates again, optimised (~15 minutes).
 # The latency model's self-test checks wall-clock windows of 1-2 s: it runs here, on a quiet
-# machine before the benchmark, not in `make test`, where CPU load made it flaky.
+# machine before the benchmark, not in `make test`, where CPU load made it flaky. Both take the
+# types' durations from the project (`ironplan types --format json`).
 bench: venv
-	$(VENV)/bin/python scripts/test_latency.py
 	cargo build --release --bins --examples
+	$(CARGO_TARGET_DIR)/release/ironplan types --format json > $(CARGO_TARGET_DIR)/types.json
+	$(VENV)/bin/python scripts/test_latency.py $(CARGO_TARGET_DIR)/types.json
 	$(CARGO_TARGET_DIR)/release/examples/bench
 
 clean:

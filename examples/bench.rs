@@ -163,10 +163,16 @@ fn emulator() {
     wait_port(moto_port);
     let dir = tempfile::tempdir().expect("temp dir");
     let port_file = dir.path().join("port");
+    // The latency model takes the types' durations from the project itself.
+    let types = Command::new(&bin).args(["types", "--format", "json"]).output().expect("ironplan types");
+    let durations = dir.path().join("types.json");
+    std::fs::write(&durations, &types.stdout).expect("types.json");
     let mut proxy = Command::new(venv.join("python"))
         .arg(root().join("scripts/faultproxy.py"))
         .args(["--upstream", &format!("http://127.0.0.1:{moto_port}"), "--latency", &SCALE.to_string(), "--port-file"])
         .arg(&port_file)
+        .arg("--durations")
+        .arg(&durations)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -735,31 +735,35 @@ def op_kind(op: str) -> str:
 # Latency model: resources take time to create and delete, as on AWS
 # --------------------------------------------------------------------------------------------
 
-# How long each resource type takes on AWS, in seconds: the spec's typical durations (the
-# `create_secs` / `delete_secs` of each TypeSpec in src/schema/*.rs). `--latency FACTOR` scales
-# them all (1/60: a 105 s NAT gateway takes 1.75 s). `modify` has no number in the spec: 0 means a
-# Modify*/Update* call of the type takes no time unless set through /__faultproxy/latency.
+# How long each resource type takes on AWS, in seconds: the project's own typical durations
+# (`create_secs` / `delete_secs` of each type), read at start-up from `--durations FILE`, the
+# output of `ironplan types --format json`, so that there is no second copy to keep in step.
+# `--latency FACTOR` scales them all (1/60: a 105 s NAT gateway takes 1.75 s). `modify` has no
+# number in the project: 0 means a Modify*/Update* call of the type takes no time unless set
+# through /__faultproxy/latency.
 #
-# Only the types below are modeled: for them the proxy rewrites moto's answers (see LATENCY_MODELS).
-# Every other type is ready (and gone) at once, as moto makes it; its spec numbers are small:
-#   ec2 Vpc 3/3, InternetGateway 3/3, Subnet 3/3, Eip 2/2, RouteTable 3/3, RouteTableAssociation 2/2,
-#   FlowLog 3/3, SecurityGroup 3/3; ecs Cluster 3/3, TaskDefinition 2/2; elasticache SubnetGroup 3/3;
-#   rds DbSubnetGroup 3/3; iam Role 10/3, RolePolicy 5/2; kms Key 3/2, Alias 2/2; logs LogGroup 2/2;
-#   apigateway 2-5/2-3; applicationautoscaling 2/2; cloudwatch MetricAlarm 2/2.
-# "default" is what every other Create*/Delete* call costs: 0 (instant, as moto). Set to a few
-# seconds, the proxy holds the answer of those calls that long (times the factor).
-LATENCY_DURATIONS = {
-    #  type                            create  delete  modify      intermediate states (create / delete)
-    "ec2:NatGateway":               {"create": 105, "delete": 60, "modify": 0},   # pending / deleting
-    "rds:DbCluster":                {"create": 45, "delete": 60, "modify": 0},    # creating / deleting
-    "rds:DbInstance":               {"create": 540, "delete": 720, "modify": 0},  # creating / deleting
-    "elasticache:ReplicationGroup": {"create": 450, "delete": 360, "modify": 0},  # creating / deleting
-    "efs:FileSystem":               {"create": 5, "delete": 5, "modify": 0},      # creating / deleting
-    "efs:MountTarget":              {"create": 90, "delete": 90, "modify": 0},    # creating / deleting
-    "kinesis:Stream":               {"create": 30, "delete": 20, "modify": 0},    # CREATING / DELETING
-    "ecs:Service":                  {"create": 120, "delete": 120, "modify": 0},  # tasks starting / DRAINING
-    "default":                      {"create": 0, "delete": 0},                   # every other Create*/Delete*
-}
+# Only the types of LATENCY_MODELS are modeled: for them the proxy rewrites moto's answers.
+# Every other type is ready (and gone) at once, as moto makes it. "default" is what every other
+# Create*/Delete* call costs: 0 (instant, as moto). Set to a few seconds, the proxy holds the
+# answer of those calls that long (times the factor).
+LATENCY_DURATIONS: dict = {"default": {"create": 0, "delete": 0}}
+
+
+def load_durations(path: str) -> None:
+    """Fills LATENCY_DURATIONS for the modeled types from `ironplan types --format json`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        types = {t["name"]: t for t in doc["types"]}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path} is not the output of `ironplan types --format json`: {e}") from None
+    missing = sorted(set(LATENCY_MODELS) - set(types))
+    if missing:
+        raise ValueError(f"{path} lacks the modeled type(s) {missing}")
+    for name in LATENCY_MODELS:
+        t = types[name]
+        LATENCY_DURATIONS[name] = {"create": t["create_secs"], "delete": t["delete_secs"], "modify": 0}
+
 
 _PHASES = ("create", "delete", "modify")
 
@@ -2073,7 +2077,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, help="seed for rate-based rules (default: random, shown in /__faultproxy/stats)")
     ap.add_argument("--upstream-timeout", type=float, default=120.0, help="seconds to wait for the upstream (default 120)")
     ap.add_argument("--latency", metavar="FACTOR",
-                    help="model AWS creation and deletion times, scaled by FACTOR (e.g. 1/60 or 0.0167); see FAULTPROXY.md")
+                    help="model AWS creation and deletion times, scaled by FACTOR (e.g. 1/60 or 0.0167); needs --durations; see FAULTPROXY.md")
+    ap.add_argument("--durations", metavar="FILE",
+                    help="the types' typical durations: the output of `ironplan types --format json`")
     ap.add_argument("--verbose", "-v", action="store_true", help="log every request to stderr")
     args = ap.parse_args(argv)
 
@@ -2081,6 +2087,13 @@ def main(argv: list[str] | None = None) -> int:
     upstream = parse_upstream(args.upstream)
     state = State(args.seed)
     latency = Latency()
+    if args.durations:
+        try:
+            load_durations(args.durations)
+        except ValueError as e:
+            raise SystemExit(f"faultproxy: --durations: {e}")
+    elif args.latency is not None:
+        raise SystemExit("faultproxy: --latency needs --durations FILE (write it with `ironplan types --format json`)")
     if args.latency is not None:
         try:
             latency.factor = parse_factor(args.latency)

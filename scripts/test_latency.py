@@ -2,7 +2,11 @@
 """Self-test of faultproxy.py's latency model: moto and the proxy on free loopback ports, boto3
 through the proxy, durations scaled so that each type takes 1-2 s.
 
-    .venv/bin/python scripts/test_latency.py     (from the repository root; about 20 s)
+    ironplan types --format json > types.json
+    .venv/bin/python scripts/test_latency.py types.json     (from the repository root; about 20 s)
+
+The durations come from the project (`ironplan types --format json`), as the benchmark gives
+them to the proxy.
 
 For each modeled type: right after the create, describe shows the intermediate state; once the
 create's time is up, the final one. Right after the delete, describe shows it deleting; once the
@@ -44,6 +48,11 @@ from botocore.config import Config  # noqa: E402
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no scripts/__pycache__ in the clone
 import faultproxy  # noqa: E402
+
+if len(sys.argv) != 2:
+    sys.exit("usage: test_latency.py TYPES_JSON   (the output of `ironplan types --format json`)")
+TYPES_JSON = os.path.abspath(sys.argv[1])
+faultproxy.load_durations(TYPES_JSON)
 
 BUDGET = 55.0
 T_START = time.monotonic()
@@ -464,7 +473,7 @@ def main() -> int:
         port_file = os.path.join(tmp, "proxy.port")
         proxy_err = open(os.path.join(tmp, "proxy.err"), "w")
         proxy = subprocess.Popen([sys.executable, PROXY, "--upstream", f"http://127.0.0.1:{moto_port}", "--port-file", port_file,
-                                  "--seed", "1", "--latency", FACTOR], stdout=subprocess.DEVNULL, stderr=proxy_err)
+                                  "--seed", "1", "--latency", FACTOR, "--durations", TYPES_JSON], stdout=subprocess.DEVNULL, stderr=proxy_err)
         end = time.monotonic() + 10
         while not os.path.exists(port_file):
             if proxy.poll() is not None or time.monotonic() > end:

@@ -12,6 +12,7 @@
 //! running finish; `run` returns only when nothing runs (Cargo's job queue: the coordinator
 //! loop never returns early).
 
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 
 use std::collections::BinaryHeap;
