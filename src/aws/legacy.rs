@@ -5,7 +5,6 @@
 use async_trait::async_trait;
 
 use super::adapter::{Adapter, Live};
-use super::apigateway;
 use super::applicationautoscaling;
 use super::cloudwatch;
 use super::ec2;
@@ -39,7 +38,6 @@ pub(super) fn types() -> &'static [&'static dyn Adapter] {
 macro_rules! dispatch {
     ($ty:expr, $f:ident ( $($arg:expr),* )) => {
         match $ty.split(':').next().unwrap_or("") {
-            "apigateway" => apigateway::$f($($arg),*).await,
             "applicationautoscaling" => applicationautoscaling::$f($($arg),*).await,
             "cloudwatch" => cloudwatch::$f($($arg),*).await,
             "ec2" => ec2::$f($($arg),*).await,

@@ -12,7 +12,6 @@
 //! This module knows no SDK type: `crate::aws` implements each type, and a test there checks
 //! that every property declared here is consumed by the adapter and vice versa.
 
-mod apigateway;
 mod applicationautoscaling;
 mod cloudwatch;
 mod ec2;
@@ -406,7 +405,6 @@ pub fn all() -> &'static [&'static TypeSpec] {
 /// The types of the service files not yet moved to `src/aws/<service>/` (see `aws::legacy`).
 pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
     [
-        apigateway::TYPES,
         applicationautoscaling::TYPES,
         cloudwatch::TYPES,
         ec2::TYPES,

@@ -1,0 +1,586 @@
+//! `apigateway:*` types: REST APIs (API Gateway v1) and the region's API Gateway account setting.
+//!
+//! A REST API is built from many small resources that AWS identifies by their parents
+//! (`rest_api_id`, `resource_id`, `http_method`, `status_code`) rather than by an ID of their own,
+//! so the implied rules match those properties across the plan: AWS answers 404 to an
+//! integration response put before its integration, and refuses to deploy an API whose methods
+//! have no integration.
+//!
+//! Every create is synchronous in AWS: the resource is usable once the call returns, so `ready`
+//! only finishes what needs the resource to exist first (a stage's access logs, the account
+//! setting). Methods, integrations and responses have no ID of their own; their outputs keep
+//! `rest_api_id`, `resource_id`, `http_method` and `status_code` ([`MethodKey`]), which is all
+//! reading and deleting them needs.
+//!
+//! Ownership: the API and its stages carry the identity tags; what lives inside an API carries
+//! none and is ours only in an API of this stack ([`api_verdict`]); the account setting only
+//! when it points at a role of this stack.
+//!
+//! Deletes are synchronous (the Delete call answers once the resource is gone, and a Get right
+//! after answers 404; Terraform's provider has no deletion waiter for these either), so `gone`
+//! is one `read`. On moto, gets of deleted sub-resources answer 500 or 200 (ARCHITECTURE.md):
+//! what lives in a method is read from GetMethod's maps and deployments from GetDeployments,
+//! which answer rightly on AWS and moto alike.
+
+/// Every item of a paginated API Gateway listing `$req` (of operation `$op`); `None`: what
+/// it lists in (the API) is gone.
+macro_rules! listed {
+    ($req:expr, $op:literal) => {
+        crate::aws::apigateway::found(
+            $req.limit(500)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(|e| crate::aws::sdk_err($op, e)),
+        )
+    };
+}
+
+/// A method's [`MethodKey`] on an SDK request builder: every method-level call takes all three.
+macro_rules! keyed {
+    ($req:expr, $key:expr) => {
+        $req.rest_api_id(&$key.rest_api_id).resource_id(&$key.resource_id).http_method(&$key.http_method)
+    };
+}
+
+mod account;
+mod deployment;
+mod integration;
+mod integration_response;
+mod method;
+mod method_response;
+mod resource;
+mod rest_api;
+mod stage;
+
+use std::collections::HashMap;
+
+use aws_sdk_apigateway::operation::get_method::GetMethodOutput;
+use aws_sdk_apigateway::types::{Op, PatchOperation};
+use serde_json::{Map, Value, json};
+
+use super::adapter::{Adapter, Lifecycle, Live, Type};
+use super::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, sdk_err};
+use crate::plan::Resource;
+use crate::schema::{Form, Kind, NameRule, PlanView, Prop};
+
+pub(super) const TYPES: &[&dyn Adapter] = &[
+    &Type::<account::Account>::NEW,
+    &Type::<rest_api::RestApi>::NEW,
+    &Type::<resource::ApiResource>::NEW,
+    &Type::<method::Method>::NEW,
+    &Type::<integration::Integration>::NEW,
+    &Type::<method_response::MethodResponse>::NEW,
+    &Type::<integration_response::IntegrationResponse>::NEW,
+    &Type::<deployment::Deployment>::NEW,
+    &Type::<stage::Stage>::NEW,
+];
+
+/// The codes with which API Gateway says "it is not there".
+const NOT_FOUND: &[&str] = &["NotFoundException"];
+
+/// AWS documents no limit on a REST API's name: ironplan only refuses control and invisible
+/// formatting characters (as in every name) and an empty one.
+pub const REST_API_NAME: NameRule = NameRule::new("REST API name", "CreateRestApi name", 1, usize::MAX, "");
+pub const STAGE_NAME: NameRule =
+    NameRule::new("API Gateway stage name", "CreateStage stageName", 1, 128, "a-zA-Z0-9_-");
+/// AWS's message: "Resource's path part only allow a-zA-Z0-9._- and curly braces at the
+/// beginning and the end" (an optional `+` before the closing one); `:` is accepted too.
+pub const PATH_PART: NameRule =
+    NameRule::new("API Gateway path part", "CreateResource pathPart", 1, usize::MAX, "a-zA-Z0-9._:-")
+        .form(Form::PathPart);
+
+const REST_API_ID: Prop = Prop::req("rest_api_id", Kind::Str, "the REST API's ID");
+const RESOURCE_ID: Prop = Prop::req("resource_id", Kind::Str, "the ID of the API resource (path) the method is on");
+const HTTP_METHOD: Prop = Prop::req("http_method", Kind::Str, "the method's HTTP verb (GET, POST, ..., or ANY)");
+const STATUS_CODE: Prop = Prop::req("status_code", Kind::Str, "the HTTP status code of the response (\"200\")");
+
+const SAME_METHOD: &[(&str, &str)] =
+    &[("rest_api_id", "rest_api_id"), ("resource_id", "resource_id"), ("http_method", "http_method")];
+
+/// The implied rule of what AWS only accepts once its method exists.
+fn wait_for_method(v: &PlanView<'_>, res: &Resource) -> Vec<String> {
+    v.matching(res, method::SPEC.name, SAME_METHOD)
+}
+
+// ---- what lives in a method ----
+
+/// What identifies a method (and, with a status code, its responses).
+pub(super) struct MethodKey {
+    rest_api_id: String,
+    resource_id: String,
+    http_method: String,
+}
+
+impl MethodKey {
+    /// Reads `rest_api_id`, `resource_id`, `http_method` from the plan.
+    fn input(p: &mut Props) -> Result<Self, AwsError> {
+        Ok(MethodKey {
+            rest_api_id: p.str("rest_api_id")?,
+            resource_id: p.str("resource_id")?,
+            http_method: p.str("http_method")?,
+        })
+    }
+
+    /// The key a create stored in the outputs.
+    fn from_outputs(out: &Outputs, op: &'static str) -> Result<Self, AwsError> {
+        Ok(MethodKey {
+            rest_api_id: out_str(out, "rest_api_id", op)?.into(),
+            resource_id: out_str(out, "resource_id", op)?.into(),
+            http_method: out_str(out, "http_method", op)?.into(),
+        })
+    }
+
+    /// What a create of a method-level resource returns: its ID (the key, then `parts`), and
+    /// outputs that keep the key (and the status code of a response) for reading and deleting.
+    fn created(&self, parts: &[&str], status_code: Option<&str>) -> Created {
+        let MethodKey { rest_api_id, resource_id, http_method } = self;
+        let mut id = format!("{rest_api_id}/{resource_id}/{http_method}");
+        for part in parts {
+            id.push('/');
+            id.push_str(part);
+        }
+        let mut outputs = outputs([
+            ("id", &id),
+            ("rest_api_id", rest_api_id),
+            ("resource_id", resource_id),
+            ("http_method", http_method),
+        ]);
+        if let Some(code) = status_code {
+            outputs.insert("status_code".into(), json!(code));
+        }
+        Created { id, outputs }
+    }
+}
+
+/// The method with its integration and responses (`None`: the method, its resource or its API
+/// is gone). The response maps of GetMethod answer for the responses and the integration too:
+/// moto answers 500 to GetMethodResponse of a missing response and 200 to GetIntegration of a
+/// deleted integration.
+async fn get_method(ctx: &Ctx, key: &MethodKey) -> Result<Option<GetMethodOutput>, AwsError> {
+    found(keyed!(ctx.apigateway.get_method(), key).send().await.map_err(|e| sdk_err("GetMethod", e)))
+}
+
+/// `find` of what lives in a method: there when `present` sees it in GetMethod's answer, and
+/// ours when the API is this stack's.
+async fn find_in_method(
+    ctx: &Ctx,
+    who: &Identity,
+    key: &MethodKey,
+    created: Created,
+    present: impl FnOnce(&GetMethodOutput) -> bool,
+) -> Result<Found, AwsError> {
+    match get_method(ctx, key).await? {
+        Some(m) if present(&m) => api_verdict(ctx, who, &key.rest_api_id, created).await,
+        _ => Ok(Found::Nothing),
+    }
+}
+
+/// `read` of what lives in a method, from GetMethod's answer: `live` adds the properties it
+/// finds there to the key's, or answers false when it is not there.
+async fn read_in_method(
+    ctx: &Ctx,
+    out: &Outputs,
+    live: impl FnOnce(&GetMethodOutput, &mut Map<String, Value>) -> bool,
+) -> Result<Option<Live>, AwsError> {
+    let key = MethodKey::from_outputs(out, "GetMethod")?;
+    let Some(m) = get_method(ctx, &key).await? else { return Ok(None) };
+    let mut props = Map::new();
+    props.insert("rest_api_id".into(), json!(key.rest_api_id));
+    props.insert("resource_id".into(), json!(key.resource_id));
+    props.insert("http_method".into(), json!(key.http_method));
+    if let Some(code) = out.get("status_code") {
+        props.insert("status_code".into(), code.clone());
+    }
+    Ok(live(&m, &mut props).then(|| Live { props, outputs: out.clone() }))
+}
+
+// ---- helpers of every type ----
+
+/// What lives inside an API carries no tags: it is ours when the API is this stack's.
+async fn api_verdict(ctx: &Ctx, who: &Identity, rest_api_id: &str, created: Created) -> Result<Found, AwsError> {
+    let r = ctx.apigateway.get_rest_api().rest_api_id(rest_api_id).send().await.map_err(|e| sdk_err("GetRestApi", e));
+    let Some(api) = found(r)? else { return Ok(Found::Nothing) };
+    Ok(who.claim_by_parent(created, &format!("REST API `{rest_api_id}`"), pairs(api.tags())))
+}
+
+/// The resources of an API (`None`: the API is gone).
+async fn api_resources(
+    ctx: &Ctx,
+    rest_api_id: &str,
+) -> Result<Option<Vec<aws_sdk_apigateway::types::Resource>>, AwsError> {
+    listed!(ctx.apigateway.get_resources().rest_api_id(rest_api_id), "GetResources")
+}
+
+/// Inside a lookup: "not found" (of the thing or of its parent) means nothing there.
+fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// True once `read` of the resource finds nothing: API Gateway deletes synchronously.
+async fn gone_unless_read<T: Lifecycle>(ctx: &Ctx, id: &str, out: &Outputs) -> Result<bool, AwsError> {
+    Ok(T::read(ctx, id, out).await?.is_none())
+}
+
+/// Tags as pairs, for the ownership guard.
+fn pairs(tags: Option<&HashMap<String, String>>) -> impl Iterator<Item = (&str, &str)> {
+    tags.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// A table AWS reported, in plan shape; an empty (or absent) one is left out, as a create does
+/// not send one.
+fn table(m: Option<&HashMap<String, String>>) -> Option<Value> {
+    m.filter(|m| !m.is_empty()).map(|m| json!(m))
+}
+
+fn replace(path: &str, value: &str) -> PatchOperation {
+    PatchOperation::builder().op(Op::Replace).path(path).value(value).build()
+}
+
+/// A table for the SDK; an empty table is not sent.
+fn str_map(pairs: Vec<(String, String)>) -> Option<HashMap<String, String>> {
+    if pairs.is_empty() { None } else { Some(pairs.into_iter().collect()) }
+}
+
+fn outputs<const N: usize>(pairs: [(&str, &str); N]) -> Outputs {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect()
+}
+
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+fn dns_suffix(region: &str) -> &'static str {
+    if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    //! Helpers of the types' tests against moto, the tests of what lives in an API together,
+    //! and of the implied rules.
+
+    use serde_json::{Value, json};
+
+    use crate::aws::testing::{assert_not_ours, assert_reads_back, find};
+    use crate::aws::{Created, Ctx, Live, Outputs};
+    use crate::emulator::Moto;
+    use crate::plan::Plan;
+    use crate::schema::implied_of as implied;
+
+    pub(super) async fn start() -> (Moto, Ctx) {
+        let moto = Moto::start().expect("moto");
+        let ctx = crate::aws::testing::ctx(&moto).await;
+        (moto, ctx)
+    }
+
+    pub(super) async fn create(ctx: &Ctx, ty: &str, v: &Value) -> Created {
+        let mut props = crate::aws::testing::props(v.clone());
+        crate::aws::create(ctx, ty, &mut props).await.unwrap_or_else(|e| panic!("create {ty}: {e}"))
+    }
+
+    pub(super) async fn ready(ctx: &Ctx, ty: &str, c: &Created) -> Outputs {
+        crate::aws::wait_ready(ctx, ty, &c.id, &c.outputs).await.unwrap_or_else(|e| panic!("wait_ready {ty}: {e}"))
+    }
+
+    pub(super) async fn adopt(ctx: &Ctx, ty: &str, v: &Value) -> Option<Created> {
+        find(ctx, ty, v).await.ours()
+    }
+
+    /// Adopting finds exactly what create returned.
+    pub(super) async fn adopts_as_created(ctx: &Ctx, ty: &str, v: &Value, created: &Created) {
+        let a = adopt(ctx, ty, v).await.unwrap_or_else(|| panic!("{ty} not adopted"));
+        assert_eq!(a.id, created.id, "{ty}");
+        assert_eq!(a.outputs, created.outputs, "{ty}");
+    }
+
+    pub(super) async fn delete(ctx: &Ctx, ty: &str, c: &Created) {
+        crate::aws::delete(ctx, ty, &c.id, &c.outputs).await.unwrap_or_else(|e| panic!("delete {ty}: {e}"));
+        crate::aws::wait_deleted(ctx, ty, &c.id, &c.outputs).await.unwrap();
+    }
+
+    pub(super) fn tags(stack: &str, resource: &str) -> Value {
+        crate::aws::testing::tags(stack, resource)
+    }
+
+    pub(super) fn s(c: &Created, key: &str) -> String {
+        c.outputs[key].as_str().unwrap().to_string()
+    }
+
+    /// Creates `v`, waits until it is ready, asserts that it reads back as planned, deletes it
+    /// and asserts that it then reads as gone; returns what the read saw.
+    pub(super) async fn reads_back(ctx: &Ctx, ty: &str, v: &Value) -> Live {
+        let created = create(ctx, ty, v).await;
+        let out = ready(ctx, ty, &created).await;
+        assert_reads_back(ctx, ty, v, &created.id, &out).await;
+        let live = crate::aws::read(ctx, ty, &created.id, &out).await.expect("read").expect("there");
+        delete(ctx, ty, &created).await;
+        let after = crate::aws::read(ctx, ty, &created.id, &out).await.expect("read");
+        assert!(after.is_none(), "{ty} reads as gone once deleted: {after:?}");
+        live
+    }
+
+    /// A tagged API with a resource `/p`: the key of its GET method (not made).
+    pub(super) async fn api_with_resource(ctx: &Ctx) -> Value {
+        let api = create(ctx, "apigateway:RestApi", &json!({"name": "a", "tags": tags("s-dev", "api")})).await;
+        let res_v = json!({"rest_api_id": api.id, "parent_id": s(&api, "root_resource_id"), "path_part": "p"});
+        let res = create(ctx, "apigateway:Resource", &res_v).await;
+        json!({"rest_api_id": api.id, "resource_id": res.id, "http_method": "GET"})
+    }
+
+    /// As [`api_with_resource`], with the GET method made.
+    pub(super) async fn method(ctx: &Ctx) -> Value {
+        let key = api_with_resource(ctx).await;
+        let mut v = key.clone();
+        v["authorization_type"] = json!("NONE");
+        create(ctx, "apigateway:Method", &v).await;
+        key
+    }
+
+    /// An API that can be deployed (a method with a mock integration): its ID.
+    pub(super) async fn integrated_api(ctx: &Ctx) -> String {
+        let key = method(ctx).await;
+        let mut integration = key.clone();
+        integration["integration_type"] = json!("MOCK");
+        create(ctx, "apigateway:Integration", &integration).await;
+        key["rest_api_id"].as_str().expect("id").to_string()
+    }
+
+    #[tokio::test]
+    async fn resource_method_integration_and_responses() {
+        let (_moto, ctx) = start().await;
+        let api = create(&ctx, "apigateway:RestApi", &json!({"name": "a", "tags": tags("s-dev", "api")})).await;
+        let api_id = api.id.clone();
+        let res_v = json!({"rest_api_id": api_id, "parent_id": s(&api, "root_resource_id"), "path_part": "patients"});
+        assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
+        let res = create(&ctx, "apigateway:Resource", &res_v).await;
+        adopts_as_created(&ctx, "apigateway:Resource", &res_v, &res).await;
+
+        let key = json!({"rest_api_id": api_id, "resource_id": res.id, "http_method": "GET"});
+        let with = |extra: Value| {
+            let mut v = key.clone();
+            v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            v
+        };
+        let types_and_props = [
+            ("apigateway:Method", with(json!({"authorization_type": "NONE", "api_key_required": false}))),
+            (
+                "apigateway:Integration",
+                with(
+                    json!({"integration_type": "MOCK", "request_templates": {"application/json": "{\"statusCode\": 200}"}}),
+                ),
+            ),
+            (
+                "apigateway:MethodResponse",
+                with(json!({"status_code": "200", "response_models": {"application/json": "Empty"}})),
+            ),
+            ("apigateway:IntegrationResponse", with(json!({"status_code": "200", "selection_pattern": ""}))),
+        ];
+        let mut made = Vec::new();
+        for (ty, v) in &types_and_props {
+            assert!(adopt(&ctx, ty, v).await.is_none(), "{ty} before create");
+            made.push(create(&ctx, ty, v).await);
+        }
+        for ((ty, v), c) in types_and_props.iter().zip(&made) {
+            adopts_as_created(&ctx, ty, v, c).await;
+        }
+        // A response of another status code is not adopted.
+        let other = with(json!({"status_code": "500"}));
+        assert!(adopt(&ctx, "apigateway:MethodResponse", &other).await.is_none());
+        assert!(adopt(&ctx, "apigateway:IntegrationResponse", &other).await.is_none());
+        // Children first, as teardown does; each is gone once deleted.
+        for ((ty, v), c) in types_and_props.iter().zip(&made).rev() {
+            delete(&ctx, ty, c).await;
+            assert!(adopt(&ctx, ty, v).await.is_none(), "{ty} after delete");
+        }
+        delete(&ctx, "apigateway:Resource", &res).await;
+        assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
+        // The same children in an API made outside ironplan (no tags) or by another stack:
+        // they carry no tags of their own, and their API is not this stack's.
+        for (api_tags, why) in [(json!({}), "has no `ironplan:stack` tag"), (tags("s-other", "api"), "stack `s-other`")]
+        {
+            let foreign = create(&ctx, "apigateway:RestApi", &json!({"name": "a", "tags": api_tags})).await;
+            let res_v =
+                json!({"rest_api_id": foreign.id, "parent_id": s(&foreign, "root_resource_id"), "path_part": "p"});
+            create(&ctx, "apigateway:Resource", &res_v).await;
+            assert_not_ours(&find(&ctx, "apigateway:Resource", &res_v).await, why);
+            let key = json!({"rest_api_id": foreign.id, "resource_id": s(&foreign, "root_resource_id"),
+                "http_method": "GET", "authorization_type": "NONE"});
+            create(&ctx, "apigateway:Method", &key).await;
+            assert_not_ours(&find(&ctx, "apigateway:Method", &key).await, why);
+            let deployment = json!({"rest_api_id": foreign.id});
+            let mut integration = key.clone();
+            integration["integration_type"] = json!("MOCK");
+            integration.as_object_mut().unwrap().remove("authorization_type");
+            create(&ctx, "apigateway:Integration", &integration).await;
+            assert_not_ours(&find(&ctx, "apigateway:Integration", &integration).await, why);
+            create(&ctx, "apigateway:Deployment", &deployment).await;
+            assert_not_ours(&find(&ctx, "apigateway:Deployment", &deployment).await, why);
+        }
+        // The API gone: its children are not found either.
+        delete(&ctx, "apigateway:RestApi", &api).await;
+        assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
+        assert!(adopt(&ctx, "apigateway:Method", &types_and_props[0].1).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn deployment_and_stage() {
+        let (_moto, ctx) = start().await;
+        let api = create(&ctx, "apigateway:RestApi", &json!({"name": "a", "tags": tags("s-dev", "api")})).await;
+        let api_id = api.id.clone();
+        let key = json!({"rest_api_id": api_id, "resource_id": s(&api, "root_resource_id"), "http_method": "GET"});
+        let mut method = key.clone();
+        method["authorization_type"] = json!("NONE");
+        create(&ctx, "apigateway:Method", &method).await;
+        let mut integration = key.clone();
+        integration["integration_type"] = json!("MOCK");
+        create(&ctx, "apigateway:Integration", &integration).await;
+
+        const DEP: &str = "apigateway:Deployment";
+        let v1 = json!({"rest_api_id": api_id, "description": "v1"});
+        let plain = json!({"rest_api_id": api_id});
+        assert!(adopt(&ctx, DEP, &v1).await.is_none());
+        let d1 = create(&ctx, DEP, &v1).await;
+        // Only a deployment with another description: not the one a plain create made.
+        assert!(adopt(&ctx, DEP, &plain).await.is_none());
+        let d0 = create(&ctx, DEP, &plain).await;
+        adopts_as_created(&ctx, DEP, &v1, &d1).await;
+        adopts_as_created(&ctx, DEP, &plain, &d0).await;
+
+        const STAGE: &str = "apigateway:Stage";
+        let stage = json!({
+            "rest_api_id": api_id, "stage_name": "prod", "deployment_id": d1.id, "tracing_enabled": false,
+            "access_log_settings": {"destination_arn": "arn:aws:logs:us-east-1:123456789012:log-group:l", "format": "$context.requestId"},
+            "tags": tags("s-dev", "stage"),
+        });
+        assert!(adopt(&ctx, STAGE, &stage).await.is_none());
+        let st = create(&ctx, STAGE, &stage).await;
+        adopts_as_created(&ctx, STAGE, &stage, &st).await;
+        // A stage another stack tagged as its own, or one made outside ironplan, is not adopted.
+        let mut theirs = stage.clone();
+        theirs["stage_name"] = json!("other");
+        theirs["tags"] = tags("s-other", "stage");
+        create(&ctx, STAGE, &theirs).await;
+        theirs["tags"] = tags("s-dev", "stage");
+        assert_not_ours(&find(&ctx, STAGE, &theirs).await, "stack `s-other`");
+        let mut untagged = stage.clone();
+        untagged["stage_name"] = json!("manual");
+        untagged.as_object_mut().unwrap().remove("tags");
+        create(&ctx, STAGE, &untagged).await;
+        untagged["tags"] = tags("s-dev", "stage");
+        assert_not_ours(&find(&ctx, STAGE, &untagged).await, "has no `ironplan:stack` tag");
+
+        delete(&ctx, STAGE, &st).await;
+        assert!(adopt(&ctx, STAGE, &stage).await.is_none());
+        delete(&ctx, DEP, &d0).await;
+        assert!(adopt(&ctx, DEP, &plain).await.is_none());
+        adopts_as_created(&ctx, DEP, &v1, &d1).await;
+        delete(&ctx, "apigateway:RestApi", &api).await;
+        assert!(adopt(&ctx, DEP, &v1).await.is_none());
+        assert!(adopt(&ctx, STAGE, &stage).await.is_none());
+    }
+
+    // api <- patients <- get <- {mock, ok} <- mock_ok ; deployment after all of them
+    const PLAN: &str = r#"
+[plan]
+name = "t"
+
+[resources.acct]
+type = "apigateway:Account"
+cloudwatch_role_arn = "arn:aws:iam::1:role/r"
+
+[resources.api]
+type = "apigateway:RestApi"
+name = "a"
+
+[resources.patients]
+type = "apigateway:Resource"
+rest_api_id = "${api.id}"
+parent_id = "${api.root_resource_id}"
+path_part = "patients"
+
+[resources.get]
+type = "apigateway:Method"
+rest_api_id = "${api.id}"
+resource_id = "${patients.id}"
+http_method = "GET"
+authorization_type = "AWS_IAM"
+
+[resources.post]
+type = "apigateway:Method"
+rest_api_id = "${api.id}"
+resource_id = "${patients.id}"
+http_method = "POST"
+authorization_type = "AWS_IAM"
+
+[resources.mock]
+type = "apigateway:Integration"
+rest_api_id = "${api.id}"
+resource_id = "${patients.id}"
+http_method = "${get.http_method}"
+integration_type = "MOCK"
+
+[resources.ok]
+type = "apigateway:MethodResponse"
+rest_api_id = "${api.id}"
+resource_id = "${patients.id}"
+http_method = "GET"
+status_code = "200"
+
+[resources.mock_ok]
+type = "apigateway:IntegrationResponse"
+rest_api_id = "${api.id}"
+resource_id = "${patients.id}"
+http_method = "${get.http_method}"
+status_code = "200"
+
+[resources.dep]
+type = "apigateway:Deployment"
+rest_api_id = "${api.id}"
+
+[resources.prod]
+type = "apigateway:Stage"
+rest_api_id = "${api.id}"
+stage_name = "prod"
+deployment_id = "${dep.id}"
+access_log_settings = { destination_arn = "arn", format = "$context.requestId" }
+
+[resources.test]
+type = "apigateway:Stage"
+rest_api_id = "${api.id}"
+stage_name = "test"
+deployment_id = "${dep.id}"
+"#;
+
+    #[test]
+    fn integration_response_waits_for_its_integration_and_method_response() {
+        let plan = Plan::parse(std::path::Path::new("t.toml"), PLAN).expect("plan");
+        assert_eq!(implied(&plan, "mock_ok"), ["mock", "ok"]);
+        assert_eq!(implied(&plan, "mock"), ["get"]);
+        assert_eq!(implied(&plan, "ok"), ["get"]);
+    }
+
+    #[test]
+    fn deployment_waits_for_every_method_and_response_of_its_api() {
+        let plan = Plan::parse(std::path::Path::new("t.toml"), PLAN).expect("plan");
+        assert_eq!(implied(&plan, "dep"), ["get", "mock", "mock_ok", "ok", "post"]);
+    }
+
+    #[test]
+    fn only_a_logging_stage_waits_for_the_account() {
+        let plan = Plan::parse(std::path::Path::new("t.toml"), PLAN).expect("plan");
+        assert_eq!(implied(&plan, "prod"), ["acct"]);
+        assert!(implied(&plan, "test").is_empty());
+    }
+}

@@ -1,0 +1,216 @@
+//! `apigateway:RestApi`: a REST API (API Gateway v1).
+//!
+//! Names are not unique in API Gateway: `find` takes an API only with the name and both
+//! identity tags of the create (the newest if a crash left several); a same-named API without
+//! them is someone else's and in nobody's way.
+
+use async_trait::async_trait;
+use aws_sdk_apigateway::types::{ApiKeySourceType, EndpointConfiguration, EndpointType};
+use serde_json::{Map, json};
+
+use super::{REST_API_NAME, found, gone_unless_read, outputs, pairs, partition, str_map};
+use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, put, required, sdk_err};
+use crate::schema::{Kind, Prop, TypeSpec, attr};
+
+pub static SPEC: TypeSpec = TypeSpec {
+    name: "apigateway:RestApi",
+    aliases: &["AWS::ApiGateway::RestApi", "aws_api_gateway_rest_api", "aws:apigateway/restApi:RestApi"],
+    summary: "A REST API",
+    calls: "CreateRestApi (name, description, endpoint_configuration, api_key_source, disable_execute_api_endpoint, \
+            tags)",
+    props: &[
+        Prop::req("name", Kind::Str, "the API's name").name_rule(&REST_API_NAME).in_place(),
+        Prop::opt("description", Kind::Str, "a description").in_place(),
+        Prop::opt(
+            "endpoint_configuration",
+            Kind::Struct(&[Prop::req(
+                "types",
+                Kind::List(&Kind::Str),
+                "endpoint type: one of REGIONAL, EDGE, PRIVATE",
+            )
+            .in_place()]),
+            "where the API is reachable from (AWS's default is EDGE)",
+        )
+        .in_place(),
+        Prop::opt("api_key_source", Kind::Str, "where API keys are read from: HEADER or AUTHORIZER").in_place(),
+        Prop::opt("disable_execute_api_endpoint", Kind::Bool, "turn off the default execute-api endpoint").in_place(),
+        Prop::opt("tags", Kind::Tags, "tags"),
+    ],
+    attrs: &[
+        attr("id", "the REST API's ID"),
+        attr("root_resource_id", "the ID of the root resource `/`"),
+        attr("arn", "the API's ARN (arn:aws:apigateway:<region>::/restapis/<id>)"),
+    ],
+    taggable: true,
+    create_secs: 3,
+    delete_secs: 3,
+    implied: &[],
+};
+
+pub struct RestApi;
+
+/// What a create reads.
+pub struct Input {
+    name: String,
+    description: Option<String>,
+    endpoint_types: Option<Vec<String>>,
+    api_key_source: Option<String>,
+    disable_execute_api_endpoint: Option<bool>,
+    tags: Vec<(String, String)>,
+}
+
+#[async_trait]
+impl Lifecycle for RestApi {
+    type Input = Input;
+    const SPEC: &'static TypeSpec = &SPEC;
+    const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+
+    fn input(p: &mut Props) -> Result<Input, AwsError> {
+        let p = p.for_op("CreateRestApi");
+        let name = p.str("name")?;
+        let description = p.opt_str("description")?;
+        let endpoint_types = match p.opt_struct("endpoint_configuration")? {
+            None => None,
+            Some(mut ec) => {
+                let types = ec.str_list("types")?;
+                ec.finish()?;
+                Some(types)
+            }
+        };
+        Ok(Input {
+            name,
+            description,
+            endpoint_types,
+            api_key_source: p.opt_str("api_key_source")?,
+            disable_execute_api_endpoint: p.opt_bool("disable_execute_api_endpoint")?,
+            tags: p.tags()?,
+        })
+    }
+
+    async fn create(ctx: &Ctx, a: &Input) -> Result<Created, AwsError> {
+        let endpoint_configuration = a.endpoint_types.as_ref().map(|types| {
+            let types = types.iter().map(|t| EndpointType::from(t.as_str())).collect();
+            EndpointConfiguration::builder().set_types(Some(types)).build()
+        });
+        let resp = ctx
+            .apigateway
+            .create_rest_api()
+            .name(&a.name)
+            .set_description(a.description.clone())
+            .set_endpoint_configuration(endpoint_configuration)
+            .set_api_key_source(a.api_key_source.as_deref().map(ApiKeySourceType::from))
+            .set_disable_execute_api_endpoint(a.disable_execute_api_endpoint)
+            .set_tags(str_map(a.tags.clone()))
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateRestApi", e))?;
+        let id = required(resp.id(), "CreateRestApi", "id")?;
+        let root = required(resp.root_resource_id(), "CreateRestApi", "rootResourceId")?;
+        Ok(created(ctx, &id, &root))
+    }
+
+    async fn find(ctx: &Ctx, a: &Input, who: &Identity) -> Result<Found, AwsError> {
+        let apis = listed!(ctx.apigateway.get_rest_apis(), "GetRestApis")?.unwrap_or_default();
+        let Some(api) = apis
+            .into_iter()
+            .filter(|api| api.name() == Some(a.name.as_str()) && who.judge(pairs(api.tags())).is_ok())
+            .max_by_key(|api| api.created_date().map(|d| (d.secs(), d.subsec_nanos())))
+        else {
+            return Ok(Found::Nothing);
+        };
+        let id = required(api.id(), "GetRestApis", "id")?;
+        let root = match api.root_resource_id() {
+            Some(r) => r.to_string(),
+            None => root_resource(ctx, &id).await?,
+        };
+        Ok(who.claim(created(ctx, &id, &root), pairs(api.tags())))
+    }
+
+    /// Every property (AWS reports its defaults: EDGE, HEADER, the execute-api endpoint on),
+    /// the tags as a table.
+    async fn read(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<Option<Live>, AwsError> {
+        let r = ctx.apigateway.get_rest_api().rest_api_id(id).send().await.map_err(|e| sdk_err("GetRestApi", e));
+        let Some(api) = found(r)? else { return Ok(None) };
+        let mut props = Map::new();
+        put(&mut props, "name", api.name());
+        put(&mut props, "description", api.description());
+        put(
+            &mut props,
+            "endpoint_configuration",
+            api.endpoint_configuration().map(|ec| {
+                let types: Vec<&str> = ec.types().iter().map(EndpointType::as_str).collect();
+                json!({ "types": types })
+            }),
+        );
+        put(&mut props, "api_key_source", api.api_key_source().map(ApiKeySourceType::as_str));
+        props.insert("disable_execute_api_endpoint".into(), json!(api.disable_execute_api_endpoint()));
+        props.insert("tags".into(), json!(api.tags().cloned().unwrap_or_default()));
+        let root = match api.root_resource_id() {
+            Some(r) => r.to_string(),
+            None => root_resource(ctx, id).await?,
+        };
+        Ok(Some(Live { props, outputs: created(ctx, id, &root).outputs }))
+    }
+
+    async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
+        ctx.apigateway.delete_rest_api().rest_api_id(id).send().await.map_err(|e| sdk_err("DeleteRestApi", e))?;
+        Ok(())
+    }
+
+    async fn gone(ctx: &Ctx, id: &str, out: &Outputs) -> Result<bool, AwsError> {
+        gone_unless_read::<Self>(ctx, id, out).await
+    }
+}
+
+/// What `create` returns.
+fn created(ctx: &Ctx, id: &str, root_resource_id: &str) -> Created {
+    let arn = format!("arn:{}:apigateway:{}::/restapis/{id}", partition(&ctx.region), ctx.region);
+    Created { id: id.into(), outputs: outputs([("id", id), ("root_resource_id", root_resource_id), ("arn", &arn)]) }
+}
+
+/// The ID of the API's `/`, for an answer that does not carry `rootResourceId`.
+async fn root_resource(ctx: &Ctx, rest_api_id: &str) -> Result<String, AwsError> {
+    let resources = super::api_resources(ctx, rest_api_id).await?.unwrap_or_default();
+    let root = resources.iter().find(|r| r.path() == Some("/")).and_then(|r| r.id());
+    required(root, "GetResources", "id of `/`")
+}
+
+#[cfg(test)]
+mod adopt_tests {
+    use serde_json::json;
+
+    use super::super::tests::{adopt, adopts_as_created, create, delete, reads_back, start, tags};
+
+    #[tokio::test]
+    async fn rest_api() {
+        let (_moto, ctx) = start().await;
+        const TY: &str = "apigateway:RestApi";
+        let ours = json!({"name": "s-dev-api", "description": "d", "tags": tags("s-dev", "api")});
+        // Same name: another stack's, an untagged one, and another resource of this stack.
+        let theirs = create(&ctx, TY, &json!({"name": "s-dev-api", "tags": tags("s-other", "api")})).await;
+        create(&ctx, TY, &json!({"name": "s-dev-api"})).await;
+        create(&ctx, TY, &json!({"name": "s-dev-api", "tags": tags("s-dev", "api2")})).await;
+        assert!(adopt(&ctx, TY, &ours).await.is_none());
+
+        let created = create(&ctx, TY, &ours).await;
+        adopts_as_created(&ctx, TY, &ours, &created).await;
+        // No identity tags to tell it apart by: nothing is adopted.
+        assert!(adopt(&ctx, TY, &json!({"name": "s-dev-api"})).await.is_none());
+        delete(&ctx, TY, &created).await;
+        assert!(adopt(&ctx, TY, &ours).await.is_none());
+        let other = json!({"name": "s-dev-api", "tags": tags("s-other", "api")});
+        assert_eq!(adopt(&ctx, TY, &other).await.expect("theirs").id, theirs.id);
+    }
+
+    /// Every property, AWS's defaults written out, reads back as planned; once deleted, the
+    /// API reads as gone.
+    #[tokio::test]
+    async fn rest_api_reads_back() {
+        let (_moto, ctx) = start().await;
+        let v = json!({"name": "s-dev-api", "description": "d", "endpoint_configuration": {"types": ["REGIONAL"]},
+            "api_key_source": "AUTHORIZER", "disable_execute_api_endpoint": true, "tags": tags("s-dev", "api")});
+        let live = reads_back(&ctx, "apigateway:RestApi", &v).await;
+        assert!(live.outputs["root_resource_id"].as_str().is_some_and(|r| !r.is_empty()), "{live:?}");
+    }
+}
