@@ -12,7 +12,6 @@ use super::ec2;
 use super::ecs;
 use super::efs;
 use super::elasticache;
-use super::iam;
 use super::kinesis;
 use super::kms;
 use super::rds;
@@ -46,7 +45,6 @@ macro_rules! dispatch {
             "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,
-            "iam" => iam::$f($($arg),*).await,
             "kinesis" => kinesis::$f($($arg),*).await,
             "kms" => kms::$f($($arg),*).await,
             "rds" => rds::$f($($arg),*).await,

@@ -13,6 +13,7 @@ use crate::schema::TypeSpec;
 /// The services' type lists.
 fn services() -> Vec<&'static [&'static dyn Adapter]> {
     vec![
+        super::iam::TYPES,
         super::logs::TYPES,
         // The service files not yet in a folder of their own.
         super::legacy::types(),

@@ -19,7 +19,6 @@ mod ec2;
 mod ecs;
 mod efs;
 mod elasticache;
-mod iam;
 mod kinesis;
 mod kms;
 mod rds;
@@ -413,7 +412,6 @@ pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
         ecs::TYPES,
         efs::TYPES,
         elasticache::TYPES,
-        iam::TYPES,
         kinesis::TYPES,
         kms::TYPES,
         rds::TYPES,
