@@ -13,7 +13,6 @@ use super::ecs;
 use super::efs;
 use super::elasticache;
 use super::kinesis;
-use super::kms;
 use super::rds;
 use super::{AwsError, Created, Ctx, Found, Identity, NOT_FOUND_CODES, Outputs, Props};
 use crate::schema::TypeSpec;
@@ -46,7 +45,6 @@ macro_rules! dispatch {
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,
             "kinesis" => kinesis::$f($($arg),*).await,
-            "kms" => kms::$f($($arg),*).await,
             "rds" => rds::$f($($arg),*).await,
             _ => Err(super::unknown_type($ty)),
         }

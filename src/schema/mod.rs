@@ -20,7 +20,6 @@ mod ecs;
 mod efs;
 mod elasticache;
 mod kinesis;
-mod kms;
 mod rds;
 
 use crate::plan::{Node, NodeKind, Plan, Ref, Resource};
@@ -413,7 +412,6 @@ pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
         efs::TYPES,
         elasticache::TYPES,
         kinesis::TYPES,
-        kms::TYPES,
         rds::TYPES,
     ]
     .iter()
