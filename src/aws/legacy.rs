@@ -12,7 +12,6 @@ use super::ec2;
 use super::ecs;
 use super::efs;
 use super::elasticache;
-use super::kinesis;
 use super::rds;
 use super::{AwsError, Created, Ctx, Found, Identity, NOT_FOUND_CODES, Outputs, Props};
 use crate::schema::TypeSpec;
@@ -44,7 +43,6 @@ macro_rules! dispatch {
             "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,
-            "kinesis" => kinesis::$f($($arg),*).await,
             "rds" => rds::$f($($arg),*).await,
             _ => Err(super::unknown_type($ty)),
         }

@@ -14,6 +14,7 @@ use crate::schema::TypeSpec;
 fn services() -> Vec<&'static [&'static dyn Adapter]> {
     vec![
         super::iam::TYPES,
+        super::kinesis::TYPES,
         super::kms::TYPES,
         super::logs::TYPES,
         // The service files not yet in a folder of their own.

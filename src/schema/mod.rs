@@ -19,7 +19,6 @@ mod ec2;
 mod ecs;
 mod efs;
 mod elasticache;
-mod kinesis;
 mod rds;
 
 use crate::plan::{Node, NodeKind, Plan, Ref, Resource};
@@ -411,7 +410,6 @@ pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
         ecs::TYPES,
         efs::TYPES,
         elasticache::TYPES,
-        kinesis::TYPES,
         rds::TYPES,
     ]
     .iter()
