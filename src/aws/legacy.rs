@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use super::adapter::{Adapter, Live};
 use super::apigateway;
 use super::applicationautoscaling;
-use super::cloudwatch;
 use super::ec2;
 use super::ecs;
 use super::efs;
@@ -38,7 +37,6 @@ macro_rules! dispatch {
         match $ty.split(':').next().unwrap_or("") {
             "apigateway" => apigateway::$f($($arg),*).await,
             "applicationautoscaling" => applicationautoscaling::$f($($arg),*).await,
-            "cloudwatch" => cloudwatch::$f($($arg),*).await,
             "ec2" => ec2::$f($($arg),*).await,
             "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,

@@ -13,6 +13,7 @@ use crate::schema::TypeSpec;
 /// The services' type lists.
 fn services() -> Vec<&'static [&'static dyn Adapter]> {
     vec![
+        super::cloudwatch::TYPES,
         super::iam::TYPES,
         super::kinesis::TYPES,
         super::kms::TYPES,
