@@ -6,14 +6,10 @@ use async_trait::async_trait;
 
 use super::adapter::{Adapter, Live};
 use super::applicationautoscaling;
-use super::cloudwatch;
 use super::ec2;
 use super::ecs;
 use super::efs;
 use super::elasticache;
-use super::iam;
-use super::kinesis;
-use super::kms;
 use super::rds;
 use super::{AwsError, Created, Ctx, Found, Identity, NOT_FOUND_CODES, Outputs, Props};
 use crate::schema::TypeSpec;
@@ -39,14 +35,10 @@ macro_rules! dispatch {
     ($ty:expr, $f:ident ( $($arg:expr),* )) => {
         match $ty.split(':').next().unwrap_or("") {
             "applicationautoscaling" => applicationautoscaling::$f($($arg),*).await,
-            "cloudwatch" => cloudwatch::$f($($arg),*).await,
             "ec2" => ec2::$f($($arg),*).await,
             "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,
-            "iam" => iam::$f($($arg),*).await,
-            "kinesis" => kinesis::$f($($arg),*).await,
-            "kms" => kms::$f($($arg),*).await,
             "rds" => rds::$f($($arg),*).await,
             _ => Err(super::unknown_type($ty)),
         }

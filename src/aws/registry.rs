@@ -13,6 +13,10 @@ use crate::schema::TypeSpec;
 /// The services' type lists.
 fn services() -> Vec<&'static [&'static dyn Adapter]> {
     vec![
+        super::cloudwatch::TYPES,
+        super::iam::TYPES,
+        super::kinesis::TYPES,
+        super::kms::TYPES,
         super::logs::TYPES,
         super::apigateway::TYPES,
         // The service files not yet in a folder of their own.

@@ -13,14 +13,10 @@
 //! that every property declared here is consumed by the adapter and vice versa.
 
 mod applicationautoscaling;
-mod cloudwatch;
 mod ec2;
 mod ecs;
 mod efs;
 mod elasticache;
-mod iam;
-mod kinesis;
-mod kms;
 mod rds;
 
 use crate::plan::{Node, NodeKind, Plan, Ref, Resource};
@@ -406,14 +402,10 @@ pub fn all() -> &'static [&'static TypeSpec] {
 pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
     [
         applicationautoscaling::TYPES,
-        cloudwatch::TYPES,
         ec2::TYPES,
         ecs::TYPES,
         efs::TYPES,
         elasticache::TYPES,
-        iam::TYPES,
-        kinesis::TYPES,
-        kms::TYPES,
         rds::TYPES,
     ]
     .iter()

@@ -1,0 +1,96 @@
+//! `iam:*` types: roles that AWS services assume, and the inline policies that give them
+//! least privilege.
+//!
+//! A new role is not usable for seconds after it exists: the services that assume it answer
+//! "cannot be assumed" meanwhile, and `crate::aws` retries those errors (bounded) on their side.
+//! IAM answers policy documents URL-encoded (and may reformat them): [`document`] turns one
+//! back into the plan's shape, a JSON value.
+
+mod role;
+mod role_policy;
+
+use aws_sdk_iam::types::Role;
+use serde_json::Value;
+
+use super::adapter::{Adapter, Type};
+use super::{AwsError, Ctx, Props, sdk_err};
+use crate::schema::{Form, NameRule};
+
+pub(super) const TYPES: &[&dyn Adapter] = &[&Type::<role::Role>::NEW, &Type::<role_policy::RolePolicy>::NEW];
+
+/// How IAM says "not there".
+const NOT_FOUND: &[&str] = &["NoSuchEntity"];
+
+pub const ROLE_NAME: NameRule = NameRule::new("IAM role name", "CreateRole RoleName", 1, 64, "a-zA-Z0-9_+=,.@-");
+pub const POLICY_NAME: NameRule =
+    NameRule::new("IAM inline policy name", "PutRolePolicy PolicyName", 1, 128, "a-zA-Z0-9_+=,.@-");
+/// AWS allows `!` to DEL; DEL is a control character, which ironplan refuses in every name.
+pub const PATH: NameRule = NameRule::new("IAM path", "CreateRole Path", 1, 512, "!-~").form(Form::IamPath);
+
+/// A required policy document, as JSON text.
+fn required_document(p: &mut Props, operation: &'static str, key: &str) -> Result<String, AwsError> {
+    p.document(key)?.ok_or_else(|| AwsError::input(operation, format!("required property `{key}` is missing")))
+}
+
+/// The role, or `None` if there is none of that name.
+async fn get_role(ctx: &Ctx, name: &str) -> Result<Option<Role>, AwsError> {
+    match ctx.iam.get_role().role_name(name).send().await.map_err(|e| sdk_err("GetRole", e)) {
+        Ok(out) => Ok(out.role().cloned()),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The inline policy's document as IAM answers it (URL-encoded), or `None` if the role has no
+/// policy of that name (or the role is gone).
+async fn get_role_policy(ctx: &Ctx, role: &str, policy: &str) -> Result<Option<String>, AwsError> {
+    match ctx.iam.get_role_policy().role_name(role).policy_name(policy).send().await {
+        Ok(out) => Ok(Some(out.policy_document().to_string())),
+        Err(e) => match sdk_err("GetRolePolicy", e) {
+            e if e.is_not_found() => Ok(None),
+            e => Err(e),
+        },
+    }
+}
+
+async fn has_role_policy(ctx: &Ctx, role: &str, policy: &str) -> Result<bool, AwsError> {
+    Ok(get_role_policy(ctx, role, policy).await?.is_some())
+}
+
+fn role_tags(role: &Role) -> impl Iterator<Item = (&str, &str)> {
+    role.tags().iter().map(|t| (t.key(), t.value()))
+}
+
+/// A policy document as IAM answers it, in plan shape: decoded and parsed (the text, if it is
+/// not JSON).
+fn document(have: &str) -> Value {
+    let decoded = percent_decode(have);
+    serde_json::from_str(&decoded).unwrap_or(Value::String(decoded))
+}
+
+/// IAM answers policy documents URL-encoded and may reformat them: compare them as JSON.
+fn same_document(have: &str, want: &str) -> bool {
+    match (document(have), serde_json::from_str::<Value>(want)) {
+        (Value::String(decoded), _) => decoded == want,
+        (a, Ok(b)) => a == b,
+        (_, Err(_)) => false,
+    }
+}
+
+/// RFC 3986 percent-decoding (`+` is kept: IAM encodes spaces as `%20`).
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_compare_as_json_after_decoding() {
+        let have = "%7B%22Version%22%3A%20%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert!(same_document(have, r#"{"Statement":[],"Version":"2012-10-17"}"#));
+        assert!(!same_document(have, r#"{"Statement":[{}],"Version":"2012-10-17"}"#));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}
