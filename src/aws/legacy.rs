@@ -6,10 +6,8 @@ use async_trait::async_trait;
 
 use super::adapter::{Adapter, Live};
 use super::apigateway;
-use super::applicationautoscaling;
 use super::cloudwatch;
 use super::ec2;
-use super::ecs;
 use super::efs;
 use super::elasticache;
 use super::iam;
@@ -40,10 +38,8 @@ macro_rules! dispatch {
     ($ty:expr, $f:ident ( $($arg:expr),* )) => {
         match $ty.split(':').next().unwrap_or("") {
             "apigateway" => apigateway::$f($($arg),*).await,
-            "applicationautoscaling" => applicationautoscaling::$f($($arg),*).await,
             "cloudwatch" => cloudwatch::$f($($arg),*).await,
             "ec2" => ec2::$f($($arg),*).await,
-            "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,
             "iam" => iam::$f($($arg),*).await,

@@ -13,6 +13,8 @@ use crate::schema::TypeSpec;
 /// The services' type lists.
 fn services() -> Vec<&'static [&'static dyn Adapter]> {
     vec![
+        super::applicationautoscaling::TYPES,
+        super::ecs::TYPES,
         super::logs::TYPES,
         // The service files not yet in a folder of their own.
         super::legacy::types(),

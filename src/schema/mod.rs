@@ -13,10 +13,8 @@
 //! that every property declared here is consumed by the adapter and vice versa.
 
 mod apigateway;
-mod applicationautoscaling;
 mod cloudwatch;
 mod ec2;
-mod ecs;
 mod efs;
 mod elasticache;
 mod iam;
@@ -407,10 +405,8 @@ pub fn all() -> &'static [&'static TypeSpec] {
 pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
     [
         apigateway::TYPES,
-        applicationautoscaling::TYPES,
         cloudwatch::TYPES,
         ec2::TYPES,
-        ecs::TYPES,
         efs::TYPES,
         elasticache::TYPES,
         iam::TYPES,
