@@ -25,6 +25,15 @@ const NOT_FOUND: &[&str] = &["ObjectNotFoundException"];
 /// 1-256 printable characters.
 pub const POLICY_NAME: NameRule = NameRule::new("scaling policy name", "PutScalingPolicy PolicyName", 1, 256, "");
 
+/// `$request` (an SDK request builder) for the target of `$key`: its namespace, resource ID
+/// and dimension, which every call on a target or its policies names.
+macro_rules! keyed {
+    ($request:expr, $key:expr) => {
+        $request.service_namespace($key.namespace()).resource_id(&$key.resource_id).scalable_dimension($key.dimension())
+    };
+}
+use keyed;
+
 /// What identifies a scalable target (and, with a name, a scaling policy) to AWS.
 struct Key {
     service_namespace: String,

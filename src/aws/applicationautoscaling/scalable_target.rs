@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{Key, NOT_FOUND, Owner, find_target, not_found_by_message, owner, pairs, target_tags};
+use super::{Key, NOT_FOUND, Owner, find_target, keyed, not_found_by_message, owner, pairs, target_tags};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, poll, put, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -67,12 +67,7 @@ impl Lifecycle for ScalableTarget {
     }
 
     async fn create(ctx: &Ctx, t: &Input) -> Result<Created, AwsError> {
-        let r = ctx
-            .applicationautoscaling
-            .register_scalable_target()
-            .service_namespace(t.key.namespace())
-            .resource_id(&t.key.resource_id)
-            .scalable_dimension(t.key.dimension())
+        let r = keyed!(ctx.applicationautoscaling.register_scalable_target(), &t.key)
             .set_min_capacity(t.min)
             .set_max_capacity(t.max)
             .set_tags((!t.tags.is_empty()).then(|| t.tags.iter().cloned().collect()))
@@ -121,11 +116,7 @@ impl Lifecycle for ScalableTarget {
 
     async fn delete(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<(), AwsError> {
         let key = Key::from_outputs(out, "DeregisterScalableTarget")?;
-        ctx.applicationautoscaling
-            .deregister_scalable_target()
-            .service_namespace(key.namespace())
-            .resource_id(&key.resource_id)
-            .scalable_dimension(key.dimension())
+        keyed!(ctx.applicationautoscaling.deregister_scalable_target(), &key)
             .send()
             .await
             .map_err(|e| not_found_by_message(sdk_err("DeregisterScalableTarget", e)))?;
@@ -149,9 +140,8 @@ fn created(key: &Key, arn: Option<&str>) -> Created {
 #[cfg(test)]
 mod adopt_tests {
     use super::super::testing::{RESOURCE, target};
-    use crate::aws::ecs::testing::{assert_reads, ecs_service, make, remove};
+    use crate::aws::ecs::testing::{assert_round_trip, ecs_service};
     use crate::aws::testing::{ctx, tags};
-    use crate::aws::wait_ready;
     use crate::emulator::Moto;
 
     /// Keys and bounds read back as planned (tags: not on the emulator, see `read`).
@@ -160,11 +150,6 @@ mod adopt_tests {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
         ecs_service(&ctx, "c1", tags("s-dev", "service")).await;
-        let ty = "applicationautoscaling:ScalableTarget";
-        let planned = target(RESOURCE);
-        let t = make(&ctx, ty, &planned).await;
-        let ready = wait_ready(&ctx, ty, &t.id, &t.outputs).await.expect("ready");
-        assert_reads(&ctx, ty, &planned, &["tags"], &t.id, &ready).await;
-        remove(&ctx, ty, &t).await;
+        assert_round_trip(&ctx, "applicationautoscaling:ScalableTarget", &target(RESOURCE), &["tags"]).await;
     }
 }

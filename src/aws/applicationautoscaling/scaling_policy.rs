@@ -9,7 +9,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{Key, NOT_FOUND, Owner, POLICY_NAME, find_target, not_found_by_message, nothing, owner, pairs};
+use super::{Key, NOT_FOUND, Owner, POLICY_NAME, find_target, keyed, not_found_by_message, nothing, owner, pairs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, poll, put, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -118,13 +118,7 @@ impl Lifecycle for ScalingPolicy {
 
     async fn create(ctx: &Ctx, p: &Input) -> Result<Created, AwsError> {
         const OP: &str = "PutScalingPolicy";
-        let r = ctx
-            .applicationautoscaling
-            .put_scaling_policy()
-            .policy_name(&p.name)
-            .service_namespace(p.key.namespace())
-            .resource_id(&p.key.resource_id)
-            .scalable_dimension(p.key.dimension())
+        let r = keyed!(ctx.applicationautoscaling.put_scaling_policy().policy_name(&p.name), &p.key)
             .set_policy_type(p.policy_type.clone())
             .set_target_tracking_scaling_policy_configuration(p.target_tracking.clone())
             .send()
@@ -184,12 +178,8 @@ impl Lifecycle for ScalingPolicy {
 
     async fn delete(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<(), AwsError> {
         let key = Key::from_outputs(out, "DeleteScalingPolicy")?;
-        ctx.applicationautoscaling
-            .delete_scaling_policy()
-            .policy_name(out_str(out, "name", "DeleteScalingPolicy")?)
-            .service_namespace(key.namespace())
-            .resource_id(&key.resource_id)
-            .scalable_dimension(key.dimension())
+        let name = out_str(out, "name", "DeleteScalingPolicy")?;
+        keyed!(ctx.applicationautoscaling.delete_scaling_policy().policy_name(name), &key)
             .send()
             .await
             .map_err(|e| not_found_by_message(sdk_err("DeleteScalingPolicy", e)))?;
@@ -216,16 +206,7 @@ fn name_and_key(out: &Outputs) -> Result<(&str, Key), AwsError> {
 
 /// The policy `name` on the target of `key`, or `None`.
 async fn find_policy(ctx: &Ctx, name: &str, key: &Key) -> Result<Option<Policy>, AwsError> {
-    let r = match ctx
-        .applicationautoscaling
-        .describe_scaling_policies()
-        .policy_names(name)
-        .service_namespace(key.namespace())
-        .resource_id(&key.resource_id)
-        .scalable_dimension(key.dimension())
-        .send()
-        .await
-    {
+    let r = match keyed!(ctx.applicationautoscaling.describe_scaling_policies().policy_names(name), key).send().await {
         Ok(r) => r,
         Err(e) => return nothing(sdk_err("DescribeScalingPolicies", e)),
     };
@@ -241,11 +222,11 @@ async fn find_policy(ctx: &Ctx, name: &str, key: &Key) -> Result<Option<Policy>,
 #[cfg(test)]
 mod adopt_tests {
     use super::super::testing::{RESOURCE, policy, target};
-    use crate::aws::ecs::testing::{assert_reads, assert_same, ecs_service, make, remove};
+    use crate::aws::ecs::testing::{assert_round_trip, assert_same, ecs_service, make, remove};
     use crate::aws::testing::{assert_not_ours, ctx, find, props, tags};
     use serde_json::json;
 
-    use crate::aws::{Created, Found, create, wait_ready};
+    use crate::aws::{Created, Found, create};
     use crate::emulator::Moto;
 
     fn adopted(found: Found) -> Created {
@@ -313,10 +294,7 @@ mod adopt_tests {
                 "disable_scale_in": true,
             },
         });
-        let p = make(&ctx, pt, &planned).await;
-        let ready = wait_ready(&ctx, pt, &p.id, &p.outputs).await.expect("ready");
-        assert_reads(&ctx, pt, &planned, &[], &p.id, &ready).await;
-        remove(&ctx, pt, &p).await;
+        assert_round_trip(&ctx, pt, &planned, &[]).await;
         remove(&ctx, tt, &t).await;
     }
 }

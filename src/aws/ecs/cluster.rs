@@ -157,9 +157,8 @@ async fn describe(ctx: &Ctx, name: &str) -> Result<Option<aws_sdk_ecs::types::Cl
 
 #[cfg(test)]
 mod adopt_tests {
-    use super::super::testing::{adopt, assert_reads, assert_same, make, remove};
+    use super::super::testing::{adopt, assert_round_trip, assert_same, make, remove};
     use crate::aws::testing::{assert_not_ours, ctx, find, tags};
-    use crate::aws::wait_ready;
     use crate::emulator::Moto;
     use serde_json::json;
 
@@ -197,9 +196,6 @@ mod adopt_tests {
             "settings": [{"name": "containerInsights", "value": "enabled"}],
             "tags": tags("s-dev", "cluster"),
         });
-        let created = make(&ctx, ty, &planned).await;
-        let ready = wait_ready(&ctx, ty, &created.id, &created.outputs).await.expect("ready");
-        assert_reads(&ctx, ty, &planned, &[], &created.id, &ready).await;
-        remove(&ctx, ty, &created).await;
+        assert_round_trip(&ctx, ty, &planned, &[]).await;
     }
 }

@@ -122,7 +122,7 @@ pub(super) mod testing {
     use serde_json::{Value, json};
 
     use crate::aws::testing::{find, props, tags};
-    use crate::aws::{Created, Ctx, create, delete, read, wait_deleted};
+    use crate::aws::{Created, Ctx, create, delete, read, wait_deleted, wait_ready};
 
     pub fn assert_same(created: &Created, adopted: &Created) {
         assert_eq!(adopted.id, created.id);
@@ -147,7 +147,7 @@ pub(super) mod testing {
 
     /// `read` gives back the planned properties (`assert_reads_back`), every one of them but
     /// `unread` (what the emulator cannot report), and the outputs `ready` gave.
-    pub async fn assert_reads(
+    async fn assert_reads(
         ctx: &Ctx,
         ty: &str,
         planned: &Value,
@@ -162,6 +162,15 @@ pub(super) mod testing {
             assert!(live.props.contains_key(k), "{ty}: read did not report `{k}`");
         }
         assert_eq!(&live.outputs, ready, "{ty}: read's outputs");
+    }
+
+    /// Creates `planned`, waits until it is ready, asserts that `read` gives it back
+    /// ([`assert_reads`]), and removes it ([`remove`]).
+    pub async fn assert_round_trip(ctx: &Ctx, ty: &str, planned: &Value, unread: &[&str]) {
+        let c = make(ctx, ty, planned).await;
+        let ready = wait_ready(ctx, ty, &c.id, &c.outputs).await.unwrap_or_else(|e| panic!("ready {ty}: {e}"));
+        assert_reads(ctx, ty, planned, unread, &c.id, &ready).await;
+        remove(ctx, ty, &c).await;
     }
 
     pub fn task_definition(family: &str, image: &str, stack: &str) -> Value {

@@ -419,9 +419,8 @@ file_system_id = "${other_fs.id}"
 
 #[cfg(test)]
 mod adopt_tests {
-    use super::super::testing::{adopt, assert_reads, assert_same, make, remove, task_definition};
+    use super::super::testing::{adopt, assert_round_trip, assert_same, make, remove, task_definition};
     use crate::aws::testing::{assert_not_ours, ctx, find, tags};
-    use crate::aws::wait_ready;
     use crate::emulator::Moto;
     use serde_json::json;
 
@@ -492,11 +491,7 @@ mod adopt_tests {
             })
         };
         for (name, cluster) in [("web", "c1"), ("api", cluster.outputs["arn"].as_str().expect("arn"))] {
-            let planned = planned(name, cluster);
-            let created = make(&ctx, ty, &planned).await;
-            let ready = wait_ready(&ctx, ty, &created.id, &created.outputs).await.expect("ready");
-            assert_reads(&ctx, ty, &planned, &[], &created.id, &ready).await;
-            remove(&ctx, ty, &created).await;
+            assert_round_trip(&ctx, ty, &planned(name, cluster), &[]).await;
         }
     }
 }
