@@ -5,9 +5,7 @@
 use async_trait::async_trait;
 
 use super::adapter::{Adapter, Live};
-use super::applicationautoscaling;
 use super::ec2;
-use super::ecs;
 use super::efs;
 use super::elasticache;
 use super::rds;
@@ -34,9 +32,7 @@ pub(super) fn types() -> &'static [&'static dyn Adapter] {
 macro_rules! dispatch {
     ($ty:expr, $f:ident ( $($arg:expr),* )) => {
         match $ty.split(':').next().unwrap_or("") {
-            "applicationautoscaling" => applicationautoscaling::$f($($arg),*).await,
             "ec2" => ec2::$f($($arg),*).await,
-            "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,
             "rds" => rds::$f($($arg),*).await,

@@ -13,12 +13,14 @@ use crate::schema::TypeSpec;
 /// The services' type lists.
 fn services() -> Vec<&'static [&'static dyn Adapter]> {
     vec![
+        super::apigateway::TYPES,
+        super::applicationautoscaling::TYPES,
         super::cloudwatch::TYPES,
+        super::ecs::TYPES,
         super::iam::TYPES,
         super::kinesis::TYPES,
         super::kms::TYPES,
         super::logs::TYPES,
-        super::apigateway::TYPES,
         // The service files not yet in a folder of their own.
         super::legacy::types(),
     ]
