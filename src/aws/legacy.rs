@@ -8,7 +8,6 @@ use super::adapter::{Adapter, Live};
 use super::apigateway;
 use super::applicationautoscaling;
 use super::cloudwatch;
-use super::ec2;
 use super::ecs;
 use super::efs;
 use super::elasticache;
@@ -42,7 +41,6 @@ macro_rules! dispatch {
             "apigateway" => apigateway::$f($($arg),*).await,
             "applicationautoscaling" => applicationautoscaling::$f($($arg),*).await,
             "cloudwatch" => cloudwatch::$f($($arg),*).await,
-            "ec2" => ec2::$f($($arg),*).await,
             "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,

@@ -15,7 +15,6 @@
 mod apigateway;
 mod applicationautoscaling;
 mod cloudwatch;
-mod ec2;
 mod ecs;
 mod efs;
 mod elasticache;
@@ -409,7 +408,6 @@ pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
         apigateway::TYPES,
         applicationautoscaling::TYPES,
         cloudwatch::TYPES,
-        ec2::TYPES,
         ecs::TYPES,
         efs::TYPES,
         elasticache::TYPES,
