@@ -5,7 +5,6 @@
 use async_trait::async_trait;
 
 use super::adapter::{Adapter, Live};
-use super::ec2;
 use super::efs;
 use super::elasticache;
 use super::rds;
@@ -32,7 +31,6 @@ pub(super) fn types() -> &'static [&'static dyn Adapter] {
 macro_rules! dispatch {
     ($ty:expr, $f:ident ( $($arg:expr),* )) => {
         match $ty.split(':').next().unwrap_or("") {
-            "ec2" => ec2::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
             "elasticache" => elasticache::$f($($arg),*).await,
             "rds" => rds::$f($($arg),*).await,

@@ -16,6 +16,7 @@ fn services() -> Vec<&'static [&'static dyn Adapter]> {
         super::apigateway::TYPES,
         super::applicationautoscaling::TYPES,
         super::cloudwatch::TYPES,
+        super::ec2::TYPES,
         super::ecs::TYPES,
         super::iam::TYPES,
         super::kinesis::TYPES,

@@ -12,7 +12,6 @@
 //! This module knows no SDK type: `crate::aws` implements each type, and a test there checks
 //! that every property declared here is consumed by the adapter and vice versa.
 
-mod ec2;
 mod efs;
 mod elasticache;
 mod rds;
@@ -398,7 +397,7 @@ pub fn all() -> &'static [&'static TypeSpec] {
 
 /// The types of the service files not yet moved to `src/aws/<service>/` (see `aws::legacy`).
 pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
-    [ec2::TYPES, efs::TYPES, elasticache::TYPES, rds::TYPES].iter().flat_map(|types| types.iter().copied()).collect()
+    [efs::TYPES, elasticache::TYPES, rds::TYPES].iter().flat_map(|types| types.iter().copied()).collect()
 }
 
 /// The type another tool's name (`AWS::EC2::VPC`, `aws_vpc`, `aws:ec2/vpc:Vpc`) stands for,

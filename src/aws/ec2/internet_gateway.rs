@@ -1,0 +1,161 @@
+//! `ec2:InternetGateway`: an internet gateway, attached to a VPC. CreateInternetGateway takes
+//! no VPC: `ready` attaches it; `delete` detaches it first (AWS refuses to delete an attached
+//! gateway).
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{InternetGateway as Described, ResourceType};
+use serde_json::json;
+
+use super::{ID, TAGS, done_unless, identity_filters, is_ours, live, obj, one, pairs, tag_specs};
+use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, required, sdk_err};
+use crate::schema::{Kind, Prop, TypeSpec, attr};
+
+pub static SPEC: TypeSpec = TypeSpec {
+    name: "ec2:InternetGateway",
+    aliases: &["AWS::EC2::InternetGateway", "aws_internet_gateway", "aws:ec2/internetGateway:InternetGateway"],
+    summary: "an internet gateway, attached to a VPC",
+    calls: "CreateInternetGateway (tags); AttachInternetGateway (vpc_id); \
+            teardown detaches it, then deletes it",
+    // Detach and Attach move the gateway to another VPC; it keeps its ID.
+    props: &[Prop::req("vpc_id", Kind::Str, "the VPC to attach the gateway to").in_place(), TAGS],
+    attrs: &[ID, attr("vpc_id", "the VPC it is attached to")],
+    taggable: true,
+    create_secs: 3,
+    delete_secs: 3,
+    implied: &[],
+};
+
+pub struct InternetGateway;
+
+/// What a create reads.
+pub struct Input {
+    vpc_id: String,
+    tags: Vec<(String, String)>,
+}
+
+#[async_trait]
+impl Lifecycle for InternetGateway {
+    type Input = Input;
+    const SPEC: &'static TypeSpec = &SPEC;
+    const NOT_FOUND: &'static [&'static str] = &["InvalidInternetGatewayID.NotFound"];
+
+    fn input(p: &mut Props) -> Result<Input, AwsError> {
+        let p = p.for_op("CreateInternetGateway");
+        Ok(Input { vpc_id: p.str("vpc_id")?, tags: p.tags()? })
+    }
+
+    async fn create(ctx: &Ctx, g: &Input) -> Result<Created, AwsError> {
+        let resp = ctx
+            .ec2
+            .create_internet_gateway()
+            .set_tag_specifications(tag_specs(ResourceType::InternetGateway, &g.tags))
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateInternetGateway", e))?;
+        let id = required(
+            resp.internet_gateway().and_then(|g| g.internet_gateway_id()),
+            "CreateInternetGateway",
+            "InternetGatewayId",
+        )?;
+        Ok(created(id, g))
+    }
+
+    /// The gateway with both identity tags, unattached or attached to the plan's VPC.
+    async fn find(ctx: &Ctx, g: &Input, who: &Identity) -> Result<Found, AwsError> {
+        const OP: &str = "DescribeInternetGateways";
+        let r = ctx
+            .ec2
+            .describe_internet_gateways()
+            .set_filters(Some(identity_filters(who)))
+            .send()
+            .await
+            .map_err(|e| sdk_err(OP, e))?;
+        // The crash may have come before the attachment (made by wait_ready) or after it; a
+        // gateway attached to another VPC is not the one this create made.
+        let Some(found) = r
+            .internet_gateways()
+            .iter()
+            .find(|x| is_ours(who, x.tags()) && x.attachments().iter().all(|a| a.vpc_id() == Some(g.vpc_id.as_str())))
+        else {
+            return Ok(Found::Nothing);
+        };
+        let id = required(found.internet_gateway_id(), OP, "InternetGatewayId")?;
+        Ok(who.claim(created(id, g), pairs(found.tags())))
+    }
+
+    async fn ready(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
+        let vpc_id = out_str(out, "vpc_id", "AttachInternetGateway")?;
+        let attached = ctx.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc_id).send().await;
+        // Already attached: a wait run again after a crash.
+        done_unless(attached.map_err(|e| sdk_err("AttachInternetGateway", e)), "Resource.AlreadyAssociated")?;
+        Ok(out.clone())
+    }
+
+    async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
+        let Some(g) = describe(ctx, id).await? else { return Ok(None) };
+        // An unattached gateway reports no VPC (and keeps the planned one in its outputs).
+        let vpc_id = g.attachments().first().and_then(|a| a.vpc_id());
+        let mut attrs = json!({ "id": id });
+        if let Some(v) = vpc_id {
+            attrs["vpc_id"] = json!(v);
+        }
+        Ok(Some(live(json!({ "vpc_id": vpc_id }), Some(g.tags()), out, attrs)))
+    }
+
+    async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
+        // AWS refuses to delete an attached gateway.
+        let vpc_id = out_str(out, "vpc_id", "DetachInternetGateway")?;
+        let detached = ctx.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc_id).send().await;
+        done_unless(detached.map_err(|e| sdk_err("DetachInternetGateway", e)), "Gateway.NotAttached")?;
+        ctx.ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DeleteInternetGateway", e))?;
+        Ok(())
+    }
+
+    async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
+        Ok(describe(ctx, id).await?.is_none())
+    }
+}
+
+/// What `create` returns: `ready` attaches the gateway to `vpc_id`.
+fn created(id: String, g: &Input) -> Created {
+    Created { outputs: obj(json!({ "id": id, "vpc_id": g.vpc_id })), id }
+}
+
+async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Described>, AwsError> {
+    let r = ctx.ec2.describe_internet_gateways().internet_gateway_ids(id).send().await;
+    one(r.map(|r| r.internet_gateways).map_err(|e| sdk_err("DescribeInternetGateways", e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[tokio::test]
+    async fn internet_gateway_is_adopted_read_back_and_deleted() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let vpc = vpc(ctx, "10.0.0.0/16").await;
+        let igw_p = tagged(json!({"vpc_id": vpc.id}), "s-dev", "igw");
+        let igw = round_trip(ctx, "ec2:InternetGateway", &igw_p).await;
+        // Attached by the adopted one's wait: still found.
+        assert_eq!(find(ctx, "ec2:InternetGateway", &igw_p).await.map(|c| c.id), Some(igw.id.clone()));
+        assert_reads_back(ctx, "ec2:InternetGateway", &igw_p, &igw.id, &igw.outputs).await;
+        remove(ctx, "ec2:InternetGateway", &igw_p, &igw).await;
+    }
+
+    #[tokio::test]
+    async fn another_stacks_internet_gateway_is_not_adopted() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let other_vpc = make(ctx, "ec2:Vpc", &tagged(json!({"cidr_block": "10.2.0.0/16"}), "s-other", "vpc")).await;
+        let igw_p = |stack: &str| tagged(json!({"vpc_id": other_vpc.id}), stack, "igw");
+        make(ctx, "ec2:InternetGateway", &igw_p("s-other")).await;
+        assert!(find(ctx, "ec2:InternetGateway", &igw_p("s-dev")).await.is_none(), "internet gateway");
+    }
+}

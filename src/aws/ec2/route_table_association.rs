@@ -1,0 +1,197 @@
+//! `ec2:RouteTableAssociation`: a route table associated with a subnet. It carries no tags: it
+//! is ours when its route table is this stack's ([`Identity::claim_by_parent`]).
+
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{RouteTableAssociation as Association, RouteTableAssociationStateCode as State};
+use serde_json::json;
+
+use super::{filter, live, obj, pairs};
+use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
+use crate::schema::{Kind, Prop, TypeSpec, attr};
+
+pub static SPEC: TypeSpec = TypeSpec {
+    name: "ec2:RouteTableAssociation",
+    aliases: &[
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "aws_route_table_association",
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    ],
+    summary: "a route table associated with a subnet",
+    calls: "AssociateRouteTable (route_table_id, subnet_id); teardown: DisassociateRouteTable",
+    // ReplaceRouteTableAssociation changes the route table, but answers a new association ID:
+    // for ironplan that is a new resource.
+    props: &[
+        Prop::req("route_table_id", Kind::Str, "the route table"),
+        Prop::req("subnet_id", Kind::Str, "the subnet"),
+    ],
+    attrs: &[
+        attr("id", "the association ID"),
+        attr("route_table_id", "the route table"),
+        attr("subnet_id", "the subnet"),
+    ],
+    taggable: false,
+    create_secs: 2,
+    delete_secs: 2,
+    implied: &[],
+};
+
+pub struct RouteTableAssociation;
+
+/// What a create reads.
+pub struct Input {
+    route_table_id: String,
+    subnet_id: String,
+}
+
+#[async_trait]
+impl Lifecycle for RouteTableAssociation {
+    type Input = Input;
+    const SPEC: &'static TypeSpec = &SPEC;
+    const NOT_FOUND: &'static [&'static str] = &["InvalidAssociationID.NotFound", "InvalidRouteTableID.NotFound"];
+
+    fn input(p: &mut Props) -> Result<Input, AwsError> {
+        let p = p.for_op("AssociateRouteTable");
+        Ok(Input { route_table_id: p.str("route_table_id")?, subnet_id: p.str("subnet_id")? })
+    }
+
+    async fn create(ctx: &Ctx, a: &Input) -> Result<Created, AwsError> {
+        let resp = ctx
+            .ec2
+            .associate_route_table()
+            .route_table_id(&a.route_table_id)
+            .subnet_id(&a.subnet_id)
+            .send()
+            .await
+            .map_err(|e| sdk_err("AssociateRouteTable", e))?;
+        Ok(created(required(resp.association_id(), "AssociateRouteTable", "AssociationId")?, a))
+    }
+
+    /// The plan's route table's association with the plan's subnet, ours when the table is.
+    async fn find(ctx: &Ctx, a: &Input, who: &Identity) -> Result<Found, AwsError> {
+        const OP: &str = "DescribeRouteTables";
+        let r = match ctx.ec2.describe_route_tables().route_table_ids(&a.route_table_id).send().await {
+            Ok(r) => r,
+            Err(e) => return absent(sdk_err(OP, e)),
+        };
+        let Some(table) = r.route_tables().iter().find(|t| t.route_table_id() == Some(a.route_table_id.as_str()))
+        else {
+            return Ok(Found::Nothing);
+        };
+        let Some(found) = table.associations().iter().find(|x| {
+            x.subnet_id() == Some(a.subnet_id.as_str())
+                && !matches!(state(x), State::Disassociated | State::Disassociating)
+        }) else {
+            return Ok(Found::Nothing);
+        };
+        let id = required(found.route_table_association_id(), OP, "RouteTableAssociationId")?;
+        Ok(who.claim_by_parent(created(id, a), &format!("route table `{}`", a.route_table_id), pairs(table.tags())))
+    }
+
+    async fn ready(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
+        poll(ctx, "DescribeRouteTables", &format!("route table association {id}"), || async {
+            let Some(a) = describe(ctx, id).await? else { return Ok(None) };
+            match state(&a) {
+                State::Associated => Ok(Some(out.clone())),
+                State::Failed => Err(AwsError {
+                    operation: "AssociateRouteTable",
+                    code: "AssociationFailed".into(),
+                    message: format!(
+                        "association {id} of route table {} failed",
+                        a.route_table_id().unwrap_or_default()
+                    ),
+                    kind: ErrorKind::Fatal,
+                    hint: None,
+                }),
+                _ => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
+        let Some(a) = describe(ctx, id).await?.filter(|a| state(a) != State::Disassociated) else {
+            return Ok(None);
+        };
+        let props = json!({ "route_table_id": a.route_table_id(), "subnet_id": a.subnet_id() });
+        let attrs = json!({ "id": id, "route_table_id": a.route_table_id(), "subnet_id": a.subnet_id() });
+        Ok(Some(live(props, None, out, attrs)))
+    }
+
+    async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
+        ctx.ec2
+            .disassociate_route_table()
+            .association_id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DisassociateRouteTable", e))?;
+        Ok(())
+    }
+
+    async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
+        Ok(describe(ctx, id).await?.is_none_or(|a| state(&a) == State::Disassociated))
+    }
+}
+
+fn created(id: String, a: &Input) -> Created {
+    let outputs = obj(json!({ "id": id, "route_table_id": a.route_table_id, "subnet_id": a.subnet_id }));
+    Created { id, outputs }
+}
+
+/// An association AWS reports without a state is in effect.
+fn state(a: &Association) -> State {
+    a.association_state().and_then(|s| s.state()).cloned().unwrap_or(State::Associated)
+}
+
+/// Association `id`, from the route table that lists it; `None` when no table does.
+async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Association>, AwsError> {
+    let r = ctx
+        .ec2
+        .describe_route_tables()
+        .filters(filter("association.route-table-association-id", id))
+        .send()
+        .await
+        .map_err(|e| sdk_err("DescribeRouteTables", e));
+    let Some(r) = super::present(r)? else { return Ok(None) };
+    Ok(r.route_tables()
+        .iter()
+        .flat_map(|t| t.associations())
+        .find(|a| a.route_table_association_id() == Some(id))
+        .cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+
+    #[tokio::test]
+    async fn route_table_association_is_adopted_read_back_and_deleted() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let vpc = vpc(ctx, "10.0.0.0/16").await;
+        let subnet = subnet(ctx, &vpc, "10.0.1.0/24").await;
+        let rt = make(ctx, "ec2:RouteTable", &tagged(json!({"vpc_id": vpc.id}), "s-dev", "public_rt")).await;
+
+        let assoc_p = json!({"route_table_id": rt.id, "subnet_id": subnet.id});
+        let assoc = round_trip(ctx, "ec2:RouteTableAssociation", &assoc_p).await;
+        assert_reads_back(ctx, "ec2:RouteTableAssociation", &assoc_p, &assoc.id, &assoc.outputs).await;
+        remove(ctx, "ec2:RouteTableAssociation", &assoc_p, &assoc).await;
+    }
+
+    /// An association in a route table that is not ours (made by hand) is not ours.
+    #[tokio::test]
+    async fn an_association_in_a_route_table_made_by_hand_is_not_ours() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let r = ctx.ec2.create_vpc().cidr_block("10.3.0.0/16").send().await.expect("vpc");
+        let vpc_id = r.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        let r = ctx.ec2.create_subnet().vpc_id(&vpc_id).cidr_block("10.3.1.0/24").send().await.expect("subnet");
+        let subnet_id = r.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string();
+        let r = ctx.ec2.create_route_table().vpc_id(&vpc_id).send().await.expect("route table");
+        let rt_id = r.route_table().and_then(|t| t.route_table_id()).expect("rt id").to_string();
+        ctx.ec2.associate_route_table().route_table_id(&rt_id).subnet_id(&subnet_id).send().await.expect("assoc");
+        let assoc_p = json!({"route_table_id": rt_id, "subnet_id": subnet_id});
+        let found = crate::aws::testing::find(ctx, "ec2:RouteTableAssociation", &assoc_p).await;
+        assert_not_ours(&found, &format!("route table `{rt_id}` has no `ironplan:stack` tag"));
+    }
+}
