@@ -15,7 +15,6 @@ use super::elasticache;
 use super::iam;
 use super::kinesis;
 use super::kms;
-use super::rds;
 use super::{AwsError, Created, Ctx, Found, Identity, NOT_FOUND_CODES, Outputs, Props};
 use crate::schema::TypeSpec;
 
@@ -49,7 +48,6 @@ macro_rules! dispatch {
             "iam" => iam::$f($($arg),*).await,
             "kinesis" => kinesis::$f($($arg),*).await,
             "kms" => kms::$f($($arg),*).await,
-            "rds" => rds::$f($($arg),*).await,
             _ => Err(super::unknown_type($ty)),
         }
     };

@@ -660,6 +660,44 @@ pub(crate) fn gone(e: AwsError) -> Result<Option<()>, AwsError> {
     if e.is_not_found() { Ok(Some(())) } else { Err(e) }
 }
 
+/// A lookup's "not found" as nothing: `read`'s "it is gone", `gone`'s yes.
+pub(crate) fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tags in plan shape: a table (what `read` reports).
+pub(crate) fn tag_table<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> serde_json::Value {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(v))).collect::<Outputs>().into()
+}
+
+/// Makes `call` (a delete) until AWS accepts it, repeating it while `busy` says AWS refused it
+/// only for now (the resource is still being created or modified, as after an interrupted
+/// deploy), on the context's poll policy; `what` names the resource.
+pub(crate) async fn settle<F, Fut>(
+    ctx: &Ctx,
+    operation: &'static str,
+    what: &str,
+    busy: impl Fn(&AwsError) -> bool,
+    call: F,
+) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    poll(ctx, operation, &format!("{what} to accept deletion"), || async {
+        match call().await {
+            Ok(()) => Ok(Some(())),
+            Err(e) if busy(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
 /// Sets `key` in `out` when AWS gave a value.
 pub(crate) fn put(out: &mut Outputs, key: &str, value: Option<impl Into<serde_json::Value>>) {
     if let Some(v) = value {

@@ -22,7 +22,6 @@ mod elasticache;
 mod iam;
 mod kinesis;
 mod kms;
-mod rds;
 
 use crate::plan::{Node, NodeKind, Plan, Ref, Resource};
 
@@ -416,7 +415,6 @@ pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
         iam::TYPES,
         kinesis::TYPES,
         kms::TYPES,
-        rds::TYPES,
     ]
     .iter()
     .flat_map(|types| types.iter().copied())
