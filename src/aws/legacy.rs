@@ -11,7 +11,6 @@ use super::cloudwatch;
 use super::ec2;
 use super::ecs;
 use super::efs;
-use super::elasticache;
 use super::iam;
 use super::kinesis;
 use super::kms;
@@ -44,7 +43,6 @@ macro_rules! dispatch {
             "ec2" => ec2::$f($($arg),*).await,
             "ecs" => ecs::$f($($arg),*).await,
             "efs" => efs::$f($($arg),*).await,
-            "elasticache" => elasticache::$f($($arg),*).await,
             "iam" => iam::$f($($arg),*).await,
             "kinesis" => kinesis::$f($($arg),*).await,
             "kms" => kms::$f($($arg),*).await,

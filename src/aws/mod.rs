@@ -655,11 +655,6 @@ pub(crate) fn absent(e: AwsError) -> Result<Found, AwsError> {
     if e.is_not_found() { Ok(Found::Nothing) } else { Err(e) }
 }
 
-/// A poll's "not found" as "gone".
-pub(crate) fn gone(e: AwsError) -> Result<Option<()>, AwsError> {
-    if e.is_not_found() { Ok(Some(())) } else { Err(e) }
-}
-
 /// A lookup's "not found" as nothing: `read`'s "it is gone", `gone`'s yes.
 pub(crate) fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
     match r {

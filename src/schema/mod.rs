@@ -18,7 +18,6 @@ mod cloudwatch;
 mod ec2;
 mod ecs;
 mod efs;
-mod elasticache;
 mod iam;
 mod kinesis;
 mod kms;
@@ -411,7 +410,6 @@ pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
         ec2::TYPES,
         ecs::TYPES,
         efs::TYPES,
-        elasticache::TYPES,
         iam::TYPES,
         kinesis::TYPES,
         kms::TYPES,
