@@ -10,7 +10,6 @@ use super::applicationautoscaling;
 use super::cloudwatch;
 use super::ec2;
 use super::ecs;
-use super::efs;
 use super::iam;
 use super::kinesis;
 use super::kms;
@@ -42,7 +41,6 @@ macro_rules! dispatch {
             "cloudwatch" => cloudwatch::$f($($arg),*).await,
             "ec2" => ec2::$f($($arg),*).await,
             "ecs" => ecs::$f($($arg),*).await,
-            "efs" => efs::$f($($arg),*).await,
             "iam" => iam::$f($($arg),*).await,
             "kinesis" => kinesis::$f($($arg),*).await,
             "kms" => kms::$f($($arg),*).await,

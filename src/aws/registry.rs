@@ -14,6 +14,7 @@ use crate::schema::TypeSpec;
 fn services() -> Vec<&'static [&'static dyn Adapter]> {
     vec![
         super::logs::TYPES,
+        super::efs::TYPES,
         super::elasticache::TYPES,
         super::rds::TYPES,
         // The service files not yet in a folder of their own.

@@ -17,7 +17,6 @@ mod applicationautoscaling;
 mod cloudwatch;
 mod ec2;
 mod ecs;
-mod efs;
 mod iam;
 mod kinesis;
 mod kms;
@@ -409,7 +408,6 @@ pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
         cloudwatch::TYPES,
         ec2::TYPES,
         ecs::TYPES,
-        efs::TYPES,
         iam::TYPES,
         kinesis::TYPES,
         kms::TYPES,
