@@ -24,7 +24,6 @@ mod iam;
 pub mod identity;
 mod kinesis;
 mod kms;
-mod legacy;
 pub mod limits;
 pub(crate) mod logs;
 mod props;
@@ -141,34 +140,9 @@ impl AwsError {
     }
 }
 
-/// Error codes that mean "it is not there", across services.
-pub(crate) const NOT_FOUND_CODES: &[&str] = &[
-    "NotFoundException",
-    "NotFound",
-    "NoSuchEntity",
-    "ResourceNotFoundException",
-    "ResourceNotFound",
-    "InvalidVpcID.NotFound",
-    "InvalidSubnetID.NotFound",
-    "InvalidInternetGatewayID.NotFound",
-    "InvalidAllocationID.NotFound",
-    "InvalidRouteTableID.NotFound",
-    "InvalidAssociationID.NotFound",
-    "InvalidGroup.NotFound",
-    "InvalidFlowLogId.NotFound",
-    "NatGatewayNotFound",
-    "InvalidNatGatewayID.NotFound",
-    "DBClusterNotFoundFault",
-    "DBInstanceNotFound",
-    "DBSubnetGroupNotFoundFault",
-    "ReplicationGroupNotFoundFault",
-    "CacheSubnetGroupNotFoundFault",
-    "FileSystemNotFound",
-    "MountTargetNotFound",
-    "ClusterNotFoundException",
-    "ServiceNotFoundException",
-    "ObjectNotFoundException",
-];
+/// Error codes that mean "it is not there" in any service; each type declares its service's own
+/// (`Lifecycle::NOT_FOUND`, collected by the registry).
+const NOT_FOUND_CODES: &[&str] = &["NotFound", "NotFoundException"];
 
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
@@ -655,9 +629,42 @@ pub(crate) fn absent(e: AwsError) -> Result<Found, AwsError> {
     if e.is_not_found() { Ok(Found::Nothing) } else { Err(e) }
 }
 
-/// A poll's "not found" as "gone".
-pub(crate) fn gone(e: AwsError) -> Result<Option<()>, AwsError> {
-    if e.is_not_found() { Ok(Some(())) } else { Err(e) }
+/// A lookup's "not found" as nothing: `read`'s "it is gone", `gone`'s yes.
+pub(crate) fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tags in plan shape: a table (what `read` reports).
+pub(crate) fn tag_table<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> serde_json::Value {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(v))).collect::<Outputs>().into()
+}
+
+/// Makes `call` (a delete) until AWS accepts it, repeating it while `busy` says AWS refused it
+/// only for now (the resource is still being created or modified, as after an interrupted
+/// deploy), on the context's poll policy; `what` names the resource.
+pub(crate) async fn settle<F, Fut>(
+    ctx: &Ctx,
+    operation: &'static str,
+    what: &str,
+    busy: impl Fn(&AwsError) -> bool,
+    call: F,
+) -> Result<(), AwsError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    poll(ctx, operation, &format!("{what} to accept deletion"), || async {
+        match call().await {
+            Ok(()) => Ok(Some(())),
+            Err(e) if busy(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+    .await
 }
 
 /// Sets `key` in `out` when AWS gave a value.
@@ -706,6 +713,39 @@ mod tests {
 
     /// Schema and adapter must agree: every declared property is read before the first call,
     /// and the adapter reads nothing the schema does not declare (it would never be given).
+    /// The codes the types' services answer for "not there" are all known to the registry
+    /// (this list was once the only place they were written).
+    #[test]
+    fn every_services_not_found_code_is_declared_by_its_types() {
+        for code in [
+            "NoSuchEntity",
+            "ResourceNotFoundException",
+            "InvalidVpcID.NotFound",
+            "InvalidSubnetID.NotFound",
+            "InvalidInternetGatewayID.NotFound",
+            "InvalidAllocationID.NotFound",
+            "InvalidRouteTableID.NotFound",
+            "InvalidAssociationID.NotFound",
+            "InvalidGroup.NotFound",
+            "InvalidFlowLogId.NotFound",
+            "NatGatewayNotFound",
+            "InvalidNatGatewayID.NotFound",
+            "DBClusterNotFoundFault",
+            "DBInstanceNotFound",
+            "DBSubnetGroupNotFoundFault",
+            "ReplicationGroupNotFoundFault",
+            "CacheSubnetGroupNotFoundFault",
+            "FileSystemNotFound",
+            "MountTargetNotFound",
+            "ClusterNotFoundException",
+            "ServiceNotFoundException",
+            "ObjectNotFoundException",
+        ] {
+            assert!(registry::not_found_codes().contains(&code), "no type declares {code}");
+            assert_eq!(classify(code, "", 400), ErrorKind::NotFound, "{code}");
+        }
+    }
+
     #[tokio::test]
     async fn every_schema_property_is_consumed() {
         let ctx = offline_ctx().await;

@@ -18,12 +18,13 @@ fn services() -> Vec<&'static [&'static dyn Adapter]> {
         super::cloudwatch::TYPES,
         super::ec2::TYPES,
         super::ecs::TYPES,
+        super::efs::TYPES,
+        super::elasticache::TYPES,
         super::iam::TYPES,
         super::kinesis::TYPES,
         super::kms::TYPES,
         super::logs::TYPES,
-        // The service files not yet in a folder of their own.
-        super::legacy::types(),
+        super::rds::TYPES,
     ]
 }
 

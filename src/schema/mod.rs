@@ -12,10 +12,6 @@
 //! This module knows no SDK type: `crate::aws` implements each type, and a test there checks
 //! that every property declared here is consumed by the adapter and vice versa.
 
-mod efs;
-mod elasticache;
-mod rds;
-
 use crate::plan::{Node, NodeKind, Plan, Ref, Resource};
 
 /// The type of a property value.
@@ -393,11 +389,6 @@ impl TypeSpec {
 /// Every known type, sorted by name (the registry: `crate::aws::registry`).
 pub fn all() -> &'static [&'static TypeSpec] {
     crate::aws::registry::specs()
-}
-
-/// The types of the service files not yet moved to `src/aws/<service>/` (see `aws::legacy`).
-pub(crate) fn legacy_types() -> Vec<&'static TypeSpec> {
-    [efs::TYPES, elasticache::TYPES, rds::TYPES].iter().flat_map(|types| types.iter().copied()).collect()
 }
 
 /// The type another tool's name (`AWS::EC2::VPC`, `aws_vpc`, `aws:ec2/vpc:Vpc`) stands for,

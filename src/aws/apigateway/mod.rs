@@ -62,6 +62,7 @@ use aws_sdk_apigateway::types::{Op, PatchOperation};
 use serde_json::{Map, Value, json};
 
 use super::adapter::{Adapter, Lifecycle, Live, Type};
+pub(super) use super::found;
 use super::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, sdk_err};
 use crate::plan::Resource;
 use crate::schema::{Form, Kind, NameRule, PlanView, Prop};
@@ -212,15 +213,6 @@ async fn api_resources(
     rest_api_id: &str,
 ) -> Result<Option<Vec<aws_sdk_apigateway::types::Resource>>, AwsError> {
     listed!(ctx.apigateway.get_resources().rest_api_id(rest_api_id), "GetResources")
-}
-
-/// Inside a lookup: "not found" (of the thing or of its parent) means nothing there.
-fn found<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
-    match r {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// True once `read` of the resource finds nothing: API Gateway deletes synchronously.

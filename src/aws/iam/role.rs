@@ -15,7 +15,7 @@ use super::{
     NOT_FOUND, PATH, POLICY_NAME, ROLE_NAME, document, get_role, get_role_policy, required_document, role_tags,
 };
 use crate::aws::adapter::{Lifecycle, Live};
-use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, gone, poll, required, sdk_err};
+use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, found, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
 /// Every item of a paginated IAM list call, or the error of `$op`.
@@ -267,7 +267,7 @@ async fn attached(ctx: &Ctx, role: &str) -> Result<Vec<aws_sdk_iam::types::Attac
 
 /// A detach or delete whose target is already gone is done.
 fn done<T>(r: Result<T, AwsError>) -> Result<(), AwsError> {
-    r.map(drop).or_else(|e| gone(e).map(drop))
+    found(r).map(drop)
 }
 
 #[cfg(test)]

@@ -1,0 +1,254 @@
+//! `efs:MountTarget`: an NFS endpoint of a file system in one subnet.
+//!
+//! It carries no tags: a lookup finds it by its file system and subnet (one per availability
+//! zone), and it is ours when its file system is this stack's.
+
+use async_trait::async_trait;
+use aws_sdk_efs::types::{LifeCycleState, MountTargetDescription};
+use serde_json::{Map, json};
+
+use super::{describe_file_system, found, is_gone, leaving, pairs, wait_available};
+use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, sdk_err, settle};
+use crate::plan::Resource;
+use crate::schema::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
+
+pub static SPEC: TypeSpec = TypeSpec {
+    name: "efs:MountTarget",
+    aliases: &["AWS::EFS::MountTarget", "aws_efs_mount_target", "aws:efs/mountTarget:MountTarget"],
+    summary: "An NFS endpoint of a file system in one subnet",
+    calls: "CreateMountTarget (all properties); DeleteMountTarget",
+    props: &[
+        Prop::req("file_system_id", Kind::Str, "the file system"),
+        Prop::req("subnet_id", Kind::Str, "subnet of the mount target (one per availability zone)"),
+        // ModifyMountTargetSecurityGroups.
+        Prop::opt("security_groups", Kind::List(&Kind::Str), "security groups of its network interface (up to 5)")
+            .in_place(),
+    ],
+    attrs: &[attr("id", "mount target ID (`fsmt-...`)")],
+    taggable: false,
+    create_secs: 90,
+    delete_secs: 90,
+    implied: &[Implied {
+        why: "EFS creates the mount targets of one file system one at a time",
+        find: earlier_mount_targets,
+    }],
+};
+
+/// The other mount targets of the same file system whose plan name sorts before this one.
+fn earlier_mount_targets(view: &PlanView<'_>, res: &Resource) -> Vec<String> {
+    view.matching(res, SPEC.name, &[("file_system_id", "file_system_id")])
+        .into_iter()
+        .filter(|name| name.as_str() < res.name.as_str())
+        .collect()
+}
+
+pub struct MountTarget;
+
+/// What a create reads.
+pub struct Input {
+    file_system_id: String,
+    subnet_id: String,
+    security_groups: Vec<String>,
+}
+
+const DESCRIBE: &str = "DescribeMountTargets";
+
+#[async_trait]
+impl Lifecycle for MountTarget {
+    type Input = Input;
+    const SPEC: &'static TypeSpec = &SPEC;
+    const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+
+    fn input(p: &mut Props) -> Result<Input, AwsError> {
+        let p = p.for_op("CreateMountTarget");
+        Ok(Input {
+            file_system_id: p.str("file_system_id")?,
+            subnet_id: p.str("subnet_id")?,
+            security_groups: p.str_list("security_groups")?,
+        })
+    }
+
+    async fn create(ctx: &Ctx, m: &Input) -> Result<Created, AwsError> {
+        let groups = &m.security_groups;
+        let r = ctx
+            .efs
+            .create_mount_target()
+            .file_system_id(&m.file_system_id)
+            .subnet_id(&m.subnet_id)
+            .set_security_groups(if groups.is_empty() { None } else { Some(groups.clone()) })
+            .send()
+            .await
+            .map_err(|e| sdk_err("CreateMountTarget", e))?;
+        Ok(created(r.mount_target_id()))
+    }
+
+    /// The mount target of that file system in that subnet, not being deleted: it carries no
+    /// tags, so it is ours on a file system of this stack.
+    async fn find(ctx: &Ctx, m: &Input, who: &Identity) -> Result<Found, AwsError> {
+        let r = match ctx.efs.describe_mount_targets().file_system_id(&m.file_system_id).send().await {
+            Ok(r) => r,
+            Err(e) => return absent(sdk_err(DESCRIBE, e)),
+        };
+        let Some(mt) =
+            r.mount_targets().iter().find(|mt| mt.subnet_id() == m.subnet_id && !leaving(mt.life_cycle_state()))
+        else {
+            return Ok(Found::Nothing);
+        };
+        let created = created(mt.mount_target_id());
+        let Some(fs) = describe_file_system(ctx, &m.file_system_id).await? else { return Ok(Found::Nothing) };
+        Ok(who.claim_by_parent(created, &format!("file system `{}`", m.file_system_id), pairs(fs.tags())))
+    }
+
+    async fn ready(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
+        wait_available(ctx, DESCRIBE, &format!("mount target {id}"), || async {
+            Ok(describe(ctx, id).await?.map(|m| m.life_cycle_state().clone()))
+        })
+        .await?;
+        Ok(out.clone())
+    }
+
+    async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
+        let Some(mt) = describe(ctx, id).await? else { return Ok(None) };
+        if mt.life_cycle_state() == &LifeCycleState::Deleted {
+            return Ok(None);
+        }
+        let groups = ctx.efs.describe_mount_target_security_groups().mount_target_id(id).send().await;
+        let Some(groups) = found(groups.map_err(|e| sdk_err("DescribeMountTargetSecurityGroups", e)))? else {
+            return Ok(None);
+        };
+        let mut props = Map::new();
+        props.insert("file_system_id".into(), json!(mt.file_system_id()));
+        props.insert("subnet_id".into(), json!(mt.subnet_id()));
+        props.insert("security_groups".into(), json!(groups.security_groups()));
+        let mut outputs = out.clone();
+        outputs.insert("id".into(), json!(id));
+        Ok(Some(Live { props, outputs }))
+    }
+
+    async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
+        const OP: &str = "DeleteMountTarget";
+        // Refused while the mount target is still being created (an interrupted deploy).
+        let busy = |e: &AwsError| e.code == "IncorrectMountTargetState";
+        settle(ctx, OP, &format!("mount target {id}"), busy, || async {
+            ctx.efs.delete_mount_target().mount_target_id(id).send().await.map(|_| ()).map_err(|e| sdk_err(OP, e))
+        })
+        .await
+    }
+
+    async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
+        let state = describe(ctx, id).await?.map(|m| m.life_cycle_state().clone());
+        is_gone(DESCRIBE, &format!("mount target {id}"), state)
+    }
+}
+
+fn created(id: &str) -> Created {
+    let mut outputs = Outputs::new();
+    outputs.insert("id".into(), json!(id));
+    Created { id: id.to_string(), outputs }
+}
+
+/// The mount target of ID `id`, if it exists.
+async fn describe(ctx: &Ctx, id: &str) -> Result<Option<MountTargetDescription>, AwsError> {
+    let r = ctx.efs.describe_mount_targets().mount_target_id(id).send().await;
+    let r = found(r.map_err(|e| sdk_err(DESCRIBE, e)))?;
+    Ok(r.and_then(|r| r.mount_targets.unwrap_or_default().into_iter().next()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::subnet;
+    use super::*;
+    use crate::aws::create;
+    use crate::aws::rds::testing::{reads_back, reads_gone_once_deleted};
+    use crate::aws::testing::{assert_not_ours, ctx, find as lookup, props, tags};
+    use crate::emulator::Moto;
+    use crate::plan::Plan;
+
+    // fs: mount_a <- mount_b <- mount_c ; other_fs: other_mount waits for none of them
+    const PLAN: &str = r#"
+[plan]
+name = "t"
+
+[resources.fs]
+type = "efs:FileSystem"
+creation_token = "fs"
+
+[resources.other_fs]
+type = "efs:FileSystem"
+creation_token = "other"
+
+[resources.mount_c]
+type = "efs:MountTarget"
+file_system_id = "${fs.id}"
+subnet_id = "subnet-c"
+
+[resources.mount_a]
+type = "efs:MountTarget"
+file_system_id = "${fs.id}"
+subnet_id = "subnet-a"
+
+[resources.mount_b]
+type = "efs:MountTarget"
+file_system_id = "${fs.id}"
+subnet_id = "subnet-b"
+
+[resources.other_mount]
+type = "efs:MountTarget"
+file_system_id = "${other_fs.id}"
+subnet_id = "subnet-a"
+"#;
+
+    fn implied(plan: &Plan, name: &str) -> Vec<String> {
+        let view = PlanView::new(plan);
+        let res = plan.resource(name).expect("resource");
+        let mut out: Vec<String> = SPEC.implied.iter().flat_map(|i| (i.find)(&view, res)).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn mount_targets_of_one_file_system_are_created_in_name_order() {
+        let plan = Plan::parse(std::path::Path::new("t.toml"), PLAN).expect("plan");
+        assert!(implied(&plan, "mount_a").is_empty());
+        assert_eq!(implied(&plan, "mount_b"), ["mount_a"]);
+        assert_eq!(implied(&plan, "mount_c"), ["mount_a", "mount_b"]);
+        assert!(implied(&plan, "other_mount").is_empty());
+    }
+
+    /// A mount target in a file system made outside ironplan is not ours (it carries no tags
+    /// and its file system is not this stack's); one in the plan's own file system is.
+    #[tokio::test]
+    async fn a_look_alike_mount_target_is_not_ours() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let (subnet_id, _) = subnet(&ctx).await;
+        let fs = ctx.efs.create_file_system().creation_token("s-dev-data").send().await.expect("by hand");
+        let mt = json!({"file_system_id": fs.file_system_id(), "subnet_id": subnet_id});
+        create(&ctx, "efs:MountTarget", &mut props(mt.clone())).await.expect("mount target");
+        let why = format!("file system `{}` has no `ironplan:stack` tag", fs.file_system_id());
+        assert_not_ours(&lookup(&ctx, "efs:MountTarget", &mt).await, &why);
+
+        let ours = json!({"creation_token": "s-dev-other", "encrypted": true, "tags": tags("s-dev", "data")});
+        let made = create(&ctx, "efs:FileSystem", &mut props(ours.clone())).await.expect("ours");
+        let mt = json!({"file_system_id": made.id, "subnet_id": subnet_id});
+        create(&ctx, "efs:MountTarget", &mut props(mt.clone())).await.expect("our mount target");
+        assert!(matches!(lookup(&ctx, "efs:MountTarget", &mt).await, Found::Ours { .. }));
+    }
+
+    /// What `read` reports is what the plan said, with the outputs `wait_ready` gave; once
+    /// deleted, it reports the mount target gone.
+    #[tokio::test]
+    async fn a_mount_target_reads_back_as_planned_until_deleted() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let (subnet_id, sg) = subnet(&ctx).await;
+        let fs = json!({"creation_token": "s-dev-data", "tags": tags("s-dev", "data")});
+        let fs = create(&ctx, "efs:FileSystem", &mut props(fs)).await.expect("file system");
+        let v = json!({"file_system_id": fs.id, "subnet_id": subnet_id, "security_groups": [sg]});
+        let (id, out) = reads_back(&ctx, "efs:MountTarget", &v, 0).await;
+        reads_gone_once_deleted(&ctx, "efs:MountTarget", &id, &out).await;
+    }
+}
