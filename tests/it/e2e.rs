@@ -64,6 +64,7 @@ async fn deploy_checks_redeploys_and_tears_down_the_whole_pipeline() {
     verify_roles(&ctx, &state).await;
     verify_network(&ctx, &state).await;
     verify_compute_and_api(&ctx, &state).await;
+    verify_read_back(&ctx, &state).await;
 
     // Deploy again: nothing is created and the outputs are the same.
     let again = env.ironplan(&args);
@@ -95,6 +96,49 @@ async fn deploy_checks_redeploys_and_tears_down_the_whole_pipeline() {
     let after = env.state(STACK);
     assert_eq!(after["resources"].as_object().map(|m| m.len()), Some(0));
     verify_gone(&ctx, &state).await;
+}
+
+/// `read` of every deployed resource (all 37 types) gives back what the plan set: each planned
+/// property `read` reports equals the state's (sensitive values compared masked on both sides;
+/// AWS's defaults for what the plan left out may be reported too), and every resource reports
+/// some of its planned properties. This is what drift detection compares.
+async fn verify_read_back(ctx: &ironplan::aws::Ctx, state: &Value) {
+    let mut types = std::collections::BTreeSet::new();
+    for (name, r) in state["resources"].as_object().expect("resources") {
+        let ty = r["type"].as_str().expect("type");
+        let id = r["id"].as_str().expect("id");
+        let outputs = r["outputs"].as_object().cloned().unwrap_or_default();
+        let live = ironplan::aws::read(ctx, ty, id, &outputs)
+            .await
+            .unwrap_or_else(|e| panic!("read {name} ({ty}): {e}"))
+            .unwrap_or_else(|| panic!("read {name} ({ty}): gone"));
+        let spec = ironplan::schema::find(ty).expect("a known type");
+        let masked = |mut m: serde_json::Map<String, Value>| {
+            ironplan::schema::mask_sensitive(spec.props, &mut m, &mut |_, _| Value::from("(masked)"));
+            m
+        };
+        let planned = masked(r["props"].as_object().cloned().unwrap_or_default());
+        let got = masked(live.props);
+        let common: Vec<&String> = got.keys().filter(|k| planned.contains_key(*k)).collect();
+        assert!(!common.is_empty(), "read of {name} ({ty}) reported none of its planned properties: {got:?}");
+        for k in common {
+            assert!(covers(&got[k], &planned[k]), "{name} ({ty}).{k}: read {}, the plan set {}", got[k], planned[k]);
+        }
+        types.insert(ty.to_string());
+    }
+    assert_eq!(types.len(), 37, "types read back: {types:?}");
+}
+
+/// The live value says what the plan said: numbers by value (a plan's `4` for a number reads
+/// back as `4.0`), tables by the keys the plan set (AWS fills in defaults, such as an EFS
+/// volume's `root_directory = "/"`), lists item by item.
+fn covers(live: &Value, planned: &Value) -> bool {
+    match (live, planned) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| covers(x, y)),
+        (Value::Object(x), Value::Object(y)) => y.iter().all(|(k, v)| x.get(k).is_some_and(|w| covers(w, v))),
+        _ => live == planned,
+    }
 }
 
 /// KMS, logs, Kinesis, RDS, ElastiCache, EFS: the HIPAA properties.

@@ -23,7 +23,7 @@ mod flow_log;
 mod internet_gateway;
 mod nat_gateway;
 mod route_table;
-mod route_table_association;
+pub(crate) mod route_table_association;
 mod security_group;
 mod subnet;
 mod vpc;

@@ -330,9 +330,7 @@ fn subnet_route_associations(view: &PlanView<'_>, res: &Resource) -> Vec<String>
     let subnets =
         res.prop("network_configuration").and_then(|n| n.get("awsvpc_configuration")).and_then(|n| n.get("subnets"));
     let wanted: Vec<String> = items(subnets).into_iter().filter_map(|s| view.canonical(Some(s))).collect();
-    // Another service's type, by its name until its `SPEC` is reachable from here (ec2 moves
-    // at the same time).
-    view.of_type("ec2:RouteTableAssociation")
+    view.of_type(crate::aws::ec2::route_table_association::SPEC.name)
         .filter(|a| view.canonical(a.prop("subnet_id")).is_some_and(|s| wanted.contains(&s)))
         .map(|a| a.name.clone())
         .collect()
@@ -347,9 +345,7 @@ fn efs_mount_targets(view: &PlanView<'_>, res: &Resource) -> Vec<String> {
         .flat_map(|td| items(td.prop("volumes")))
         .filter_map(|v| view.canonical(v.get("efs_volume_configuration").and_then(|e| e.get("file_system_id"))))
         .collect();
-    // Another service's type, by its name until its `SPEC` is reachable from here (efs moves
-    // at the same time).
-    view.of_type("efs:MountTarget")
+    view.of_type(crate::aws::efs::mount_target::SPEC.name)
         .filter(|m| view.canonical(m.prop("file_system_id")).is_some_and(|f| file_systems.contains(&f)))
         .map(|m| m.name.clone())
         .collect()

@@ -8,7 +8,7 @@
 //! go through.
 
 mod file_system;
-mod mount_target;
+pub(crate) mod mount_target;
 
 use aws_sdk_efs::types::{FileSystemDescription, LifeCycleState, Tag};
 

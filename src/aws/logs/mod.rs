@@ -1,6 +1,6 @@
 //! `logs:*` types: CloudWatch Logs.
 
-mod log_group;
+pub(crate) mod log_group;
 
 use super::adapter::{Adapter, Type};
 use crate::schema::NameRule;

@@ -110,8 +110,7 @@ fn cluster_log_groups(view: &PlanView<'_>, res: &Resource) -> Vec<String> {
         .filter_map(|e| view.canonical(Some(e)))
         .map(|e| format!("/aws/rds/cluster/{cluster}/{e}"))
         .collect();
-    // The log group type's name: `crate::aws::logs` does not export its SPEC.
-    view.of_type("logs:LogGroup")
+    view.of_type(crate::aws::logs::log_group::SPEC.name)
         .filter(|lg| view.canonical(lg.prop("log_group_name")).is_some_and(|n| wanted.contains(&n)))
         .map(|lg| lg.name.clone())
         .collect()
