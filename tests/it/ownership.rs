@@ -120,8 +120,9 @@ async fn a_deploy_that_collides_with_a_look_alike_leaves_it_alone() {
 async fn a_resumed_deploy_does_not_adopt_a_look_alike_of_its_intent() {
     let env = Env::with_proxy();
     let ctx = env.ctx().await;
-    // The first CreateRole is held, then its connection reset: it never reaches the emulator.
-    env.proxy().rules(json!([{ "op": "CreateRole", "delay_ms": 20000, "reset": true, "count": 1 }]));
+    // Every CreateRole is held, then its connection reset: none reaches the emulator, so the
+    // name of any role whose intent is recorded is free for the look-alike.
+    env.proxy().rules(json!([{ "op": "CreateRole", "delay_ms": 20000, "reset": true, "count": -1 }]));
     let mut child = env.spawn(&["deploy", PLAN, "--output", "json"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     let (resource, role_name) = loop {
