@@ -5,6 +5,7 @@ pub mod aws;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod diff;
 #[cfg(any(test, feature = "testing"))]
 pub mod emulator;
 pub mod engine;

@@ -45,6 +45,11 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// `NotFound`, `*.NotFound` and `*NotFoundFault` that every lookup understands).
     const NOT_FOUND: &'static [&'static str];
 
+    /// The properties [`Lifecycle::update`] changes in place. A property AWS could change in
+    /// place (`Prop::in_place`) but that is not listed here is refused by `deploy`, before any
+    /// call, as "ironplan cannot change it yet"; the plan shows it so.
+    const UPDATES: &'static [&'static str] = &[];
+
     /// Reads every property of the schema (and nothing else) into the typed input.
     fn input(p: &mut Props) -> Result<Self::Input, AwsError>;
 
@@ -90,6 +95,7 @@ pub trait Lifecycle: Send + Sync + 'static {
 pub trait Adapter: Send + Sync {
     fn spec(&self) -> &'static TypeSpec;
     fn not_found(&self) -> &'static [&'static str];
+    fn updates(&self) -> &'static [&'static str];
     /// Reads `props` (every one: the create is refused if one is left) and creates.
     async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError>;
     async fn find(&self, ctx: &Ctx, props: &mut Props, who: &Identity) -> Result<Found, AwsError>;
@@ -126,6 +132,10 @@ impl<T: Lifecycle> Adapter for Type<T> {
         T::NOT_FOUND
     }
 
+    fn updates(&self) -> &'static [&'static str] {
+        T::UPDATES
+    }
+
     async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError> {
         let input = T::input(props)?;
         props.finish()?;
@@ -153,6 +163,11 @@ impl<T: Lifecycle> Adapter for Type<T> {
         props: &mut Props,
         changed: &[String],
     ) -> Result<Outputs, AwsError> {
+        // A property the type's update does not apply must never be taken as applied.
+        let unsupported: Vec<String> = changed.iter().filter(|c| !T::UPDATES.contains(&c.as_str())).cloned().collect();
+        if !unsupported.is_empty() {
+            return Err(not_updatable(T::SPEC.name, &unsupported));
+        }
         let input = T::input(props)?;
         props.finish()?;
         T::update(ctx, id, out, &input, changed).await

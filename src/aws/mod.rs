@@ -602,6 +602,19 @@ pub async fn wait_deleted(ctx: &Ctx, type_name: &str, id: &str, outputs: &Output
     adapter(type_name)?.wait_deleted(ctx, id, outputs).await.map_err(|e| ctx.locate(e))
 }
 
+/// Changes the `changed` properties of a resource in place to their values in `props` (every
+/// property, resolved, tags merged); returns its new outputs.
+pub async fn update(
+    ctx: &Ctx,
+    type_name: &str,
+    id: &str,
+    outputs: &Outputs,
+    props: &mut Props,
+    changed: &[String],
+) -> Result<Outputs, AwsError> {
+    adapter(type_name)?.update(ctx, id, outputs, props, changed).await.map_err(|e| ctx.locate(e))
+}
+
 /// The live properties and outputs of a resource, by its ID (`None`: it is gone).
 pub async fn read(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<Option<Live>, AwsError> {
     adapter(type_name)?.read(ctx, id, outputs).await.map_err(|e| ctx.locate(e))

@@ -2,7 +2,7 @@
 //! looked up by type name. Each service folder lists its types (`TYPES`, one line per type);
 //! this file lists the services.
 //!
-//! API: [`all`] (sorted by name), [`get`], [`specs`], [`not_found_codes`].
+//! API: [`all`] (sorted by name), [`get`], [`specs`], [`updates`], [`not_found_codes`].
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -62,6 +62,11 @@ pub fn get(type_name: &str) -> Option<&'static dyn Adapter> {
 /// Every registered type's schema, sorted by name.
 pub fn specs() -> &'static [&'static TypeSpec] {
     &registry().specs
+}
+
+/// True if ironplan's adapter of `type_name` changes `prop` in place.
+pub fn updates(type_name: &str, prop: &str) -> bool {
+    get(type_name).is_some_and(|a| a.updates().contains(&prop))
 }
 
 /// The union of the types' "it is not there" error codes.

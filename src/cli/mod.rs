@@ -3,8 +3,8 @@
 //!
 //! Exit codes (stable, documented in the README):
 //! 0 success · 1 a deploy or teardown failed (AWS said no) · 2 bad usage ·
-//! 3 invalid plan (nothing was called) · 4 state refused (locked, corrupt, or changed plan) ·
-//! 130 interrupted.
+//! 3 invalid plan (nothing was called) · 4 state refused (locked, corrupt, or a change deploy
+//! will not make) · 5 changes pending (`plan --detailed-exitcode`) · 130 interrupted.
 
 mod logging;
 mod run;
@@ -24,6 +24,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INVALID_PLAN: u8 = 3;
 pub const EXIT_STATE: u8 = 4;
+/// `plan --detailed-exitcode`: deploy would change something.
+pub const EXIT_CHANGES: u8 = 5;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 const DEFAULT_PLAN: &str = "plans/healthcare-pipeline.toml";
@@ -36,7 +38,7 @@ const DEFAULT_STATE_DIR: &str = ".ironplan";
     about = "Provision AWS infrastructure from an explicit dependency graph, straight through the AWS SDK",
     long_about = "ironplan reads a plan (TOML), checks it completely before any AWS call, and creates, \
                   or tears down, every resource in dependency order, as much in parallel as the graph allows.",
-    after_help = "Exit codes: 0 ok, 1 deploy/teardown failed, 2 bad usage, 3 invalid plan, 4 state refused, 130 interrupted.\n\
+    after_help = "Exit codes: 0 ok, 1 deploy/teardown failed, 2 bad usage, 3 invalid plan, 4 state refused, 5 changes pending (plan --detailed-exitcode), 130 interrupted.\n\
                   Credentials and region come from the standard AWS chain (env, profiles, SSO); \
                   AWS_ENDPOINT_URL or --endpoint-url points at another endpoint, such as a local emulator.\n\
                   RUST_LOG sets the log filter (stderr); NO_COLOR turns colour off."
@@ -62,6 +64,14 @@ enum Command {
         /// Text format: list each resource's properties, deploy-time values marked
         #[arg(long)]
         detail: bool,
+        /// Directory of the state files: when the stack has a state, the plan is compared with
+        /// it and the change shown (create, update in place, replace, delete)
+        #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
+        state_dir: PathBuf,
+        /// Exit 0 when deploy would change nothing, 5 when it would change something (for
+        /// scripts; errors keep their codes)
+        #[arg(long)]
+        detailed_exitcode: bool,
     },
     /// Create every resource of the plan that does not exist yet, then print the outputs
     Deploy {
@@ -84,6 +94,21 @@ enum Command {
         /// add them to the state: for a lost or partial state file
         #[arg(long)]
         discover: bool,
+    },
+    /// Read every resource of the stack's state in AWS and report what changed outside
+    /// ironplan: properties that differ from what ironplan set, resources deleted (exit 5 when
+    /// there is drift)
+    Drift {
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Directory of the state files
+        #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
+        state_dir: PathBuf,
+        /// Print the report as one JSON document
+        #[arg(long)]
+        json: bool,
     },
     /// Print the outputs recorded by the last deploy (no AWS call)
     Outputs {
@@ -164,6 +189,14 @@ struct RunArgs {
     /// so the next deploy resumes (keep)
     #[arg(long, value_enum, default_value_t = FailurePolicy::Rollback)]
     on_failure: FailurePolicy,
+    /// deploy only: accept replacing this resource although it holds data (a database, cache,
+    /// file system, stream or KMS key), losing it (repeatable)
+    #[arg(long = "allow-replace", value_name = "NAME")]
+    allow_replace: Vec<String>,
+    /// deploy only: accept deleting this resource, gone from the plan, although it holds data
+    /// (repeatable)
+    #[arg(long = "allow-delete", value_name = "NAME")]
+    allow_delete: Vec<String>,
     /// At most this many resources in flight at once (default: as many as the graph allows;
     /// the longest remaining chain starts first)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -221,10 +254,13 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose);
     match cli.command {
-        Command::Plan { plan, format, detail } => cmd_plan(&plan, format, detail),
+        Command::Plan { plan, format, detail, state_dir, detailed_exitcode } => {
+            cmd_plan(&plan, format, detail, &state_dir, detailed_exitcode)
+        }
         Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run, cli.verbose),
         Command::Teardown { plan, aws, run, discover } => run::teardown(&plan, &aws, &run, discover, cli.verbose),
         Command::Outputs { plan, json, state_dir } => run::outputs(&plan, json, &state_dir),
+        Command::Drift { plan, aws, state_dir, json } => run::drift(&plan, &aws, &state_dir, json),
         Command::Types { name, format } => cmd_types(name.as_deref(), format),
         Command::Rules => cmd_rules(),
     }
@@ -270,18 +306,56 @@ fn report_problems(problems: &Problems, json: bool) -> ExitCode {
     ExitCode::from(EXIT_INVALID_PLAN)
 }
 
-fn cmd_plan(args: &PlanArgs, format: Format, detail: bool) -> ExitCode {
+fn cmd_plan(args: &PlanArgs, format: Format, detail: bool, state_dir: &std::path::Path, exitcode: bool) -> ExitCode {
     let checked = match load_checked(args, matches!(format, Format::Json)) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let report = PlanReport::new(&checked);
+    // A stack that exists: what deploy would change in it (still no AWS call).
+    let state = match crate::state::StateStore::read(state_dir, &checked.stack()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}\nhelp: {}", e.hint());
+            return ExitCode::from(EXIT_STATE);
+        }
+    };
+    let change = (!state.resources.is_empty()).then(|| crate::diff::diff(&checked, &state));
+    let refusals = change.as_ref().map(|d| d.refusals(&Default::default(), &Default::default())).unwrap_or_default();
     match format {
-        Format::Text => print!("{}", report.render_text(detail)),
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        Format::Text => match &change {
+            Some(d) => {
+                println!(
+                    "plan {} · stack {} · compared with {} (no AWS call)\n",
+                    checked.plan.name,
+                    checked.stack(),
+                    crate::state::StateStore::path_for(state_dir, &checked.stack()).display()
+                );
+                print!("{}", d.render_text(&refusals));
+                if detail {
+                    print!("\n{}", report.render_text(true));
+                }
+            }
+            None => print!("{}", report.render_text(detail)),
+        },
+        Format::Json => {
+            let mut doc = serde_json::to_value(&report).unwrap_or_default();
+            if let (Some(o), Some(d)) = (doc.as_object_mut(), &change) {
+                let mut v = serde_json::to_value(d).unwrap_or_default();
+                if let Some(c) = v.as_object_mut() {
+                    c.insert("has_changes".into(), d.has_changes().into());
+                    c.insert("counts".into(), serde_json::to_value(d.counts()).unwrap_or_default());
+                    c.insert("refusals".into(), serde_json::to_value(&refusals).unwrap_or_default());
+                }
+                o.insert("changes".into(), v);
+            }
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
         Format::Dot => print!("{}", report.to_dot()),
     }
-    ExitCode::SUCCESS
+    // Without a state, deploy would create everything: that is a change too.
+    let changes = change.as_ref().is_none_or(crate::diff::Diff::has_changes);
+    if exitcode && changes { ExitCode::from(EXIT_CHANGES) } else { ExitCode::SUCCESS }
 }
 
 fn cmd_types(name: Option<&str>, format: TypesFormat) -> ExitCode {

@@ -137,21 +137,19 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
         Ok(s) => s,
         Err(e) => return state_refused(&e, &again),
     };
-    // A changed plan is refused before any AWS call: the state has what it needs to tell.
+    // A change deploy will not make is refused before any AWS call: the state has what it
+    // needs to tell (a replacement, a resource that holds data, an update ironplan cannot make).
     if let Job::Deploy(_) = job {
-        let changes = crate::engine::plan_changes(&checked, store.state());
-        if !changes.is_empty() {
-            eprintln!(
-                "error: {} propert{} changed since the resources were created:",
-                changes.len(),
-                if changes.len() == 1 { "y" } else { "ies" }
-            );
-            for c in &changes {
-                eprintln!("  {}.{}: {} → {}", c.resource, c.property, c.old, c.new);
+        let change = crate::diff::diff(&checked, store.state());
+        let allow_replace = run.allow_replace.iter().cloned().collect();
+        let allow_delete = run.allow_delete.iter().cloned().collect();
+        let refused = change.refusals(&allow_replace, &allow_delete);
+        if !refused.is_empty() {
+            eprintln!("error: deploy refuses this change; nothing was called:\n");
+            eprint!("{}", change.render_text(&[]));
+            for f in &refused {
+                eprintln!("\nerror: {}: {}\n  help: {}", f.resource, f.why, f.help);
             }
-            eprintln!(
-                "help: ironplan does not update resources in place yet; revert the plan, or run `ironplan teardown` then `ironplan deploy`"
-            );
             return ExitCode::from(EXIT_STATE);
         }
     }
@@ -236,9 +234,11 @@ fn finish(s: &RunSummary, output: Output, verb: &str) -> ExitCode {
         let mut parts = Vec::new();
         for (n, what) in [
             (s.created.len(), "created"),
+            (s.updated.len(), "updated"),
             (s.existing.len(), "already existed"),
             (s.deleted.len(), "deleted"),
             (s.rolled_back.len(), "rolled back"),
+            (s.restored.len(), "restored"),
             (s.kept.len(), "kept"),
             (s.failed.len(), "failed"),
             (s.not_started.len(), "not started"),
@@ -261,6 +261,9 @@ fn finish(s: &RunSummary, output: Output, verb: &str) -> ExitCode {
         }
         if !s.rolled_back.is_empty() {
             eprintln!("rolled back (deleted again): {}", s.rolled_back.join(", "));
+        }
+        if !s.restored.is_empty() {
+            eprintln!("rolled back (old values put back): {}", s.restored.join(", "));
         }
         if !s.kept.is_empty() {
             eprintln!(
@@ -325,14 +328,18 @@ async fn render(mut rx: UnboundedReceiver<Event>, output: Output, live: bool, to
         if live {
             let resource = resource_of(&ev).to_string();
             match &ev {
-                Event::Started { type_name, .. } | Event::Deleting { type_name, .. } => {
+                Event::Started { type_name, .. }
+                | Event::Deleting { type_name, .. }
+                | Event::Updating { type_name, .. } => {
                     let pb = mp.insert_before(&main, ProgressBar::new_spinner());
                     pb.set_style(spinner.clone());
                     pb.set_prefix(resource.clone());
-                    pb.set_message(format!(
-                        "{type_name} · {}",
-                        if matches!(ev, Event::Started { .. }) { "creating" } else { "deleting" }
-                    ));
+                    let doing = match ev {
+                        Event::Started { .. } => "creating",
+                        Event::Updating { .. } => "updating",
+                        _ => "deleting",
+                    };
+                    pb.set_message(format!("{type_name} · {doing}"));
                     pb.enable_steady_tick(Duration::from_millis(120));
                     inflight.insert(resource.clone(), pb);
                 }
@@ -377,6 +384,8 @@ fn resource_of(ev: &Event) -> &str {
         | Event::Retrying { resource, .. }
         | Event::Failed { resource, .. }
         | Event::Deleting { resource, .. }
+        | Event::Updating { resource, .. }
+        | Event::Updated { resource, .. }
         | Event::Deleted { resource, .. } => resource,
     }
 }
@@ -403,10 +412,108 @@ fn describe(ev: &Event) -> (String, bool) {
             (format!("FAILED   {resource} ({type_name}): {operation}: {code}: {message}"), false)
         }
         Event::Deleting { resource, id, .. } => (format!("deleting {resource} = {id}"), false),
+        Event::Updating { resource, id, properties, .. } => {
+            (format!("updating {resource} = {id}: {}", properties.join(", ")), false)
+        }
+        Event::Updated { resource, type_name, elapsed_secs, .. } => (
+            format!("updated  {resource} ({type_name}) in {}", secs_precise(Duration::from_secs_f64(*elapsed_secs))),
+            true,
+        ),
         Event::Deleted { resource, type_name, elapsed_secs } => (
             format!("deleted  {resource} ({type_name}) in {}", secs_precise(Duration::from_secs_f64(*elapsed_secs))),
             true,
         ),
+    }
+}
+
+pub(super) fn drift(plan: &PlanArgs, aws: &AwsArgs, state_dir: &Path, json: bool) -> ExitCode {
+    let checked = match super::load_checked(plan, json) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let state = match StateStore::read(state_dir, &checked.stack()) {
+        Ok(s) => s,
+        Err(e) => return state_refused(&e, &Again { plan, state_dir, aws: Some(aws) }),
+    };
+    if state.resources.is_empty() {
+        eprintln!(
+            "error: stack `{}` has no resources in its state\nhelp: run `ironplan deploy` first",
+            checked.stack()
+        );
+        return ExitCode::from(EXIT_FAILED);
+    }
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let report = rt.block_on(async {
+        let ctx = connect(aws).await?;
+        Ok::<_, ExitCode>(crate::engine::drift(std::sync::Arc::new(ctx), &state).await)
+    });
+    let report = match report {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    if json {
+        let mut v = serde_json::to_value(&report).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("schema_version".into(), 1.into());
+            o.insert("drifted".into(), report.drifted().into());
+        }
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        use crate::engine::Verdict;
+        println!(
+            "drift of stack {}: {} resources read · {} in sync, {} drifted, {} deleted outside ironplan{}",
+            report.stack,
+            report.resources.len(),
+            report.count(Verdict::InSync),
+            report.count(Verdict::Drifted),
+            report.count(Verdict::Deleted),
+            match (report.count(Verdict::Unknown), report.count(Verdict::Unfinished)) {
+                (0, 0) => String::new(),
+                (u, f) => format!(", {u} unreadable, {f} left unfinished by a run"),
+            }
+        );
+        for r in &report.resources {
+            match r.verdict {
+                Verdict::InSync => {}
+                Verdict::Drifted => {
+                    println!("  ~ {} ({}) {}", r.name, r.type_name, r.id);
+                    for p in &r.properties {
+                        println!("      {}: ironplan set {}, AWS has {}", p.property, p.expected, p.actual);
+                    }
+                }
+                Verdict::Deleted => println!("  - {} ({}) {}: deleted outside ironplan", r.name, r.type_name, r.id),
+                Verdict::Unknown => {
+                    println!(
+                        "  ? {} ({}) {}: {}",
+                        r.name,
+                        r.type_name,
+                        r.id,
+                        r.error.as_deref().unwrap_or("unreadable")
+                    )
+                }
+                Verdict::Unfinished => {
+                    println!(
+                        "  … {} ({}): a run did not finish with it; `ironplan deploy` resumes it",
+                        r.name, r.type_name
+                    )
+                }
+            }
+        }
+        if report.drifted() {
+            println!(
+                "help: `ironplan deploy --refresh` puts back what it can change in place and creates again what was deleted"
+            );
+        }
+    }
+    if report.drifted() {
+        ExitCode::from(super::EXIT_CHANGES)
+    } else if report.incomplete() {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

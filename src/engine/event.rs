@@ -59,6 +59,23 @@ pub enum Event {
         type_name: String,
         id: String,
     },
+    /// An update in place is being made: these properties change (values are in the plan's
+    /// diff, never in events).
+    Updating {
+        resource: String,
+        #[serde(rename = "type")]
+        type_name: String,
+        id: String,
+        properties: Vec<String>,
+    },
+    /// The update was applied.
+    Updated {
+        resource: String,
+        #[serde(rename = "type")]
+        type_name: String,
+        id: String,
+        elapsed_secs: f64,
+    },
     /// A call failed in a way that is retried.
     Retrying { resource: String, operation: String, code: String, attempt: u32, delay_secs: f64 },
     /// Failed for good.

@@ -39,6 +39,8 @@ struct Cloud {
     names: BTreeMap<String, String>,
     calls: Vec<Call>,
     faults: Vec<Fault>,
+    /// ID → the properties the updates set.
+    props: BTreeMap<String, Map<String, Value>>,
 }
 
 /// The fake cloud; clones share it.
@@ -63,6 +65,13 @@ impl Fake {
         c.live.insert(id.clone(), (type_name.into(), stack.into(), resource.into()));
         c.names.insert(id.clone(), resource.into());
         id
+    }
+
+    /// The properties the updates set on the resource `resource`.
+    pub fn props_of(&self, resource: &str) -> Map<String, Value> {
+        let c = self.cloud();
+        let id = c.names.iter().find(|(_, r)| *r == resource).map(|(id, _)| id.clone()).unwrap_or_default();
+        c.props.get(&id).cloned().unwrap_or_default()
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -149,6 +158,32 @@ impl Provider for Fake {
         self.call("Ready", &self.resource_of_id(id))?;
         tokio::time::sleep(expected).await;
         Ok(out.clone())
+    }
+
+    async fn update(
+        &self,
+        _type_name: &str,
+        id: &str,
+        out: &Outputs,
+        props: Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let resource = self.resource_of_id(id);
+        self.call("Update", &resource)?;
+        let mut c = self.cloud();
+        let live = c.props.entry(id.to_string()).or_default();
+        for k in changed {
+            live.insert(k.clone(), props.get(k).cloned().unwrap_or(Value::Null));
+        }
+        Ok(out.clone())
+    }
+
+    async fn read(&self, _type_name: &str, id: &str, out: &Outputs) -> Result<Option<crate::aws::Live>, AwsError> {
+        self.call("Read", &self.resource_of_id(id))?;
+        let c = self.cloud();
+        Ok(c.live
+            .contains_key(id)
+            .then(|| crate::aws::Live { props: c.props.get(id).cloned().unwrap_or_default(), outputs: out.clone() }))
     }
 
     async fn delete(&self, _type_name: &str, id: &str, _out: &Outputs) -> Result<(), AwsError> {

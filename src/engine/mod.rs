@@ -4,7 +4,8 @@
 //!
 //! API, in order of use:
 //! - [`Engine::new`]: a checked plan, a provider, the locked state, an event channel.
-//! - [`plan_changes`]: plan properties that differ from what was created (refused before any call).
+//! - [`crate::diff::diff`]: what a deploy changes (its refusals are the caller's to check
+//!   before any call).
 //! - [`Engine::deploy`], [`Engine::teardown`], [`Engine::discover`]: run; progress goes out as
 //!   [`Event`]s, the result is a [`RunSummary`].
 //! - [`resolve`]: a plan value with every reference substituted.
@@ -17,6 +18,7 @@
 //! create call, and its physical ID before ironplan waits for it to be ready, so a teardown or a
 //! resumed deploy can always find what exists.
 
+mod drift;
 mod event;
 #[cfg(test)]
 mod fake;
@@ -35,8 +37,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
+pub use drift::{DriftReport, Drifted, ResourceDrift, Verdict, compare, covers, drift};
 pub use event::{Event, ResourceError};
-pub use resolve::{Scope, plan_changes, resolve};
+pub use resolve::{Scope, resolve};
+pub(crate) use resolve::{redact, resolve_with};
 
 use crate::aws::{self, AwsError, Created, Ctx, Found, Identity, Outputs, Props};
 use crate::check::Checked;
@@ -62,6 +66,17 @@ pub trait Provider: Send + Sync + 'static {
         outputs: &Outputs,
         expected: Duration,
     ) -> Result<Outputs, AwsError>;
+    /// Changes `changed` properties in place to their values in `props`; the new outputs.
+    async fn update(
+        &self,
+        type_name: &str,
+        id: &str,
+        outputs: &Outputs,
+        props: Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError>;
+    /// The live resource (`None`: gone).
+    async fn read(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<Option<aws::Live>, AwsError>;
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError>;
     async fn wait_deleted(
         &self,
@@ -100,6 +115,21 @@ impl Provider for Ctx {
         aws::expecting(expected, aws::wait_ready(self, type_name, id, outputs)).await
     }
 
+    async fn update(
+        &self,
+        type_name: &str,
+        id: &str,
+        outputs: &Outputs,
+        props: Map<String, Value>,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        aws::update(self, type_name, id, outputs, &mut Props::new(props), changed).await
+    }
+
+    async fn read(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<Option<aws::Live>, AwsError> {
+        aws::read(self, type_name, id, outputs).await
+    }
+
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {
         aws::delete(self, type_name, id, outputs).await
     }
@@ -129,12 +159,16 @@ pub enum OnFailure {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     pub created: Vec<String>,
+    /// Changed in place.
+    pub updated: Vec<String>,
     pub existing: Vec<String>,
     pub deleted: Vec<String>,
     pub failed: Vec<ResourceError>,
     pub not_started: Vec<String>,
     /// Deleted again by the rollback after a failure.
     pub rolled_back: Vec<String>,
+    /// Updated by this run, then put back to their old values by the rollback.
+    pub restored: Vec<String>,
     /// Left in place after a failure (`--on-failure keep`, or a failed rollback).
     pub kept: Vec<String>,
     pub interrupted: bool,
@@ -157,15 +191,6 @@ pub struct Discovery {
     pub not_ours: Vec<String>,
 }
 
-/// A property change between the state and the plan.
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    pub resource: String,
-    pub property: String,
-    pub old: Value,
-    pub new: Value,
-}
-
 /// How a run schedules: how many resources at once, and the time scale of the latency model
 /// (1 on AWS; the emulator's latency model runs durations scaled by it).
 #[derive(Debug, Clone, Copy)]
@@ -180,6 +205,14 @@ impl Default for RunOptions {
     }
 }
 
+/// One update this run made, for its rollback.
+#[derive(Debug, Clone)]
+struct Updated {
+    name: String,
+    changed: Vec<String>,
+    old: Map<String, Value>,
+}
+
 struct Shared {
     opts: RunOptions,
     cloud: Box<dyn Provider>,
@@ -189,6 +222,11 @@ struct Shared {
     run_id: String,
     /// Plan resources found in AWS but not this stack's (reported, never touched).
     not_ours: Mutex<Vec<String>>,
+    /// Resources this run started to update, with the properties it changes and their old
+    /// values (sensitive ones as digests), in order.
+    updated: Mutex<Vec<Updated>>,
+    /// Resources the walk visited and found already as the plan says.
+    untouched: Mutex<Vec<String>>,
 }
 
 /// Runs deploys and teardowns of one stack.
@@ -269,6 +307,8 @@ impl Engine {
                 events,
                 run_id,
                 not_ours: Mutex::new(Vec::new()),
+                updated: Mutex::new(Vec::new()),
+                untouched: Mutex::new(Vec::new()),
             }),
             stopper: Stopper::default(),
         }
@@ -303,9 +343,12 @@ impl Engine {
         let mut existing = Vec::new();
         {
             let store = lock(&s.store);
+            // What changes is visited (updated in place, in dependency order); the rest is skipped.
+            let change = crate::diff::diff(&s.checked, store.state());
             for &i in g.topo_order() {
                 let name = g.name(i);
-                if let Some(r) = store.state().resources.get(name).filter(|r| r.status == Status::Ready) {
+                let unchanged = change.get(name).is_some_and(|c| c.action == crate::diff::Action::Unchanged);
+                if let Some(r) = store.state().resources.get(name).filter(|r| r.status == Status::Ready && unchanged) {
                     walk = walk.skip(i);
                     existing.push(name.to_string());
                     let _ = s.events.send(Event::Exists {
@@ -326,8 +369,23 @@ impl Engine {
             .await;
         let mut summary = RunSummary { existing, ..Default::default() };
         collect(g, outcomes, &mut summary, |sum, n| sum.created.push(n));
+        let updated: Vec<String> = lock(&s.updated).iter().map(|u| u.name.clone()).collect();
+        let untouched = lock(&s.untouched).clone();
+        summary.created.retain(|n| !updated.contains(n) && !untouched.contains(n));
+        summary.updated = updated.into_iter().filter(|n| !summary.failed.iter().any(|f| &f.resource == n)).collect();
+        summary.existing.extend(untouched);
         summary.interrupted = stopper.stopped();
 
+        if summary.failed.is_empty() && !summary.interrupted {
+            // What the state has and the plan no longer declares goes last, dependents first,
+            // once everything else is as the plan says.
+            let plan = s.checked.clone();
+            let removed = self.delete_walk(|n, _| plan.plan.resource(n).is_none(), true).await;
+            summary.deleted = removed.deleted;
+            summary.failed.extend(removed.failed);
+            summary.not_started.extend(removed.not_started);
+            summary.interrupted = stopper.stopped();
+        }
         if summary.failed.is_empty() && !summary.interrupted {
             summary.outputs = resolve::resolve_outputs(&s)?;
             let outs = summary.outputs.clone();
@@ -346,6 +404,18 @@ impl Engine {
                     summary.rolled_back = rb.deleted;
                     summary.kept = ours.into_iter().filter(|n| !summary.rolled_back.contains(n)).collect();
                     summary.failed.extend(rb.failed);
+                    // Then the updates, last first: their old values back.
+                    let updates: Vec<Updated> = lock(&s.updated).iter().rev().cloned().collect();
+                    for u in updates {
+                        match visit::restore_one(&s, &u).await {
+                            Ok(true) => summary.restored.push(u.name),
+                            Ok(false) => summary.kept.push(u.name),
+                            Err(e) => {
+                                summary.kept.push(u.name);
+                                summary.failed.push(e);
+                            }
+                        }
+                    }
                 }
             }
         }

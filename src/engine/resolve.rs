@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{Change, Shared, lock};
+use super::{Shared, lock};
 use crate::aws::Outputs;
 use crate::check::Checked;
 use crate::plan::{Node, NodeKind, Part, Ref};
 use crate::schema::{self, MANAGED_BY_TAG, RESOURCE_TAG, STACK_TAG};
-use crate::state::{StateError, Status};
+use crate::state::StateError;
 
 /// What references resolve against.
 pub struct Scope<'a> {
@@ -84,7 +84,19 @@ fn resolve_resource(
     account_id: &str,
 ) -> Result<Map<String, Value>, String> {
     let outputs = |n: &str| state.resources.get(n).map(|r| &r.outputs);
-    let scope = Scope { outputs: &outputs, vars: &checked.vars, region, account_id };
+    resolve_with(checked, res, &outputs, region, account_id)
+}
+
+/// The resolved properties of a plan resource, references looked up in `outputs`, tags merged
+/// for taggable types.
+pub(crate) fn resolve_with<'a>(
+    checked: &'a Checked,
+    res: &crate::plan::Resource,
+    outputs: &'a dyn Fn(&str) -> Option<&'a Outputs>,
+    region: &'a str,
+    account_id: &'a str,
+) -> Result<Map<String, Value>, String> {
+    let scope = Scope { outputs, vars: &checked.vars, region, account_id };
     let mut props = Map::new();
     for (k, node) in &res.props {
         props.insert(k.name.clone(), resolve(node, &scope)?);
@@ -105,28 +117,9 @@ fn resolve_resource(
     Ok(props)
 }
 
-/// Resources in the state whose plan properties changed since they were created. Needs no AWS
-/// call: references resolve against the state, with the region and account it recorded.
-pub fn plan_changes(checked: &Checked, state: &crate::state::State) -> Vec<Change> {
-    let mut changes = Vec::new();
-    for res in &checked.plan.resources {
-        let Some(old) = state.resources.get(&res.name).filter(|r| r.status == Status::Ready) else { continue };
-        let Ok(new) = resolve_resource(checked, res, state, &state.region, &state.account_id) else { continue };
-        let new = redact(checked.type_of(&res.name), &state.stack, new);
-        let keys: std::collections::BTreeSet<&String> = old.props.keys().chain(new.keys()).collect();
-        for k in keys {
-            let (o, n) = (old.props.get(k).cloned().unwrap_or(Value::Null), new.get(k).cloned().unwrap_or(Value::Null));
-            if o != n {
-                changes.push(Change { resource: res.name.clone(), property: k.clone(), old: o, new: n });
-            }
-        }
-    }
-    changes
-}
-
 /// Sensitive values are never stored: only a digest of each, salted with the stack and the
 /// value's path (so that a change is still seen, and equal values of two stacks differ).
-pub(super) fn redact(t: Option<&schema::TypeSpec>, stack: &str, mut props: Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn redact(t: Option<&schema::TypeSpec>, stack: &str, mut props: Map<String, Value>) -> Map<String, Value> {
     if let Some(t) = t {
         schema::mask_sensitive(t.props, &mut props, &mut |path, v| Value::String(digest(stack, path, v)));
     }

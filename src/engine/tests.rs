@@ -46,7 +46,11 @@ type = "kms:Key"
 const STACK: &str = "t-dev";
 
 fn checked() -> Checked {
-    let plan = Plan::parse(Path::new("t.toml"), PLAN).unwrap_or_else(|p| panic!("{}", p.render_plain()));
+    checked_of(PLAN)
+}
+
+fn checked_of(text: &str) -> Checked {
+    let plan = Plan::parse(Path::new("t.toml"), text).unwrap_or_else(|p| panic!("{}", p.render_plain()));
     check::check_with(plan, Vec::new(), &Options::default()).unwrap_or_else(|p| panic!("{}", p.render_plain()))
 }
 
@@ -86,13 +90,24 @@ impl Run {
         StateStore::read(&self.dir, STACK).expect("state")
     }
 
+    /// Ends this run and starts another on the same state, with the plan `text`.
+    fn with_plan(self, fake: &Fake, text: &str) -> Run {
+        let Run { engine, _dir, .. } = self;
+        drop(engine);
+        let store = StateStore::open(_dir.path(), STACK).expect("state");
+        let (tx, rx) = unbounded_channel();
+        let engine = Engine::new(fake.clone(), checked_of(text), store, tx, RunOptions::default());
+        let dir = _dir.path().to_path_buf();
+        Run { engine, events: rx, _dir, dir }
+    }
+
     /// Writes a resource's entry as a dead run left it.
     fn left(self, fake: &Fake, name: &str, status: Status, id: &str) -> Run {
         let Run { engine, _dir, .. } = self;
         drop(engine);
         {
             let mut store = StateStore::open(_dir.path(), STACK).expect("state");
-            let props = serde_json::json!({"tags": {STACK_TAG: STACK, RESOURCE_TAG: name}});
+            let props = serde_json::json!({"tags": {MANAGED_BY_TAG: "ironplan", STACK_TAG: STACK, RESOURCE_TAG: name}});
             let rec = ResourceState {
                 type_name: "kms:Key".into(),
                 status,
@@ -102,6 +117,7 @@ impl Run {
                 depends_on: Vec::new(),
                 delete_secs: 1.0,
                 run_id: "a-dead-run".into(),
+                previous: None,
             };
             store.record(name, rec).expect("record");
         }
@@ -113,7 +129,7 @@ fn engine_in(fake: &Fake, dir: tempfile::TempDir) -> Run {
     engine(fake, Some(dir))
 }
 
-use crate::schema::{RESOURCE_TAG, STACK_TAG};
+use crate::schema::{MANAGED_BY_TAG, RESOURCE_TAG, STACK_TAG};
 
 fn position(calls: &[String], name: &str) -> usize {
     calls.iter().position(|c| c == name).unwrap_or_else(|| panic!("no call for {name}: {calls:?}"))
@@ -315,4 +331,92 @@ async fn the_first_interrupt_stops_and_rolls_back_the_second_exits() {
     let _ = tx.send(());
     let _ = watcher.await;
     assert!(exited.load(Ordering::SeqCst), "the second interrupt did not exit");
+}
+
+/// The plan with `b`'s description changed (an update in place).
+fn described(text: &str) -> String {
+    text.replace("[resources.b]\ntype = \"kms:Key\"", "[resources.b]\ntype = \"kms:Key\"\ndescription = \"new\"")
+}
+
+/// A changed property is applied in place to that resource only: no create, no delete; the
+/// state records the new value.
+#[tokio::test(start_paused = true)]
+async fn an_update_changes_only_what_changed_in_place() {
+    let fake = Fake::default();
+    let run = engine(&fake, None);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    let mut run = run.with_plan(&fake, &described(PLAN));
+    let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
+    assert!(s.ok(), "{s:?}");
+    assert_eq!(s.updated, ["b"]);
+    assert!(s.created.is_empty(), "{s:?}");
+    assert_eq!(s.existing.len(), 3, "{s:?}");
+    assert_eq!(fake.calls_of("Update"), ["b"]);
+    assert_eq!(fake.calls_of("Create").len(), 4, "only the first deploy created");
+    assert!(fake.calls_of("Delete").is_empty());
+    assert_eq!(fake.props_of("b")["description"], "new");
+    let b = &run.state().resources["b"];
+    assert_eq!((b.status, b.props["description"].as_str(), b.previous.is_none()), (Status::Ready, Some("new"), true));
+    assert!(run.events().iter().any(|e| matches!(e, Event::Updated { resource, .. } if resource == "b")));
+}
+
+/// A failure after an update: the rollback deletes what this run created and puts the old
+/// values back on what it updated.
+#[tokio::test(start_paused = true)]
+async fn rollback_restores_what_this_run_updated() {
+    let fake = Fake::default();
+    let run = engine(&fake, None);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    let text = format!("{}\n[resources.e]\ntype = \"kms:Key\"\ndepends_on = [\"b\"]\n", described(PLAN));
+    fake.fail("Create", "e", ErrorKind::Fatal, 1);
+    let run = run.with_plan(&fake, &text);
+    let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
+    assert_eq!(s.failed.iter().map(|f| f.resource.as_str()).collect::<Vec<_>>(), ["e"], "{s:?}");
+    assert_eq!(s.restored, ["b"], "{s:?}");
+    assert_eq!(fake.calls_of("Update"), ["b", "b"], "the update, then its rollback");
+    assert_eq!(fake.props_of("b").get("description"), Some(&serde_json::Value::Null), "the old value: none");
+    let b = &run.state().resources["b"];
+    assert_eq!((b.status, b.props.get("description")), (Status::Ready, None));
+    assert!(!run.state().resources.contains_key("e"));
+}
+
+/// kill -9 during an update leaves `updating` with the old values: the next deploy applies the
+/// update again (every update call is idempotent) and records it.
+#[tokio::test(start_paused = true)]
+async fn resume_updating_applies_the_update() {
+    let fake = Fake::default();
+    let run = engine(&fake, None);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    let run = run.with_plan(&fake, &described(PLAN));
+    {
+        let Run { engine, _dir, .. } = run;
+        drop(engine);
+        let mut store = StateStore::open(_dir.path(), STACK).expect("state");
+        let mut b = store.state().resources["b"].clone();
+        b.previous = Some(b.props.clone());
+        b.props.insert("description".into(), "new".into());
+        b.status = Status::Updating;
+        store.record("b", b).expect("record");
+        drop(store);
+        let run = engine_in(&fake, _dir).with_plan(&fake, &described(PLAN));
+        let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
+        assert!(s.ok(), "{s:?}");
+        assert_eq!(fake.calls_of("Update"), ["b"]);
+        assert_eq!(run.state().resources["b"].status, Status::Ready);
+        assert_eq!(fake.props_of("b")["description"], "new");
+    }
+}
+
+/// A resource gone from the plan is deleted once the rest is deployed; the others stay.
+#[tokio::test(start_paused = true)]
+async fn a_resource_gone_from_the_plan_is_deleted() {
+    let fake = Fake::default();
+    let run = engine(&fake, None);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    let run = run.with_plan(&fake, &PLAN.replace("[resources.d]\ntype = \"kms:Key\"\n", ""));
+    let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
+    assert!(s.ok(), "{s:?}");
+    assert_eq!(s.deleted, ["d"]);
+    assert_eq!(fake.live(), ["a", "b", "c"]);
+    assert!(!run.state().resources.contains_key("d"));
 }

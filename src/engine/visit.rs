@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use super::event::{fail, not_ours, resource_error, state_err};
 use super::resolve::{redact, resolved_props};
 use super::retry::{ADOPT_GRACE, retry};
-use super::{Event, ResourceError, Shared, lock};
+use super::{Event, ResourceError, Shared, Updated, lock};
 use crate::aws::{AwsError, Found, Identity, Outputs};
 use crate::plan::Ref;
 use crate::state::{ResourceState, StateError, Status};
+use serde_json::Value;
 
 /// A type's typical duration on the run's time scale, for the waiter.
 pub(super) fn expected(s: &Shared, secs: f64) -> Duration {
@@ -46,6 +47,9 @@ pub(super) async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), Resour
         delete_one(s, name).await?;
         prior = None;
     }
+    if let Some(p) = prior.take_if(|p| matches!(p.status, Status::Ready | Status::Updating)) {
+        return update_one(s, name, t, res, p).await;
+    }
     // A run that died after the create call left the ID: wait for it rather than create again.
     let props = {
         let store = lock(&s.store);
@@ -60,6 +64,7 @@ pub(super) async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), Resour
         depends_on: deps.clone(),
         delete_secs: f64::from(t.delete_secs),
         run_id: s.run_id.clone(),
+        previous: None,
     };
     let (id, outputs) = match prior {
         Some(p) if p.status == Status::Created => (p.id, p.outputs),
@@ -149,6 +154,105 @@ pub(super) async fn create_one(s: &Arc<Shared>, name: &str) -> Result<(), Resour
     Ok(())
 }
 
+/// Applies the plan's changed properties to a resource that exists, in place. The intent (new
+/// properties, and the old ones in `previous`) is in the state before the call: a run killed
+/// during it resumes the update, a rollback restores the old values.
+async fn update_one(
+    s: &Arc<Shared>,
+    name: &str,
+    t: &'static crate::schema::TypeSpec,
+    res: &crate::plan::Resource,
+    prior: ResourceState,
+) -> Result<(), ResourceError> {
+    let t0 = Instant::now();
+    let props = {
+        let store = lock(&s.store);
+        resolved_props(s, res, store.state()).map_err(|e| fail(s, name, t.name, AwsError::input("Resolve", e)))?
+    };
+    let new = redact(Some(t), &s.checked.stack(), props.clone());
+    let old = prior.previous.clone().unwrap_or_else(|| prior.props.clone());
+    let keys: std::collections::BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let changed: Vec<String> = keys.into_iter().filter(|k| old.get(*k) != new.get(*k)).cloned().collect();
+    if changed.is_empty() {
+        if prior.status == Status::Updating {
+            let rec = ResourceState { status: Status::Ready, previous: None, props: new, ..prior.clone() };
+            lock(&s.store).record(name, rec).map_err(|e| state_err(name, t.name, e))?;
+        }
+        lock(&s.untouched).push(name.to_string());
+        let _ = s.events.send(Event::Exists { resource: name.into(), type_name: t.name.into(), id: prior.id });
+        return Ok(());
+    }
+    let intent =
+        ResourceState { status: Status::Updating, previous: Some(old.clone()), props: new.clone(), ..prior.clone() };
+    lock(&s.store).record(name, intent.clone()).map_err(|e| state_err(name, t.name, e))?;
+    lock(&s.updated).push(Updated { name: name.to_string(), changed: changed.clone(), old });
+    let _ = s.events.send(Event::Updating {
+        resource: name.into(),
+        type_name: t.name.into(),
+        id: prior.id.clone(),
+        properties: changed.clone(),
+    });
+    let outputs = retry(s, name, || s.cloud.update(t.name, &prior.id, &prior.outputs, props.clone(), &changed))
+        .await
+        .map_err(|e| fail(s, name, t.name, e))?;
+    let rec = ResourceState { status: Status::Ready, previous: None, outputs, ..intent };
+    lock(&s.store).record(name, rec).map_err(|e| state_err(name, t.name, e))?;
+    let _ = s.events.send(Event::Updated {
+        resource: name.into(),
+        type_name: t.name.into(),
+        id: prior.id,
+        elapsed_secs: t0.elapsed().as_secs_f64(),
+    });
+    Ok(())
+}
+
+/// Puts the old values back on a resource this run updated (the rollback of an update): the
+/// plan's properties with the changed ones as the state recorded them before. A sensitive old
+/// value is only a digest in the state: that resource is left as it is, and said so.
+pub(super) async fn restore_one(s: &Arc<Shared>, u: &Updated) -> Result<bool, ResourceError> {
+    let (name, changed, old) = (u.name.as_str(), u.changed.as_slice(), u.old.clone());
+    let Some(rec) = lock(&s.store).state().resources.get(name).cloned() else { return Ok(false) };
+    let (Some(t), Some(res)) = (s.checked.type_of(name), s.checked.plan.resource(name)) else { return Ok(false) };
+    let mut props = {
+        let store = lock(&s.store);
+        resolved_props(s, res, store.state()).map_err(|e| fail(s, name, t.name, AwsError::input("Resolve", e)))?
+    };
+    for k in changed {
+        let mut one = serde_json::Map::new();
+        one.insert(k.clone(), old.get(k).cloned().unwrap_or(Value::Null));
+        let mut secret = false;
+        crate::schema::mask_sensitive(t.props, &mut one, &mut |_, v| {
+            secret = true;
+            v.clone()
+        });
+        if secret {
+            return Ok(false);
+        }
+        match old.get(k) {
+            Some(v) => props.insert(k.clone(), v.clone()),
+            None => props.remove(k),
+        };
+    }
+    let _ = s.events.send(Event::Updating {
+        resource: name.into(),
+        type_name: t.name.into(),
+        id: rec.id.clone(),
+        properties: changed.to_vec(),
+    });
+    let outputs = retry(s, name, || s.cloud.update(t.name, &rec.id, &rec.outputs, props.clone(), changed))
+        .await
+        .map_err(|e| fail(s, name, t.name, e))?;
+    let back = ResourceState { status: Status::Ready, previous: None, props: old, outputs, ..rec.clone() };
+    lock(&s.store).record(name, back).map_err(|e| state_err(name, t.name, e))?;
+    let _ = s.events.send(Event::Updated {
+        resource: name.into(),
+        type_name: t.name.into(),
+        id: rec.id,
+        elapsed_secs: 0.0,
+    });
+    Ok(true)
+}
+
 /// The attributes of `name` that the plan's other resources and outputs reference.
 fn referenced_attrs(plan: &crate::plan::Plan, name: &str) -> std::collections::BTreeSet<String> {
     plan.resources
@@ -213,6 +317,7 @@ pub(super) async fn discover_one(s: &Arc<Shared>, name: &str) -> Result<(), Reso
         depends_on: deps,
         delete_secs: f64::from(t.delete_secs),
         run_id: s.run_id.clone(),
+        previous: None,
     };
     lock(&s.store).record(name, rec).map_err(|e| state_err(name, t.name, e))?;
     let _ = s.events.send(Event::Adopted { resource: name.into(), type_name: t.name.into(), id: created.id, proof });

@@ -364,6 +364,9 @@ pub struct TypeSpec {
     pub attrs: &'static [Attr],
     /// The type has a `tags` property: the stack's default and identity tags are added to it.
     pub taggable: bool,
+    /// It keeps data that a replacement or delete loses (a database, a cache, a file system, a
+    /// stream, a KMS key): ironplan replaces or deletes it only when the user names it.
+    pub holds_data: bool,
     /// Typical real-AWS durations in seconds, from creation call to usable and from deletion
     /// call to gone (the spec's figures; used for the critical path and the latency model).
     pub create_secs: u32,

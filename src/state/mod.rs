@@ -32,6 +32,9 @@ pub enum Status {
     Ready,
     /// Deletion started.
     Deleting,
+    /// An update in place is about to be made or under way: `props` holds the new values,
+    /// `previous` the old ones (a rollback restores them; a resumed deploy applies `props`).
+    Updating,
 }
 
 /// One resource in the state.
@@ -57,6 +60,9 @@ pub struct ResourceState {
     /// The run that created it (rollback deletes only what its own run created).
     #[serde(default)]
     pub run_id: String,
+    /// While `updating`: the properties before the update (sensitive ones as digests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<serde_json::Map<String, Value>>,
 }
 
 /// The whole state of a stack.
@@ -395,6 +401,7 @@ mod tests {
             depends_on: vec![],
             delete_secs: 1.0,
             run_id: "r1".into(),
+            previous: None,
         }
     }
 

@@ -475,35 +475,79 @@ async fn an_integration_response_before_its_integration_is_a_404() {
     assert_eq!(aws_sdk_apigateway::error::ProvideErrorMetadata::code(&err), Some("NotFoundException"));
 }
 
-/// A second deploy over a changed plan lists each change and calls nothing; teardown then
-/// removes everything, and the state is empty.
+/// Day two: `plan` shows a change against the state (no AWS call), `deploy` refuses what it
+/// cannot do before any call, applies an update in place, and deletes what left the plan; each
+/// checked through the SDK.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_changed_property_is_reported_before_any_call() {
+async fn a_running_stack_is_changed_in_place_and_what_it_cannot_change_is_refused() {
     let env = Env::with_proxy();
     let plan = "examples/audited-network.toml";
     env.ironplan(&["deploy", plan]).assert_ok("deploy");
     let state = env.state("audited-network-dev");
-    let before = std::fs::read_to_string(env.state_path("audited-network-dev")).expect("state");
-
-    let changed_dir = tempfile::tempdir().expect("temp");
-    let changed = changed_dir.path().join("changed.toml");
+    let dir = tempfile::tempdir().expect("temp");
     let text = std::fs::read_to_string(crate::common::root().join(plan)).expect("plan");
-    std::fs::write(&changed, text.replace("retention_in_days = 2192", "retention_in_days = 365")).expect("write");
-    let calls_before = env.proxy().log().len();
-    let run = env.ironplan(&["deploy", changed.to_str().expect("utf-8 path")]);
-    assert_eq!(run.code, 4, "{}", run.stderr);
-    assert_eq!(env.proxy().log().len(), calls_before, "the change was refused after an AWS call");
-    assert!(run.stderr.contains("flow_logs.retention_in_days: 2192 → 365"), "{}", run.stderr);
-    assert!(run.stderr.contains("teardown"), "the message says what to do: {}", run.stderr);
-    assert_eq!(std::fs::read_to_string(env.state_path("audited-network-dev")).expect("state"), before);
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("utf-8 path").to_string()
+    };
+    let retention = write("retention.toml", &text.replace("retention_in_days = 2192", "retention_in_days = 365"));
+    let cidr = write("cidr.toml", &text.replace("10.1.1.0/24", "10.1.3.0/24"));
+    let calls = env.proxy().log().len();
+
+    // The dry run: the change, and an exit code for scripts.
+    let same = env.ironplan(&["plan", plan, "--detailed-exitcode"]);
+    assert_eq!(same.code, 0, "{}{}", same.stdout, same.stderr);
+    assert!(
+        same.stdout.contains("0 to create, 0 to update in place, 0 to replace, 0 to delete, 15 unchanged"),
+        "{}",
+        same.stdout
+    );
+    let diff = env.ironplan(&["plan", &retention, "--detailed-exitcode"]);
+    assert_eq!(diff.code, 5, "{}{}", diff.stdout, diff.stderr);
+    assert!(diff.stdout.contains("retention_in_days: 2192 → 365"), "{}", diff.stdout);
+    let json = env.ironplan(&["plan", &cidr, "--format", "json"]);
+    json.assert_ok("plan --format json");
+    let doc: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let changes = doc["changes"]["resources"].as_array().expect("changes");
+    let public = changes.iter().find(|r| r["name"] == "public").expect("public");
+    assert_eq!(public["action"], "replace");
+    assert_eq!(doc["changes"]["has_changes"], true);
+    assert_eq!(env.proxy().log().len(), calls, "plan made an AWS call");
+
+    // A replacement is not built yet: refused, nothing called, nothing changed.
+    let refused = env.ironplan(&["deploy", &cidr]);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(refused.stderr.contains("public") && refused.stderr.contains("does not replace"), "{}", refused.stderr);
+    assert_eq!(env.proxy().log().len(), calls, "the refused change made an AWS call");
+
+    // An update in place: applied, and only that.
+    let up = env.ironplan(&["deploy", &retention]);
+    up.assert_ok("deploy the new retention");
+    assert!(up.stderr.contains("1 updated") && up.stderr.contains("0 created"), "{}", up.stderr);
     let ctx = env.ctx().await;
     let groups = ctx.logs.describe_log_groups().send().await.expect("log groups");
-    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(2192), "nothing was changed in AWS");
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(365));
+    let again = env.ironplan(&["plan", &retention, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "the change is in the state: {}", again.stdout);
+    let after = env.state("audited-network-dev");
+    assert_eq!(id(&after, "flow_logs"), id(&state, "flow_logs"), "updated, not replaced");
 
-    let down = env.ironplan(&["teardown", plan]);
-    down.assert_ok("teardown");
-    assert!(down.stderr.contains("15 deleted"), "{}", down.stderr);
-    assert_eq!(env.state("audited-network-dev")["resources"].as_object().map(|m| m.len()), Some(0));
+    // A resource gone from the plan is deleted (the flow log; its policy rule waived).
+    let start = text.find("# No depends_on: the flow log waits").expect("flow");
+    let end = text.find("[resources.igw]").expect("igw");
+    let without = write("without-flow.toml", &format!("{}{}", &text[..start], &text[end..]).replace("2192", "365"));
+    let down = env.ironplan(&["deploy", &without, "--allow", "vpc-flow-logs"]);
+    down.assert_ok("deploy without the flow log");
+    assert!(down.stderr.contains("1 deleted"), "{}", down.stderr);
+    let flows = ctx.ec2.describe_flow_logs().send().await.expect("flow logs");
+    assert!(
+        flows.flow_logs().iter().all(|f| f.flow_log_id() != Some(id(&state, "flow"))),
+        "the flow log is still there"
+    );
+    assert!(!env.state("audited-network-dev")["resources"].as_object().expect("resources").contains_key("flow"));
+
+    env.ironplan(&["teardown", plan]).assert_ok("teardown");
     let vpcs = ctx.ec2.describe_vpcs().send().await.expect("vpcs");
     assert!(vpcs.vpcs().iter().all(|v| v.vpc_id() != Some(id(&state, "vpc"))));
 }

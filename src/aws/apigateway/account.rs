@@ -30,6 +30,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("cloudwatch_role_arn", "the role ARN that was set"),
     ],
     taggable: false,
+    holds_data: false,
     create_secs: 5,
     delete_secs: 2,
     implied: &[],

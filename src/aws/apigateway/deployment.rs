@@ -22,6 +22,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     props: &[REST_API_ID, Prop::opt("description", Kind::Str, "a description").in_place()],
     attrs: &[attr("id", "the deployment's ID")],
     taggable: false,
+    holds_data: false,
     create_secs: 5,
     delete_secs: 2,
     implied: &[Implied {

@@ -38,6 +38,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "`<rest_api_id>/<resource_id>/<http_method>/integration`")],
     taggable: false,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[Implied { why: "AWS rejects an integration until its method exists", find: wait_for_method }],

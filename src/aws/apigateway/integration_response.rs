@@ -33,6 +33,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("status_code", "the status code"),
     ],
     taggable: false,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[

@@ -22,6 +22,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "`<rest_api_id>/<resource_id>/<http_method>`"), attr("http_method", "the HTTP verb")],
     taggable: false,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

@@ -23,6 +23,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the resource's ID"), attr("path", "the full path (`/patients`)")],
     taggable: false,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

@@ -43,6 +43,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("arn", "the API's ARN (arn:aws:apigateway:<region>::/restapis/<id>)"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 3,
     delete_secs: 3,
     implied: &[],

@@ -49,6 +49,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("arn", "the stage's ARN (arn:aws:apigateway:<region>::/restapis/<api>/stages/<stage>)"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 3,
     delete_secs: 2,
     implied: &[Implied {

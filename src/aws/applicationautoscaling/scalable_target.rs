@@ -35,6 +35,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("arn", "the scalable target's ARN"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

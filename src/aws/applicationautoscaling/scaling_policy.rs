@@ -54,6 +54,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the policy's ARN"), attr("arn", "the policy's ARN"), attr("name", "the policy's name")],
     taggable: false,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

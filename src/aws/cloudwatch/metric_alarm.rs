@@ -50,6 +50,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the alarm name"), attr("name", "the alarm name"), attr("arn", "the alarm ARN")],
     taggable: true,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

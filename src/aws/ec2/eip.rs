@@ -17,6 +17,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     props: &[Prop::opt("domain", Kind::Str, "vpc"), TAGS],
     attrs: &[attr("id", "the allocation ID"), attr("public_ip", "the public IPv4 address")],
     taggable: true,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

@@ -21,6 +21,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     props: &[Prop::req("vpc_id", Kind::Str, "the VPC to attach the gateway to").in_place(), TAGS],
     attrs: &[ID, attr("vpc_id", "the VPC it is attached to")],
     taggable: true,
+    holds_data: false,
     create_secs: 3,
     delete_secs: 3,
     implied: &[],

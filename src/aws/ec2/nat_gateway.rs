@@ -31,6 +31,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("private_ip", "the private IPv4 address, once available"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 105,
     delete_secs: 60,
     implied: &[Implied {

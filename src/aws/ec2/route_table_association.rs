@@ -31,6 +31,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("subnet_id", "the subnet"),
     ],
     taggable: false,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

@@ -62,6 +62,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("vpc_id", "the VPC"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 3,
     delete_secs: 3,
     implied: &[],

@@ -33,6 +33,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("cidr_block", "the IPv4 range"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 3,
     delete_secs: 3,
     implied: &[],

@@ -30,6 +30,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the cluster's name"), attr("name", "the cluster's name"), attr("arn", "the cluster's ARN")],
     taggable: true,
+    holds_data: false,
     create_secs: 3,
     delete_secs: 3,
     implied: &[],

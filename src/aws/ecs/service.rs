@@ -61,6 +61,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the service's ARN"), attr("name", "the service's name"), attr("arn", "the service's ARN")],
     taggable: true,
+    holds_data: false,
     create_secs: 120,
     delete_secs: 120,
     implied: &[

@@ -119,6 +119,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("revision", "the revision number"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

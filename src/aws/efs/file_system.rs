@@ -33,6 +33,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "file system ID (`fs-...`)"), attr("arn", "ARN of the file system")],
     taggable: true,
+    holds_data: true,
     create_secs: 5,
     delete_secs: 5,
     implied: &[],

@@ -27,6 +27,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "mount target ID (`fsmt-...`)")],
     taggable: false,
+    holds_data: false,
     create_secs: 90,
     delete_secs: 90,
     implied: &[Implied {

@@ -59,6 +59,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         Attr { name: "port", kind: Kind::Int, doc: "port of the endpoints" },
     ],
     taggable: true,
+    holds_data: true,
     create_secs: 450,
     delete_secs: 360,
     implied: &[],

@@ -65,6 +65,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the role name"), attr("name", "the role name"), attr("arn", "the role ARN")],
     taggable: true,
+    holds_data: false,
     create_secs: 10,
     delete_secs: 3,
     implied: &[],

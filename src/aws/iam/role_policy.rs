@@ -31,6 +31,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("policy_name", "the policy's name"),
     ],
     taggable: false,
+    holds_data: false,
     create_secs: 5,
     delete_secs: 2,
     implied: &[],

@@ -46,6 +46,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the stream name"), attr("name", "the stream name"), attr("arn", "the stream ARN")],
     taggable: true,
+    holds_data: true,
     create_secs: 30,
     delete_secs: 20,
     implied: &[],

@@ -24,6 +24,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "the alias name (`alias/...`)"), attr("target_key_id", "the key the alias points to")],
     taggable: false,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],

@@ -44,6 +44,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("arn", "the key ARN, as policies and other services' kms_key_id want it"),
     ],
     taggable: true,
+    holds_data: true,
     create_secs: 3,
     delete_secs: 2,
     implied: &[],

@@ -26,13 +26,16 @@ pub static SPEC: TypeSpec = TypeSpec {
             "kms_key_id",
             Kind::Str,
             "ARN of the KMS key that encrypts the logs (its policy must allow the Logs service)",
-        ),
+        )
+        // AssociateKmsKey/DisassociateKmsKey: AWS can, ironplan does not yet.
+        .in_place(),
         Prop::opt(
             "retention_in_days",
             Kind::Int,
             "days to keep events (1, 3, 5, 7, 14, 30, 60, 90, ... 3653); forever when absent",
         )
-        .one_of(RETENTION_DAYS),
+        .one_of(RETENTION_DAYS)
+        .in_place(),
         Prop::opt("tags", Kind::Tags, "tags of the log group"),
     ],
     attrs: &[
@@ -41,6 +44,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("arn", "the log group ARN, without the trailing `:*`"),
     ],
     taggable: true,
+    holds_data: false,
     create_secs: 2,
     delete_secs: 2,
     implied: &[],
@@ -61,6 +65,7 @@ impl Lifecycle for LogGroup {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["ResourceNotFoundException"];
+    const UPDATES: &'static [&'static str] = &["retention_in_days", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateLogGroup");
@@ -137,6 +142,58 @@ impl Lifecycle for LogGroup {
         outputs.insert("name".into(), json!(id));
         outputs.insert("arn".into(), json!(group_arn(&group)));
         Ok(Some(Live { props, outputs }))
+    }
+
+    /// PutRetentionPolicy (DeleteRetentionPolicy when the plan no longer sets one); the tags
+    /// by TagResource, and UntagResource for the keys the plan dropped.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, g: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let mut outputs = out.clone();
+        if changed.iter().any(|c| c == "retention_in_days") {
+            match g.retention {
+                Some(days) => {
+                    ctx.logs
+                        .put_retention_policy()
+                        .log_group_name(id)
+                        .retention_in_days(days)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("PutRetentionPolicy", e))?;
+                    outputs.insert("retention_in_days".into(), json!(days));
+                }
+                None => {
+                    ctx.logs
+                        .delete_retention_policy()
+                        .log_group_name(id)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("DeleteRetentionPolicy", e))?;
+                    outputs.remove("retention_in_days");
+                }
+            }
+        }
+        if changed.iter().any(|c| c == "tags") {
+            let Some(group) = describe(ctx, id).await? else {
+                return Err(AwsError::input("TagResource", format!("log group {id} is gone")));
+            };
+            let arn = group_arn(&group).to_string();
+            let dropped: Vec<String> =
+                tags(ctx, &group).await?.into_keys().filter(|k| !g.tags.iter().any(|(t, _)| t == k)).collect();
+            if !dropped.is_empty() {
+                ctx.logs
+                    .untag_resource()
+                    .resource_arn(&arn)
+                    .set_tag_keys(Some(dropped))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_err("UntagResource", e))?;
+            }
+            let mut req = ctx.logs.tag_resource().resource_arn(&arn);
+            for (k, v) in &g.tags {
+                req = req.tags(k, v);
+            }
+            req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+        }
+        Ok(outputs)
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {

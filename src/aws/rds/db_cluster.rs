@@ -90,6 +90,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("resource_id", "region-unique, immutable resource ID (`cluster-...`), used in IAM policies"),
     ],
     taggable: true,
+    holds_data: true,
     create_secs: 45,
     delete_secs: 60,
     implied: &[Implied {

@@ -47,6 +47,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         attr("endpoint", "host name of the instance"),
     ],
     taggable: true,
+    holds_data: true,
     create_secs: 540,
     delete_secs: 720,
     implied: &[],

@@ -27,6 +27,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     ],
     attrs: &[attr("id", "name of the group"), attr("name", "name of the group"), attr("arn", "ARN of the group")],
     taggable: true,
+    holds_data: false,
     create_secs: 3,
     delete_secs: 3,
     implied: &[],

@@ -1,0 +1,195 @@
+//! The diff of `examples/audited-network.toml` against a state as its deploy left it.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::*;
+use crate::check::{self, Options};
+use crate::plan::Plan;
+use crate::state::ResourceState;
+
+const PLAN: &str = include_str!("../../examples/audited-network.toml");
+
+fn checked(text: &str) -> Checked {
+    let plan = Plan::parse(Path::new("audited-network.toml"), text).unwrap_or_else(|p| panic!("{}", p.render_plain()));
+    let allow = crate::check::policy::RULES.iter().map(|r| r.id.to_string()).collect();
+    check::check_with(plan, Vec::new(), &Options { allow, ..Options::default() })
+        .unwrap_or_else(|p| panic!("{}", p.render_plain()))
+}
+
+/// The state a deploy of `text` leaves: every resource ready, each attribute a fake value.
+fn deployed(text: &str) -> State {
+    let c = checked(text);
+    let mut state = State::new(&c.stack());
+    state.region = "us-east-1".into();
+    state.account_id = "123456789012".into();
+    for &i in c.graph.topo_order() {
+        let name = c.graph.name(i).to_string();
+        let t = c.type_of(&name).expect("typed");
+        let res = c.plan.resource(&name).expect("declared");
+        let props = {
+            let outputs = |n: &str| state.resources.get(n).map(|r| &r.outputs);
+            resolve_with(&c, res, &outputs, &state.region, &state.account_id).expect("resolves")
+        };
+        let outputs: Outputs =
+            t.attrs.iter().map(|a| (a.name.to_string(), json!(format!("{name}-{}", a.name)))).collect();
+        let deps = c.graph.dependencies(i).map(|(d, _)| c.graph.name(d).to_string()).collect();
+        state.resources.insert(
+            name.clone(),
+            ResourceState {
+                type_name: t.name.into(),
+                status: Status::Ready,
+                id: format!("{name}-id"),
+                outputs,
+                props: redact(Some(t), &c.stack(), props),
+                depends_on: deps,
+                delete_secs: f64::from(t.delete_secs),
+                run_id: "r1".into(),
+                previous: None,
+            },
+        );
+    }
+    state
+}
+
+fn action(d: &Diff, name: &str) -> Action {
+    d.get(name).unwrap_or_else(|| panic!("{name} not in the diff")).action
+}
+
+#[test]
+fn the_plan_as_deployed_changes_nothing() {
+    let d = diff(&checked(PLAN), &deployed(PLAN));
+    assert!(!d.has_changes(), "{d:#?}");
+    assert_eq!(d.counts().get(&Action::Unchanged), Some(&15));
+    assert_eq!(d.estimated_secs, 0.0);
+    assert!(d.refusals(&Default::default(), &Default::default()).is_empty());
+}
+
+#[test]
+fn a_new_retention_is_an_update_in_place_with_old_and_new() {
+    let d = diff(&checked(&PLAN.replace("retention_in_days = 2192", "retention_in_days = 365")), &deployed(PLAN));
+    let r = d.get("flow_logs").expect("in the diff");
+    assert_eq!(r.action, Action::Update);
+    assert_eq!(
+        r.changes,
+        vec![PropChange {
+            property: "retention_in_days".into(),
+            old: json!(2192),
+            new: json!(365),
+            forces_replacement: false,
+            unsupported: false,
+        }]
+    );
+    assert_eq!(r.wave, 1);
+    // Nothing references the retention: nothing else changes.
+    assert_eq!(d.counts().get(&Action::Unchanged), Some(&14));
+    assert_eq!(d.estimated_secs, UPDATE_SECS);
+    assert!(d.refusals(&Default::default(), &Default::default()).is_empty());
+}
+
+#[test]
+fn a_new_tag_value_is_an_update_of_every_taggable_resource() {
+    let text = PLAN.replace("Environment = \"${var.environment_suffix}\"", "Environment = \"dev\"\nTeam = \"net\"");
+    let d = diff(&checked(&text), &deployed(PLAN));
+    let updated: Vec<&str> =
+        d.resources.iter().filter(|r| r.action == Action::Update).map(|r| r.name.as_str()).collect();
+    assert!(updated.contains(&"flow_logs"), "{updated:?}");
+    let tags = &d.get("flow_logs").expect("flow_logs").changes[0];
+    assert_eq!(tags.property, "tags");
+    assert_eq!(tags.new["Team"], json!("net"));
+    assert_eq!(tags.old.get("Team"), None);
+}
+
+#[test]
+fn a_subnet_cidr_replaces_it_and_what_references_it() {
+    let d = diff(&checked(&PLAN.replace("10.1.1.0/24", "10.1.3.0/24")), &deployed(PLAN));
+    let public = d.get("public").expect("public");
+    assert_eq!(public.action, Action::Replace);
+    assert!(public.changes[0].forces_replacement);
+    assert!(public.reasons[0].contains("`cidr_block`"), "{:?}", public.reasons);
+    // The NAT gateway and the association take the subnet's ID: a new subnet, new ones.
+    for dependent in ["nat", "public_assoc"] {
+        let r = d.get(dependent).expect("dependent");
+        assert_eq!(r.action, Action::Replace, "{dependent}: {r:#?}");
+        assert!(r.reasons.iter().any(|w| w.contains("`public` is replaced")), "{dependent}: {:?}", r.reasons);
+        assert!(r.changes.iter().any(|c| c.new == json!(KNOWN_AFTER_DEPLOY)), "{dependent}: {:?}", r.changes);
+    }
+    // The private route table routes through the NAT gateway: its route changes in turn.
+    assert_ne!(action(&d, "private_rt"), Action::Unchanged);
+    assert_eq!(action(&d, "private"), Action::Unchanged);
+    assert_eq!(action(&d, "vpc"), Action::Unchanged);
+    // Waves count only what changes: the subnet first, then what waits for it.
+    assert_eq!(d.get("public").map(|r| r.wave), Some(1));
+    assert_eq!(d.get("nat").map(|r| r.wave), Some(2));
+    assert!(d.estimated_secs > 0.0);
+    let refused = d.refusals(&Default::default(), &Default::default());
+    assert!(refused.iter().any(|r| r.resource == "public" && r.why.contains("does not replace")), "{refused:?}");
+}
+
+#[test]
+fn a_resource_gone_from_the_plan_is_deleted_and_a_new_one_created() {
+    let text = PLAN.replace("[resources.eip]", "[resources.eip2]").replace("${eip.id}", "${eip2.id}");
+    let d = diff(&checked(&text), &deployed(PLAN));
+    assert_eq!(action(&d, "eip"), Action::Delete);
+    assert_eq!(action(&d, "eip2"), Action::Create);
+    assert_eq!(d.resources.last().map(|r| r.name.as_str()), Some("eip"), "deletions come last");
+    assert_eq!(action(&d, "nat"), Action::Replace, "its allocation_id now points at a new EIP");
+}
+
+#[test]
+fn deleting_or_replacing_a_key_needs_its_name() {
+    // The flow log key is gone from the plan (the log group is then unencrypted).
+    let start = PLAN.find("[resources.key]").expect("key");
+    let end = PLAN.find("[resources.flow_logs]").expect("flow_logs");
+    let text = format!("{}{}", &PLAN[..start], &PLAN[end..]).replace("kms_key_id = \"${key.arn}\"\n", "");
+    let d = diff(&checked(&text), &deployed(PLAN));
+    let key = d.get("key").expect("key");
+    assert_eq!((key.action, key.holds_data), (Action::Delete, true));
+    let refused = d.refusals(&Default::default(), &Default::default());
+    assert!(refused.iter().any(|r| r.resource == "key" && r.help.contains("--allow-delete key")), "{refused:?}");
+    let allowed: BTreeSet<String> = ["key".to_string()].into();
+    assert!(!d.refusals(&Default::default(), &allowed).iter().any(|r| r.resource == "key"));
+    // Dropping the log group's key is a change AWS can make and ironplan cannot yet.
+    let logs = d.get("flow_logs").expect("flow_logs");
+    assert!(logs.changes.iter().any(|c| c.property == "kms_key_id" && c.unsupported), "{logs:#?}");
+    assert!(refused.iter().any(|r| r.resource == "flow_logs" && r.why.contains("cannot change it yet")));
+
+    // The description AWS changes in place; ironplan does not yet.
+    let d = diff(&checked(&PLAN.replace("flow log encryption", "flow logs")), &deployed(PLAN));
+    let key = d.get("key").expect("key");
+    assert_eq!(key.action, Action::Update);
+    assert!(key.changes[0].unsupported && !key.changes[0].forces_replacement, "{key:#?}");
+    // The key spec forces a new key.
+    let text = PLAN.replace("enable_key_rotation = true", "enable_key_rotation = true\nkey_spec = \"RSA_2048\"");
+    let d = diff(&checked(&text), &deployed(PLAN));
+    let key = d.get("key").expect("key");
+    assert_eq!((key.action, key.holds_data), (Action::Replace, true));
+    let refused = d.refusals(&Default::default(), &Default::default());
+    assert!(refused.iter().any(|r| r.resource == "key" && r.help.contains("--allow-replace key")), "{refused:?}");
+}
+
+#[test]
+fn an_interrupted_create_is_resumed_not_compared() {
+    let mut state = deployed(PLAN);
+    if let Some(r) = state.resources.get_mut("nat") {
+        r.status = Status::Created;
+    }
+    let d = diff(&checked(PLAN), &state);
+    let nat = d.get("nat").expect("nat");
+    assert_eq!(nat.action, Action::Create);
+    assert!(nat.reasons[0].contains("resumes"), "{:?}", nat.reasons);
+}
+
+#[test]
+fn sensitive_values_are_never_shown() {
+    let text = include_str!("../../tests/fixtures/valid/sensitive_values.toml");
+    let state = deployed(text);
+    let changed = text.replacen("env-token-s3cr3t-5678", "env-token-s3cr3t-9999", 1);
+    assert_ne!(changed, text, "the fixture has a value to change");
+    let d = diff(&checked(&changed), &state);
+    let shown = serde_json::to_string(&d).expect("json");
+    assert!(!shown.contains("s3cr3t") && !shown.contains("env-value-plain"), "{shown}");
+    assert!(d.has_changes(), "a changed secret is still seen (its digest changes)");
+    assert!(shown.contains("(sensitive)"), "{shown}");
+}

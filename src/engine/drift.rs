@@ -1,0 +1,196 @@
+//! Drift: what changed in AWS behind ironplan's back. Every resource of the state is read
+//! (`read` of its type, a few at a time, paced like every call) and each property ironplan set
+//! compared with what AWS reports.
+//!
+//! **Invariant:** only what the plan set is compared: a table by the keys the plan gave (AWS
+//! adds defaults; another tool may add tags), numbers by value (`4` and `4.0`), lists item by
+//! item. A sensitive value, stored as a digest, is never compared and never printed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::Provider;
+use crate::schema;
+use crate::state::{State, Status};
+
+/// How many reads are in flight at once (the SDK's token buckets pace them further).
+const READS_IN_FLIGHT: usize = 8;
+
+/// What one resource looks like against the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    InSync,
+    Drifted,
+    /// AWS no longer has it.
+    Deleted,
+    /// The read failed: nothing is known.
+    Unknown,
+    /// A run did not finish with it (`creating`, `deleting`...): `deploy` or `teardown` resumes.
+    Unfinished,
+}
+
+/// One property that differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Drifted {
+    pub property: String,
+    /// What ironplan set.
+    pub expected: Value,
+    /// What AWS reports.
+    pub actual: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResourceDrift {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub id: String,
+    pub verdict: Verdict,
+    pub properties: Vec<Drifted>,
+    /// The failed read: operation, code and message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The stack against AWS.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DriftReport {
+    pub stack: String,
+    pub resources: Vec<ResourceDrift>,
+}
+
+impl DriftReport {
+    /// Something differs or is gone.
+    pub fn drifted(&self) -> bool {
+        self.resources.iter().any(|r| matches!(r.verdict, Verdict::Drifted | Verdict::Deleted))
+    }
+
+    /// Some read failed.
+    pub fn incomplete(&self) -> bool {
+        self.resources.iter().any(|r| r.verdict == Verdict::Unknown)
+    }
+
+    pub fn count(&self, v: Verdict) -> usize {
+        self.resources.iter().filter(|r| r.verdict == v).count()
+    }
+}
+
+/// Reads every resource of `state` and compares it with what ironplan recorded.
+pub async fn drift(cloud: Arc<dyn Provider>, state: &State) -> DriftReport {
+    let sem = Arc::new(tokio::sync::Semaphore::new(READS_IN_FLIGHT));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut results: BTreeMap<String, ResourceDrift> = BTreeMap::new();
+    for (name, r) in &state.resources {
+        let mut rd = ResourceDrift {
+            name: name.clone(),
+            type_name: r.type_name.clone(),
+            id: r.id.clone(),
+            verdict: Verdict::InSync,
+            properties: Vec::new(),
+            error: None,
+        };
+        if r.status != Status::Ready {
+            rd.verdict = Verdict::Unfinished;
+            results.insert(name.clone(), rd);
+            continue;
+        }
+        let (cloud, sem, r) = (cloud.clone(), sem.clone(), r.clone());
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            match cloud.read(&r.type_name, &r.id, &r.outputs).await {
+                Ok(None) => rd.verdict = Verdict::Deleted,
+                Ok(Some(live)) => {
+                    rd.properties = compare(&r.type_name, &r.props, &live.props);
+                    if !rd.properties.is_empty() {
+                        rd.verdict = Verdict::Drifted;
+                    }
+                }
+                Err(e) => {
+                    rd.verdict = Verdict::Unknown;
+                    rd.error = Some(format!("{}: {}: {}", e.operation, e.code, e.message));
+                }
+            }
+            rd
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(rd) = done {
+            results.insert(rd.name.clone(), rd);
+        }
+    }
+    DriftReport { stack: state.stack.clone(), resources: results.into_values().collect() }
+}
+
+/// The planned properties that AWS reports otherwise (sensitive ones left out).
+pub fn compare(type_name: &str, planned: &Map<String, Value>, live: &Map<String, Value>) -> Vec<Drifted> {
+    let spec = schema::find(type_name);
+    let masked = |m: &Map<String, Value>| {
+        let mut m = m.clone();
+        if let Some(t) = spec {
+            schema::mask_sensitive(t.props, &mut m, &mut |_, _| Value::String("(sensitive)".into()));
+        }
+        m
+    };
+    let (planned, live) = (masked(planned), masked(live));
+    planned
+        .iter()
+        .filter_map(|(k, want)| {
+            let got = live.get(k)?;
+            (!covers(got, want)).then(|| Drifted { property: k.clone(), expected: want.clone(), actual: got.clone() })
+        })
+        .collect()
+}
+
+/// The live value says what the plan said: numbers by value, tables by the keys the plan set,
+/// lists item by item.
+pub fn covers(live: &Value, planned: &Value) -> bool {
+    match (live, planned) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| covers(x, y)),
+        (Value::Object(x), Value::Object(y)) => y.iter().all(|(k, v)| x.get(k).is_some_and(|w| covers(w, v))),
+        _ => live == planned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_what_the_plan_set_is_compared() {
+        let planned = json!({"retention_in_days": 30, "tags": {"ironplan:stack": "s"}, "kms_key_id": "k"});
+        let live = json!({"retention_in_days": 30.0, "tags": {"ironplan:stack": "s", "Extra": "x"}, "other": 1});
+        let (p, l) = (planned.as_object().cloned().unwrap_or_default(), live.as_object().cloned().unwrap_or_default());
+        assert!(compare("logs:LogGroup", &p, &l).is_empty(), "numbers by value, extra keys and tags ignored");
+
+        let live = json!({"retention_in_days": 7, "tags": {"ironplan:stack": "other"}});
+        let l = live.as_object().cloned().unwrap_or_default();
+        let d = compare("logs:LogGroup", &p, &l);
+        assert_eq!(d.iter().map(|d| d.property.as_str()).collect::<Vec<_>>(), ["retention_in_days", "tags"]);
+        assert_eq!(d[0].actual, json!(7));
+    }
+
+    #[test]
+    fn a_list_with_an_extra_item_differs() {
+        let want = json!([{"from_port": 443}]);
+        assert!(covers(&json!([{"from_port": 443, "ip_protocol": "tcp"}]), &want));
+        assert!(!covers(&json!([{"from_port": 443}, {"from_port": 22}]), &want));
+    }
+
+    #[test]
+    fn sensitive_values_are_neither_compared_nor_shown() {
+        let planned =
+            json!({"container_definitions": [{"name": "app", "environment": [{"name": "T", "value": "sha256:aa"}]}]});
+        let live =
+            json!({"container_definitions": [{"name": "app", "environment": [{"name": "T", "value": "s3cr3t"}]}]});
+        let (p, l) = (planned.as_object().cloned().unwrap_or_default(), live.as_object().cloned().unwrap_or_default());
+        let d = compare("ecs:TaskDefinition", &p, &l);
+        assert!(d.is_empty(), "{d:?}");
+    }
+}
