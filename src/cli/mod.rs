@@ -72,6 +72,12 @@ enum Command {
         /// scripts; errors keep their codes)
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Read every resource of the state in AWS first (read-only calls): the change is shown
+        /// against what is there, drift included
+        #[arg(long)]
+        refresh: bool,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Create every resource of the plan that does not exist yet, then print the outputs
     Deploy {
@@ -189,6 +195,11 @@ struct RunArgs {
     /// so the next deploy resumes (keep)
     #[arg(long, value_enum, default_value_t = FailurePolicy::Rollback)]
     on_failure: FailurePolicy,
+    /// deploy only: read every resource in AWS first and apply the plan against what is there
+    /// (drift put back where the type can change it in place; what was deleted outside
+    /// ironplan created again)
+    #[arg(long)]
+    refresh: bool,
     /// deploy only: accept replacing this resource although it holds data (a database, cache,
     /// file system, stream or KMS key), losing it (repeatable)
     #[arg(long = "allow-replace", value_name = "NAME")]
@@ -254,8 +265,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose);
     match cli.command {
-        Command::Plan { plan, format, detail, state_dir, detailed_exitcode } => {
-            cmd_plan(&plan, format, detail, &state_dir, detailed_exitcode)
+        Command::Plan { plan, format, detail, state_dir, detailed_exitcode, refresh, aws } => {
+            cmd_plan(&plan, format, detail, &state_dir, detailed_exitcode, refresh.then_some(&aws))
         }
         Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run, cli.verbose),
         Command::Teardown { plan, aws, run, discover } => run::teardown(&plan, &aws, &run, discover, cli.verbose),
@@ -306,7 +317,14 @@ fn report_problems(problems: &Problems, json: bool) -> ExitCode {
     ExitCode::from(EXIT_INVALID_PLAN)
 }
 
-fn cmd_plan(args: &PlanArgs, format: Format, detail: bool, state_dir: &std::path::Path, exitcode: bool) -> ExitCode {
+fn cmd_plan(
+    args: &PlanArgs,
+    format: Format,
+    detail: bool,
+    state_dir: &std::path::Path,
+    exitcode: bool,
+    refresh: Option<&AwsArgs>,
+) -> ExitCode {
     let checked = match load_checked(args, matches!(format, Format::Json)) {
         Ok(c) => c,
         Err(code) => return code,
@@ -320,16 +338,36 @@ fn cmd_plan(args: &PlanArgs, format: Format, detail: bool, state_dir: &std::path
             return ExitCode::from(EXIT_STATE);
         }
     };
+    let state = match refresh.filter(|_| !state.resources.is_empty()) {
+        Some(aws) => {
+            let rt = match run::runtime() {
+                Ok(rt) => rt,
+                Err(code) => return code,
+            };
+            match run::refresh(&rt, aws, &state) {
+                Ok(s) => s,
+                Err(code) => return code,
+            }
+        }
+        None => state,
+    };
     let change = (!state.resources.is_empty()).then(|| crate::diff::diff(&checked, &state));
     let refusals = change.as_ref().map(|d| d.refusals(&Default::default(), &Default::default())).unwrap_or_default();
     match format {
         Format::Text => match &change {
             Some(d) => {
                 println!(
-                    "plan {} · stack {} · compared with {} (no AWS call)\n",
+                    "plan {} · stack {} · compared with {}\n",
                     checked.plan.name,
                     checked.stack(),
-                    crate::state::StateStore::path_for(state_dir, &checked.stack()).display()
+                    if refresh.is_some() {
+                        "what AWS has (every resource read)".to_string()
+                    } else {
+                        format!(
+                            "{} (no AWS call)",
+                            crate::state::StateStore::path_for(state_dir, &checked.stack()).display()
+                        )
+                    }
                 );
                 print!("{}", d.render_text(&refusals));
                 if detail {

@@ -16,7 +16,7 @@ use crate::engine::{Engine, Event, OnFailure, RunOptions, RunSummary};
 use crate::report::secs;
 use crate::state::{StateError, StateStore};
 
-fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
         eprintln!("error: cannot start the async runtime: {e}");
         ExitCode::from(EXIT_FAILED)
@@ -137,10 +137,24 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
         Ok(s) => s,
         Err(e) => return state_refused(&e, &again),
     };
+    let rt = match runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    let mut store = store;
+    // --refresh: the state as AWS has it, for the diff and the deploy (written only if the
+    // deploy goes ahead).
+    let mut refreshed = None;
+    if let (Job::Deploy(_), true) = (&job, run.refresh) {
+        match refresh(&rt, aws, store.state()) {
+            Ok(s) => refreshed = Some(s),
+            Err(code) => return code,
+        }
+    }
     // A change deploy will not make is refused before any AWS call: the state has what it
     // needs to tell (a replacement, a resource that holds data, an update ironplan cannot make).
     if let Job::Deploy(_) = job {
-        let change = crate::diff::diff(&checked, store.state());
+        let change = crate::diff::diff(&checked, refreshed.as_ref().unwrap_or(store.state()));
         let allow_replace = run.allow_replace.iter().cloned().collect();
         let allow_delete = run.allow_delete.iter().cloned().collect();
         let refused = change.refusals(&allow_replace, &allow_delete);
@@ -153,10 +167,11 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
             return ExitCode::from(EXIT_STATE);
         }
     }
-    let rt = match runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    if let Some(state) = refreshed
+        && let Err(e) = store.update(|st| *st = state)
+    {
+        return state_refused(&e, &again);
+    }
     rt.block_on(async move {
         let mut ctx = match connect(aws).await {
             Ok(c) => c,
@@ -424,6 +439,26 @@ fn describe(ev: &Event) -> (String, bool) {
             true,
         ),
     }
+}
+
+/// The state as AWS has it (`--refresh`): every resource read; a failed read stops here.
+pub(super) fn refresh(
+    rt: &tokio::runtime::Runtime,
+    aws: &AwsArgs,
+    state: &crate::state::State,
+) -> Result<crate::state::State, ExitCode> {
+    let report = rt.block_on(async {
+        let ctx = connect(aws).await?;
+        Ok::<_, ExitCode>(crate::engine::drift(std::sync::Arc::new(ctx), state).await)
+    })?;
+    if report.incomplete() {
+        for x in report.resources.iter().filter(|x| x.verdict == crate::engine::Verdict::Unknown) {
+            eprintln!("error: cannot read {} ({}): {}", x.name, x.type_name, x.error.as_deref().unwrap_or(""));
+        }
+        eprintln!("help: nothing was changed; run the same command again, or without --refresh");
+        return Err(ExitCode::from(EXIT_FAILED));
+    }
+    Ok(crate::engine::refreshed(state, &report))
 }
 
 pub(super) fn drift(plan: &PlanArgs, aws: &AwsArgs, state_dir: &Path, json: bool) -> ExitCode {

@@ -125,6 +125,29 @@ pub async fn drift(cloud: Arc<dyn Provider>, state: &State) -> DriftReport {
     DriftReport { stack: state.stack.clone(), resources: results.into_values().collect() }
 }
 
+/// The state as AWS has it: a drifted property takes the value AWS reports (so that the diff
+/// shows it changing back to the plan's), a resource deleted outside ironplan leaves the state
+/// (so that deploy creates it again). What could not be read stays as recorded.
+pub fn refreshed(state: &State, report: &DriftReport) -> State {
+    let mut out = state.clone();
+    for r in &report.resources {
+        match r.verdict {
+            Verdict::Deleted => {
+                out.resources.remove(&r.name);
+            }
+            Verdict::Drifted => {
+                if let Some(rec) = out.resources.get_mut(&r.name) {
+                    for p in &r.properties {
+                        rec.props.insert(p.property.clone(), p.actual.clone());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The planned properties that AWS reports otherwise (sensitive ones left out).
 pub fn compare(type_name: &str, planned: &Map<String, Value>, live: &Map<String, Value>) -> Vec<Drifted> {
     let spec = schema::find(type_name);

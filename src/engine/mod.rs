@@ -37,7 +37,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
-pub use drift::{DriftReport, Drifted, ResourceDrift, Verdict, compare, covers, drift};
+pub use drift::{DriftReport, Drifted, ResourceDrift, Verdict, compare, covers, drift, refreshed};
 pub use event::{Event, ResourceError};
 pub use resolve::{Scope, resolve};
 pub(crate) use resolve::{redact, resolve_with};

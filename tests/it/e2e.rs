@@ -122,23 +122,16 @@ async fn verify_read_back(ctx: &ironplan::aws::Ctx, state: &Value) {
         let common: Vec<&String> = got.keys().filter(|k| planned.contains_key(*k)).collect();
         assert!(!common.is_empty(), "read of {name} ({ty}) reported none of its planned properties: {got:?}");
         for k in common {
-            assert!(covers(&got[k], &planned[k]), "{name} ({ty}).{k}: read {}, the plan set {}", got[k], planned[k]);
+            assert!(
+                ironplan::engine::covers(&got[k], &planned[k]),
+                "{name} ({ty}).{k}: read {}, the plan set {}",
+                got[k],
+                planned[k]
+            );
         }
         types.insert(ty.to_string());
     }
     assert_eq!(types.len(), 37, "types read back: {types:?}");
-}
-
-/// The live value says what the plan said: numbers by value (a plan's `4` for a number reads
-/// back as `4.0`), tables by the keys the plan set (AWS fills in defaults, such as an EFS
-/// volume's `root_directory = "/"`), lists item by item.
-fn covers(live: &Value, planned: &Value) -> bool {
-    match (live, planned) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| covers(x, y)),
-        (Value::Object(x), Value::Object(y)) => y.iter().all(|(k, v)| x.get(k).is_some_and(|w| covers(w, v))),
-        _ => live == planned,
-    }
 }
 
 /// KMS, logs, Kinesis, RDS, ElastiCache, EFS: the HIPAA properties.

@@ -2,7 +2,8 @@
 //!
 //! - `fixtures`: every bad plan under tests/fixtures/invalid gives its diagnostic (snapshots).
 //! - `plan_cli`: `ironplan plan` on the healthcare pipeline, as a user runs it.
-//! - `e2e`: deploy, redeploy and teardown against moto started by the harness.
+//! - `e2e`: deploy, redeploy, changes in place and teardown against moto started by the harness.
+//! - `drift`: changes made outside ironplan, reported by `drift`, put back by `deploy --refresh`.
 //! - `faults`: injected failures, crashes, throttling, locks and broken state files.
 //! - `ownership`: look-alike resources made outside ironplan are never adopted or deleted.
 //! - `secrets`: sensitive values reach AWS, never the state, the output or the dry run.
@@ -13,6 +14,7 @@
 
 mod common;
 mod connect;
+mod drift;
 mod e2e;
 mod faults;
 mod fixtures;

@@ -1,0 +1,114 @@
+//! Drift made outside ironplan (a changed retention and tag, a deleted alarm, an extra security
+//! group rule): `ironplan drift` reports each, `deploy --refresh` refuses what it cannot put
+//! back and puts back the rest; all checked through the SDK.
+
+use aws_sdk_ec2::types::{IpPermission, IpRange};
+use serde_json::Value;
+
+use crate::common::Env;
+
+const PLAN: &str = "tests/fixtures/stacks/drift.toml";
+const STACK: &str = "drift-it";
+const WAIVE: [&str; 2] = ["--allow", "vpc-flow-logs"];
+
+fn verdicts(report: &Value) -> std::collections::BTreeMap<String, String> {
+    report["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap_or("").to_string(), r["verdict"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+fn drifted_properties(report: &Value, name: &str) -> Vec<String> {
+    let r = report["resources"].as_array().expect("resources").iter().find(|r| r["name"] == name).expect("resource");
+    r["properties"]
+        .as_array()
+        .expect("properties")
+        .iter()
+        .map(|p| p["property"].as_str().unwrap_or("").into())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_outside_ironplan_is_reported_and_put_back() {
+    let env = Env::start();
+    let deploy = |extra: &[&str]| env.ironplan(&[&["deploy", PLAN][..], &WAIVE, extra].concat());
+    deploy(&[]).assert_ok("deploy");
+    let state = env.state(STACK);
+    let id = |n: &str| state["resources"][n]["id"].as_str().expect("id").to_string();
+
+    let clean = env.ironplan(&[&["drift", PLAN][..], &WAIVE].concat());
+    assert_eq!(clean.code, 0, "{}{}", clean.stdout, clean.stderr);
+    assert!(clean.stdout.contains("5 resources read · 5 in sync, 0 drifted, 0 deleted"), "{}", clean.stdout);
+
+    // Someone changes the stack by hand.
+    let ctx = env.ctx().await;
+    let group = id("logs");
+    ctx.logs.put_retention_policy().log_group_name(&group).retention_in_days(7).send().await.expect("retention");
+    let arn = state["resources"]["logs"]["outputs"]["arn"].as_str().expect("arn");
+    ctx.logs.tag_resource().resource_arn(arn).tags("Team", "someone-else").send().await.expect("tag");
+    ctx.cloudwatch.delete_alarms().alarm_names(id("alarm")).send().await.expect("delete alarm");
+    let ssh = IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+        .build();
+    ctx.ec2
+        .authorize_security_group_ingress()
+        .group_id(id("sg"))
+        .ip_permissions(ssh.clone())
+        .send()
+        .await
+        .expect("rule");
+
+    let run = env.ironplan(&[&["drift", PLAN, "--json"][..], &WAIVE].concat());
+    assert_eq!(run.code, 5, "drift has its exit code: {}{}", run.stdout, run.stderr);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["drifted"], true);
+    let v = verdicts(&report);
+    assert_eq!(v["logs"], "drifted");
+    assert_eq!(v["alarm"], "deleted");
+    assert_eq!(v["sg"], "drifted");
+    assert_eq!((v["key"].as_str(), v["vpc"].as_str()), ("in_sync", "in_sync"));
+    assert_eq!(drifted_properties(&report, "logs"), ["retention_in_days", "tags"]);
+    assert_eq!(drifted_properties(&report, "sg"), ["ingress"]);
+    let text = env.ironplan(&[&["drift", PLAN][..], &WAIVE].concat());
+    assert!(text.stdout.contains("retention_in_days: ironplan set 2192, AWS has 7"), "{}", text.stdout);
+    assert!(text.stdout.contains("alarm (cloudwatch:MetricAlarm)") && text.stdout.contains("deleted outside"));
+
+    // The plan against the state sees nothing; against AWS (--refresh), the way back.
+    let stale = env.ironplan(&[&["plan", PLAN, "--detailed-exitcode"][..], &WAIVE].concat());
+    assert_eq!(stale.code, 0, "{}{}", stale.stdout, stale.stderr);
+    let fresh = env.ironplan(&[&["plan", PLAN, "--detailed-exitcode", "--refresh"][..], &WAIVE].concat());
+    assert_eq!(fresh.code, 5, "{}{}", fresh.stdout, fresh.stderr);
+    assert!(fresh.stdout.contains("retention_in_days: 7 → 2192"), "{}", fresh.stdout);
+    assert!(fresh.stdout.contains("alarm") && fresh.stdout.contains("create"), "{}", fresh.stdout);
+
+    // An extra rule ironplan cannot take away yet: the whole deploy is refused, nothing changes.
+    let refused = deploy(&["--refresh"]);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(refused.stderr.contains("sg"), "{}", refused.stderr);
+    let live = ctx.logs.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
+    assert_eq!(live.log_groups()[0].retention_in_days(), Some(7), "a refused deploy changed something");
+    assert_eq!(env.state(STACK)["resources"]["alarm"], state["resources"]["alarm"], "a refused deploy wrote the state");
+
+    // Without it, deploy --refresh puts the rest back.
+    ctx.ec2.revoke_security_group_ingress().group_id(id("sg")).ip_permissions(ssh).send().await.expect("revoke");
+    let fixed = deploy(&["--refresh"]);
+    fixed.assert_ok("deploy --refresh");
+    assert!(fixed.stderr.contains("1 created") && fixed.stderr.contains("1 updated"), "{}", fixed.stderr);
+    let live = ctx.logs.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
+    assert_eq!(live.log_groups()[0].retention_in_days(), Some(2192));
+    let tags = ctx.logs.list_tags_for_resource().resource_arn(arn).send().await.expect("tags");
+    assert_eq!(tags.tags().and_then(|t| t.get("Team")).map(String::as_str), Some("platform"));
+    let alarms = ctx.cloudwatch.describe_alarms().alarm_names(id("alarm")).send().await.expect("alarms");
+    assert_eq!(alarms.metric_alarms().len(), 1, "the deleted alarm is created again");
+    let after = env.ironplan(&[&["drift", PLAN][..], &WAIVE].concat());
+    assert_eq!(after.code, 0, "{}", after.stdout);
+
+    env.ironplan(&[&["teardown", PLAN][..], &WAIVE].concat()).assert_ok("teardown");
+    let groups = ctx.logs.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
+    assert!(groups.log_groups().is_empty());
+}
