@@ -85,6 +85,21 @@ mod tests {
         assert_eq!(n, all().len(), "a type name is registered twice");
     }
 
+    /// A type's update applies only properties its schema says AWS can change in place.
+    #[test]
+    fn what_a_type_updates_its_schema_calls_in_place() {
+        for a in all() {
+            for u in a.updates() {
+                let p = a.spec().prop(u).unwrap_or_else(|| panic!("{} updates unknown `{u}`", a.spec().name));
+                assert!(
+                    p.changes_in_place(),
+                    "{} updates `{u}`, which its schema says forces a replacement",
+                    a.spec().name
+                );
+            }
+        }
+    }
+
     /// What makes a type complete, beyond what the compiler checks (the trait has no default
     /// for create, find, read, delete or gone): its not-found codes.
     #[test]

@@ -82,6 +82,21 @@ impl Lifecycle for MetricAlarm {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &[
+        "alarm_description",
+        "namespace",
+        "metric_name",
+        "statistic",
+        "dimensions",
+        "period",
+        "evaluation_periods",
+        "datapoints_to_alarm",
+        "threshold",
+        "comparison_operator",
+        "treat_missing_data",
+        "alarm_actions",
+        "ok_actions",
+    ];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("PutMetricAlarm");
@@ -146,6 +161,15 @@ impl Lifecycle for MetricAlarm {
             .await
             .map_err(|e| sdk_err("PutMetricAlarm", e))?;
         Ok(created(&a.name))
+    }
+
+    /// PutMetricAlarm sets the whole alarm: the update is the create call again (with its
+    /// ownership check), all properties as the plan now says.
+    async fn update(ctx: &Ctx, _id: &str, out: &Outputs, a: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+        let put = Self::create(ctx, a).await?;
+        let mut outputs = out.clone();
+        outputs.extend(put.outputs);
+        Ok(outputs)
     }
 
     /// The alarm of that name. PutMetricAlarm would replace an alarm of that name, so one that
@@ -292,6 +316,34 @@ mod adopt_tests {
         wait_deleted(&ctx, ty, &created.id, &created.outputs).await.unwrap();
         assert!(matches!(find(&ctx, ty, &alarm("s-dev-lag", "s-dev")).await, Found::Nothing));
         assert!(crate::aws::read(&ctx, ty, &created.id, &ready).await.unwrap().is_none());
+    }
+
+    /// An update puts the alarm again with the new threshold and periods; a property the type
+    /// does not update (its tags) is refused, not silently skipped.
+    #[tokio::test]
+    async fn update_changes_the_threshold_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "cloudwatch:MetricAlarm";
+        let c = create(&ctx, ty, &mut props("s-dev-lag", "s-dev")).await.unwrap();
+        let ready = wait_ready(&ctx, ty, &c.id, &c.outputs).await.unwrap();
+        let mut changed = alarm("s-dev-lag", "s-dev");
+        changed["threshold"] = json!(5000.0);
+        changed["evaluation_periods"] = json!(3);
+        let keys = ["threshold".to_string(), "evaluation_periods".to_string()];
+        let out = crate::aws::update(&ctx, ty, &c.id, &ready, &mut crate::aws::testing::props(changed.clone()), &keys)
+            .await
+            .expect("update");
+        assert_eq!(out["arn"], ready["arn"], "the same alarm");
+        let live = crate::aws::read(&ctx, ty, &c.id, &out).await.unwrap().expect("the alarm");
+        assert_eq!(
+            (live.props["threshold"].as_f64(), live.props["evaluation_periods"].as_i64()),
+            (Some(5000.0), Some(3))
+        );
+        let e = crate::aws::update(&ctx, ty, &c.id, &out, &mut crate::aws::testing::props(changed), &["tags".into()])
+            .await
+            .expect_err("tags are not updated");
+        assert_eq!(e.code, "NotUpdatable", "{e}");
     }
 
     /// `read` reports what CloudWatch has: a threshold changed by hand.

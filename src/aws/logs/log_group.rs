@@ -258,6 +258,35 @@ mod adopt_tests {
         })
     }
 
+    /// An update sets the new retention (and removes it), and the tags: a tag the plan dropped
+    /// is removed, the identity tags stay.
+    #[tokio::test]
+    async fn update_changes_retention_and_tags_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "logs:LogGroup";
+        let mut v = value("/s-dev/app", "s-dev");
+        v["tags"]["Team"] = json!("a");
+        let c = create(&ctx, ty, &mut crate::aws::testing::props(v.clone())).await.unwrap();
+        let ready = wait_ready(&ctx, ty, &c.id, &c.outputs).await.unwrap();
+        v["retention_in_days"] = json!(30);
+        v["tags"].as_object_mut().map(|t| t.remove("Team"));
+        v["tags"]["Owner"] = json!("b");
+        let keys = ["retention_in_days".to_string(), "tags".to_string()];
+        let out = crate::aws::update(&ctx, ty, &c.id, &ready, &mut crate::aws::testing::props(v.clone()), &keys)
+            .await
+            .expect("update");
+        let live = crate::aws::read(&ctx, ty, &c.id, &out).await.unwrap().expect("the group");
+        assert_eq!(live.props["retention_in_days"], json!(30));
+        assert_eq!(live.props["tags"]["Owner"], json!("b"));
+        assert_eq!(live.props["tags"].get("Team"), None, "the dropped tag is gone");
+        assert_eq!(live.props["tags"][STACK_TAG], json!("s-dev"));
+        v.as_object_mut().map(|m| m.remove("retention_in_days"));
+        let keys = ["retention_in_days".to_string()];
+        crate::aws::update(&ctx, ty, &c.id, &out, &mut crate::aws::testing::props(v), &keys).await.expect("update");
+        assert_eq!(describe(&ctx, &c.id).await.unwrap().unwrap().retention_in_days(), None, "kept forever again");
+    }
+
     #[tokio::test]
     async fn log_group_is_adopted_until_deleted() {
         let moto = Moto::start().expect("moto");
