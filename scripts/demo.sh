@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's first command: plan, deploy, outputs and teardown of the healthcare pipeline
+# The README's first command: plan, deploy, outputs, one change and teardown of the healthcare pipeline
 # against a local AWS emulator (moto) on a free loopback port. No AWS account is touched:
 # every call goes to 127.0.0.1, with dummy credentials.
 #
@@ -48,8 +48,15 @@ main() {
   "$bin" deploy
   step "ironplan outputs"
   "$bin" outputs
+  # Day two: keep the VPC flow logs six years instead of one.
+  local changed="$state/changed.toml"
+  sed 's/^retention_in_days = 365$/retention_in_days = 2192/' plans/healthcare-pipeline.toml >"$changed"
+  step "a change: ironplan plan shows it against the state (no AWS call)"
+  "$bin" plan "$changed"
+  step "ironplan deploy applies it in place"
+  "$bin" deploy "$changed"
   step "ironplan teardown"
-  "$bin" teardown
+  "$bin" teardown "$changed"
   step "done: the emulator is stopped, nothing was left behind"
 }
 

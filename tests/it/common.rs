@@ -134,6 +134,8 @@ pub fn offline(args: &[&str]) -> Run {
         .args(args)
         .current_dir(root())
         .env_remove("AWS_ENDPOINT_URL")
+        // No stack state, whatever the checkout's .ironplan holds: the dry run of a new stack.
+        .env("IRONPLAN_STATE_DIR", root().join("target/no-state"))
         .output()
         .expect("run ironplan");
     Run::from(out)
