@@ -432,7 +432,7 @@ fn cmd_types(name: Option<&str>, format: TypesFormat) -> ExitCode {
         println!("other tools call it: {}", t.aliases.join(", "));
     }
     println!("\nproperties:");
-    print_props(t.props, 1);
+    print_props(t.name, t.props, 1);
     println!("\nattributes (use as ${{name.attr}}):");
     for a in t.attrs {
         println!("  {:28} {}", a.name, a.doc);
@@ -449,7 +449,7 @@ fn cmd_types(name: Option<&str>, format: TypesFormat) -> ExitCode {
 /// A type as `ironplan types --format json` shows it (a documented schema: fields are only
 /// ever added).
 fn type_json(t: &crate::schema::TypeSpec) -> serde_json::Value {
-    fn props(ps: &[crate::schema::Prop]) -> Vec<serde_json::Value> {
+    fn props(type_name: &str, ps: &[crate::schema::Prop]) -> Vec<serde_json::Value> {
         use crate::schema::Kind;
         ps.iter()
             .map(|p| {
@@ -459,11 +459,12 @@ fn type_json(t: &crate::schema::TypeSpec) -> serde_json::Value {
                     "required": p.required,
                     "sensitive": p.sensitive,
                     "in_place": p.changes_in_place(),
+                    "ironplan_updates": crate::aws::registry::updates(type_name, p.name),
                     "doc": p.doc,
                     "check": p.check.map(|c| c.describe()),
                 });
                 if let Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) = p.kind {
-                    v["fields"] = serde_json::Value::Array(props(fields));
+                    v["fields"] = serde_json::Value::Array(props(type_name, fields));
                 }
                 v
             })
@@ -477,13 +478,13 @@ fn type_json(t: &crate::schema::TypeSpec) -> serde_json::Value {
         "create_secs": t.create_secs,
         "delete_secs": t.delete_secs,
         "taggable": t.taggable,
-        "props": props(t.props),
+        "props": props(t.name, t.props),
         "attrs": t.attrs.iter().map(|a| serde_json::json!({"name": a.name, "doc": a.doc})).collect::<Vec<_>>(),
         "implied": t.implied.iter().map(|i| i.why).collect::<Vec<_>>(),
     })
 }
 
-fn print_props(props: &[crate::schema::Prop], depth: usize) {
+fn print_props(type_name: &str, props: &[crate::schema::Prop], depth: usize) {
     use crate::schema::Kind;
     for p in props {
         let req = if p.required { "required" } else { "optional" };
@@ -492,11 +493,15 @@ fn print_props(props: &[crate::schema::Prop], depth: usize) {
             println!("{}{:28} {:9} checked: {}", "  ".repeat(depth), "", "", check.describe());
         }
         if depth == 1 {
-            let change = if p.changes_in_place() { "in place" } else { "replaces the resource" };
+            let change = match (p.changes_in_place(), crate::aws::registry::updates(type_name, p.name)) {
+                (true, true) => "in place",
+                (true, false) => "in place in AWS; ironplan cannot yet (deploy refuses it)",
+                (false, _) => "replaces the resource",
+            };
             println!("{}{:28} {:9} a change: {change}", "  ".repeat(depth), "", "");
         }
         match p.kind {
-            Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) => print_props(fields, depth + 1),
+            Kind::Struct(fields) | Kind::List(&Kind::Struct(fields)) => print_props(type_name, fields, depth + 1),
             _ => {}
         }
     }

@@ -194,7 +194,7 @@ fn variables_change_names_and_unknown_ones_are_refused() {
 fn help_answers_and_bad_usage_exits_2() {
     let run = offline(&["--help"]);
     run.assert_ok("--help");
-    for word in ["plan", "deploy", "teardown", "outputs", "Exit codes", "AWS_ENDPOINT_URL"] {
+    for word in ["plan", "deploy", "teardown", "drift", "outputs", "Exit codes", "AWS_ENDPOINT_URL"] {
         assert!(run.stdout.contains(word), "--help lacks {word}:\n{}", run.stdout);
     }
     let deploy = offline(&["deploy", "--help"]);
