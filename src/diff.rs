@@ -55,6 +55,8 @@ pub struct PropChange {
     pub forces_replacement: bool,
     /// AWS could change it in place but ironplan cannot yet: `deploy` refuses it.
     pub unsupported: bool,
+    /// Only a sensitive value in it changed (old and new look alike, masked).
+    pub sensitive: bool,
 }
 
 /// One resource's part in the change.
@@ -295,10 +297,13 @@ fn compare(rc: &mut ResourceChange, t: &TypeSpec, old: &Map<String, Value>, new:
         }
         let in_place = t.prop(k).is_some_and(|p| p.changes_in_place());
         let supported = in_place && crate::aws::registry::updates(t.name, k);
+        let (o_shown, n_shown) =
+            (old_shown.get(k).cloned().unwrap_or(Value::Null), new_shown.get(k).cloned().unwrap_or(Value::Null));
         rc.changes.push(PropChange {
             property: k.clone(),
-            old: old_shown.get(k).cloned().unwrap_or(Value::Null),
-            new: new_shown.get(k).cloned().unwrap_or(Value::Null),
+            sensitive: o_shown == n_shown,
+            old: o_shown,
+            new: n_shown,
             forces_replacement: !in_place,
             unsupported: in_place && !supported,
         });
@@ -385,7 +390,11 @@ impl Diff {
                 } else {
                     ""
                 };
-                let _ = writeln!(out, "        {}: {} → {}{note}", c.property, shown(&c.old), shown(&c.new));
+                if c.sensitive {
+                    let _ = writeln!(out, "        {}: a sensitive value in it changed{note}", c.property);
+                } else {
+                    let _ = writeln!(out, "        {}: {} → {}{note}", c.property, shown(&c.old), shown(&c.new));
+                }
             }
         }
         let _ = writeln!(

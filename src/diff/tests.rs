@@ -79,6 +79,7 @@ fn a_new_retention_is_an_update_in_place_with_old_and_new() {
             new: json!(365),
             forces_replacement: false,
             unsupported: false,
+            sensitive: false,
         }]
     );
     assert_eq!(r.wave, 1);
@@ -192,4 +193,7 @@ fn sensitive_values_are_never_shown() {
     assert!(!shown.contains("s3cr3t") && !shown.contains("env-value-plain"), "{shown}");
     assert!(d.has_changes(), "a changed secret is still seen (its digest changes)");
     assert!(shown.contains("(sensitive)"), "{shown}");
+    let task = d.resources.iter().find(|r| r.action != Action::Unchanged).expect("a change");
+    assert!(task.changes.iter().all(|c| c.sensitive), "{task:#?}");
+    assert!(d.render_text(&[]).contains("a sensitive value in it changed"), "{}", d.render_text(&[]));
 }

@@ -53,7 +53,7 @@ async fn sensitive_values_reach_aws_but_not_the_state_or_the_output() {
     let plan = plan.to_str().expect("utf-8 path");
     let refused = env.ironplan(&["deploy", plan]);
     assert_eq!(refused.code, 4, "{}", refused.stderr);
-    assert!(refused.stderr.contains("task.container_definitions"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("container_definitions: a sensitive value in it changed"), "{}", refused.stderr);
     assert_hidden("the changed-plan refusal", &refused.stderr);
     assert!(!refused.stderr.contains("env-token-rotated-9999"), "{}", refused.stderr);
 
