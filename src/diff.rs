@@ -130,8 +130,7 @@ impl Diff {
     }
 
     /// What `deploy` refuses before any call: a replacement or delete of a resource that holds
-    /// data and that the user did not name, a change ironplan cannot make in place yet, and
-    /// (not built yet) any replacement.
+    /// data and that the user did not name, and a change ironplan cannot make in place yet.
     pub fn refusals(&self, allow_replace: &BTreeSet<String>, allow_delete: &BTreeSet<String>) -> Vec<Refusal> {
         let mut out = Vec::new();
         for r in &self.resources {
@@ -145,14 +144,6 @@ impl Diff {
                     resource: r.name.clone(),
                     why: format!("{} holds data and is no longer in the plan", r.type_name),
                     help: format!("put it back in the plan, or pass --allow-delete {} to delete it", r.name),
-                }),
-                Action::Replace => out.push(Refusal {
-                    resource: r.name.clone(),
-                    why: format!(
-                        "would be replaced ({}); ironplan does not replace resources yet",
-                        r.reasons.join("; ")
-                    ),
-                    help: "revert the change, or run `ironplan teardown` then `ironplan deploy`".into(),
                 }),
                 _ => {}
             }
@@ -381,7 +372,8 @@ impl Diff {
                 ""
             };
             let why = if r.reasons.is_empty() { String::new() } else { format!(": {}", r.reasons.join("; ")) };
-            let _ = writeln!(out, "  {mark:>3} {:width$}  {}  {}{why}{data}", r.name, r.type_name, r.action.word());
+            let word = if r.action == Action::Replace { "replace (delete, then create)" } else { r.action.word() };
+            let _ = writeln!(out, "  {mark:>3} {:width$}  {}  {word}{why}{data}", r.name, r.type_name);
             for c in &r.changes {
                 let note = if c.forces_replacement {
                     "   (forces replacement)"

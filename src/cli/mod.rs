@@ -4,7 +4,7 @@
 //! Exit codes (stable, documented in the README):
 //! 0 success · 1 a deploy or teardown failed (AWS said no) · 2 bad usage ·
 //! 3 invalid plan (nothing was called) · 4 state refused (locked, corrupt, or a change deploy
-//! will not make) · 5 changes pending (`plan --detailed-exitcode`) · 130 interrupted.
+//! will not make without being told) · 5 changes pending (`plan --detailed-exitcode`) · 130 interrupted.
 
 mod logging;
 mod run;

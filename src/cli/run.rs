@@ -249,6 +249,7 @@ fn finish(s: &RunSummary, output: Output, verb: &str) -> ExitCode {
         let mut parts = Vec::new();
         for (n, what) in [
             (s.created.len(), "created"),
+            (s.replaced.len(), "replaced"),
             (s.updated.len(), "updated"),
             (s.existing.len(), "already existed"),
             (s.deleted.len(), "deleted"),

@@ -124,8 +124,10 @@ fn a_subnet_cidr_replaces_it_and_what_references_it() {
     assert_eq!(d.get("public").map(|r| r.wave), Some(1));
     assert_eq!(d.get("nat").map(|r| r.wave), Some(2));
     assert!(d.estimated_secs > 0.0);
+    // A subnet holds no data: its replacement needs no permission.
     let refused = d.refusals(&Default::default(), &Default::default());
-    assert!(refused.iter().any(|r| r.resource == "public" && r.why.contains("does not replace")), "{refused:?}");
+    assert!(!refused.iter().any(|r| r.resource == "public"), "{refused:?}");
+    assert!(d.render_text(&refused).contains("replace (delete, then create)"));
 }
 
 #[test]

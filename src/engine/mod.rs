@@ -159,6 +159,8 @@ pub enum OnFailure {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunSummary {
     pub created: Vec<String>,
+    /// Deleted and created again (a property AWS cannot change in place changed).
+    pub replaced: Vec<String>,
     /// Changed in place.
     pub updated: Vec<String>,
     pub existing: Vec<String>,
@@ -341,10 +343,17 @@ impl Engine {
         let g = &s.checked.graph;
         let mut walk = limited(Walk::new(g, Direction::Create), s.opts);
         let mut existing = Vec::new();
+        let replaced: Vec<String>;
         {
             let store = lock(&s.store);
             // What changes is visited (updated in place, in dependency order); the rest is skipped.
             let change = crate::diff::diff(&s.checked, store.state());
+            replaced = change
+                .resources
+                .iter()
+                .filter(|r| r.action == crate::diff::Action::Replace)
+                .map(|r| r.name.clone())
+                .collect();
             for &i in g.topo_order() {
                 let name = g.name(i);
                 let unchanged = change.get(name).is_some_and(|c| c.action == crate::diff::Action::Unchanged);
@@ -359,6 +368,18 @@ impl Engine {
                 }
             }
         }
+        // A replacement deletes the old resource first (dependents first), then the walk
+        // creates the new one: most types' physical names are fixed, so both cannot exist at
+        // once. What the deletion could not finish stops the deploy before anything is created.
+        if !replaced.is_empty() {
+            let old = self.delete_walk(|n, _| replaced.iter().any(|r| r == n), true).await;
+            if !old.failed.is_empty() || !old.not_started.is_empty() || stopper.stopped() {
+                let mut summary = RunSummary { existing, ..old };
+                summary.interrupted = stopper.stopped();
+                summary.elapsed_secs = started.elapsed().as_secs_f64();
+                return Ok(summary);
+            }
+        }
         stopper.attach(walk.cancel_handle());
         let outcomes = walk
             .run(|i| {
@@ -369,6 +390,8 @@ impl Engine {
             .await;
         let mut summary = RunSummary { existing, ..Default::default() };
         collect(g, outcomes, &mut summary, |sum, n| sum.created.push(n));
+        summary.replaced = summary.created.iter().filter(|n| replaced.contains(n)).cloned().collect();
+        summary.created.retain(|n| !replaced.contains(n));
         let updated: Vec<String> = lock(&s.updated).iter().map(|u| u.name.clone()).collect();
         let untouched = lock(&s.untouched).clone();
         summary.created.retain(|n| !updated.contains(n) && !untouched.contains(n));

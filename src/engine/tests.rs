@@ -420,3 +420,36 @@ async fn a_resource_gone_from_the_plan_is_deleted() {
     assert_eq!(fake.live(), ["a", "b", "c"]);
     assert!(!run.state().resources.contains_key("d"));
 }
+
+/// A property that forces a replacement: the old resource is deleted first, the new one
+/// created, and what references it updated to its new ARN.
+#[tokio::test(start_paused = true)]
+async fn a_replacement_deletes_first_then_creates_and_updates_what_references_it() {
+    let fake = Fake::default();
+    let referenced = PLAN.replace("depends_on = [\"b\"]", "description = \"${b.arn}\"");
+    let run = engine(&fake, None).with_plan(&fake, &referenced);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    let old_b = run.state().resources["b"].id.clone();
+    let changed = referenced
+        .replace("[resources.b]\ntype = \"kms:Key\"", "[resources.b]\ntype = \"kms:Key\"\nkey_spec = \"RSA_2048\"");
+    let run = run.with_plan(&fake, &changed);
+    let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
+    assert!(s.ok(), "{s:?}");
+    assert_eq!(
+        (s.replaced.as_slice(), s.updated.as_slice()),
+        (&["b".to_string()][..], &["c".to_string()][..]),
+        "{s:?}"
+    );
+    let ops: Vec<(&str, String)> = fake.calls().into_iter().skip(8).map(|c| (c.op, c.resource)).collect();
+    let at = |op: &str, r: &str| {
+        ops.iter().position(|(o, x)| *o == op && x == r).unwrap_or_else(|| panic!("{op} {r}: {ops:?}"))
+    };
+    assert!(at("Delete", "b") < at("Create", "b") && at("Create", "b") < at("Update", "c"), "{ops:?}");
+    let state = run.state();
+    assert_ne!(state.resources["b"].id, old_b);
+    assert_eq!(
+        state.resources["c"].props["description"],
+        serde_json::json!(format!("arn:fake:{}", state.resources["b"].id))
+    );
+    assert_eq!(fake.live(), ["a", "b", "c", "d"]);
+}

@@ -469,10 +469,10 @@ async fn an_integration_response_before_its_integration_is_a_404() {
 }
 
 /// Day two: `plan` shows a change against the state (no AWS call), `deploy` refuses what it
-/// cannot do before any call, applies an update in place, and deletes what left the plan; each
-/// checked through the SDK.
+/// must not do before any call, applies an update in place, replaces a subnet with what is in
+/// it, and deletes what left the plan; each checked through the SDK.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_running_stack_is_changed_in_place_and_what_it_cannot_change_is_refused() {
+async fn a_running_stack_is_updated_replaced_and_pruned_and_data_is_protected() {
     let env = Env::with_proxy();
     let plan = "examples/audited-network.toml";
     env.ironplan(&["deploy", plan]).assert_ok("deploy");
@@ -508,10 +508,14 @@ async fn a_running_stack_is_changed_in_place_and_what_it_cannot_change_is_refuse
     assert_eq!(doc["changes"]["has_changes"], true);
     assert_eq!(env.proxy().log().len(), calls, "plan made an AWS call");
 
-    // A replacement is not built yet: refused, nothing called, nothing changed.
-    let refused = env.ironplan(&["deploy", &cidr]);
+    // Replacing the KMS key would lose what it encrypts: refused unless named, nothing called.
+    let key_spec = write(
+        "key.toml",
+        &text.replace("enable_key_rotation = true", "enable_key_rotation = true\nkey_spec = \"RSA_2048\""),
+    );
+    let refused = env.ironplan(&["deploy", &key_spec]);
     assert_eq!(refused.code, 4, "{}", refused.stderr);
-    assert!(refused.stderr.contains("public") && refused.stderr.contains("does not replace"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-replace key"), "{}", refused.stderr);
     assert_eq!(env.proxy().log().len(), calls, "the refused change made an AWS call");
 
     // An update in place: applied, and only that.
@@ -526,10 +530,33 @@ async fn a_running_stack_is_changed_in_place_and_what_it_cannot_change_is_refuse
     let after = env.state("audited-network-dev");
     assert_eq!(id(&after, "flow_logs"), id(&state, "flow_logs"), "updated, not replaced");
 
+    // A new CIDR for the public subnet replaces it, and the NAT gateway and association in it;
+    // the private route table's default route moves to the new NAT gateway, in place.
+    let moved = write("cidr2.toml", &text.replace("10.1.1.0/24", "10.1.3.0/24").replace("2192", "365"));
+    let re = env.ironplan(&["deploy", &moved]);
+    re.assert_ok("deploy the new CIDR");
+    assert!(re.stderr.contains("3 replaced") && re.stderr.contains("1 updated"), "{}", re.stderr);
+    let new = env.state("audited-network-dev");
+    let subnets = ctx.ec2.describe_subnets().subnet_ids(id(&new, "public")).send().await.expect("subnet");
+    assert_eq!(subnets.subnets()[0].cidr_block(), Some("10.1.3.0/24"));
+    let old = ctx.ec2.describe_subnets().send().await.expect("subnets");
+    assert!(old.subnets().iter().all(|x| x.subnet_id() != Some(id(&state, "public"))), "the old subnet is left");
+    let nat = ctx.ec2.describe_nat_gateways().nat_gateway_ids(id(&new, "nat")).send().await.expect("nat");
+    assert_eq!(nat.nat_gateways()[0].subnet_id(), Some(id(&new, "public")));
+    let rt = ctx.ec2.describe_route_tables().route_table_ids(id(&new, "private_rt")).send().await.expect("rt");
+    let default = rt.route_tables()[0].routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
+    assert_eq!(default.and_then(|r| r.nat_gateway_id()), Some(id(&new, "nat")), "the route follows the new NAT");
+    assert_eq!(id(&new, "private_rt"), id(&state, "private_rt"), "updated, not replaced");
+    let again = env.ironplan(&["plan", &moved, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+
     // A resource gone from the plan is deleted (the flow log; its policy rule waived).
     let start = text.find("# No depends_on: the flow log waits").expect("flow");
     let end = text.find("[resources.igw]").expect("igw");
-    let without = write("without-flow.toml", &format!("{}{}", &text[..start], &text[end..]).replace("2192", "365"));
+    let without = write(
+        "without-flow.toml",
+        &format!("{}{}", &text[..start], &text[end..]).replace("2192", "365").replace("10.1.1.0/24", "10.1.3.0/24"),
+    );
     let down = env.ironplan(&["deploy", &without, "--allow", "vpc-flow-logs"]);
     down.assert_ok("deploy without the flow log");
     assert!(down.stderr.contains("1 deleted"), "{}", down.stderr);

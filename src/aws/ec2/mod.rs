@@ -70,6 +70,23 @@ fn tag_specs(resource_type: ResourceType, tags: &[(String, String)]) -> Option<V
     Some(vec![TagSpecification::builder().resource_type(resource_type).set_tags(Some(tags)).build()])
 }
 
+/// Sets an EC2 resource's tags to `tags`, as an update: DeleteTags for the keys it has and the
+/// plan no longer gives (never AWS's own `aws:` tags), then CreateTags (which overwrites).
+async fn retag(ctx: &super::Ctx, id: &str, live: &[Tag], tags: &[(String, String)]) -> Result<(), AwsError> {
+    let dropped: Vec<Tag> = pairs(live)
+        .filter(|(k, _)| !k.starts_with("aws:") && !tags.iter().any(|(t, _)| t == k))
+        .map(|(k, _)| Tag::builder().key(k).build())
+        .collect();
+    if !dropped.is_empty() {
+        let r = ctx.ec2.delete_tags().resources(id).set_tags(Some(dropped)).send().await;
+        r.map_err(|e| super::sdk_err("DeleteTags", e))?;
+    }
+    let tags: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+    let r = ctx.ec2.create_tags().resources(id).set_tags(Some(tags)).send().await;
+    r.map_err(|e| super::sdk_err("CreateTags", e))?;
+    Ok(())
+}
+
 /// `tag:` filters selecting resources with both of `who`'s identity tags.
 fn identity_filters(who: &Identity) -> Vec<Filter> {
     vec![filter(&format!("tag:{STACK_TAG}"), &who.stack), filter(&format!("tag:{RESOURCE_TAG}"), &who.resource)]

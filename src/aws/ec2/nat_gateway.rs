@@ -161,8 +161,29 @@ impl Lifecycle for NatGateway {
         Ok(Some(live(props, Some(n.tags()), out, attrs.into())))
     }
 
+    /// AWS disassociates the gateway's Elastic IP once it is deleted. moto keeps the
+    /// association, so a new gateway on that EIP (a replacement) would be refused: on the
+    /// emulator, and only there, the association is removed here.
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
+        let allocations: Vec<String> = if ctx.emulator {
+            describe(ctx, id)
+                .await?
+                .map(|n| {
+                    n.nat_gateway_addresses().iter().filter_map(|a| a.allocation_id().map(str::to_owned)).collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         ctx.ec2.delete_nat_gateway().nat_gateway_id(id).send().await.map_err(|e| sdk_err("DeleteNatGateway", e))?;
+        for a in allocations {
+            let addrs = ctx.ec2.describe_addresses().allocation_ids(&a).send().await;
+            let addrs = addrs.map_err(|e| sdk_err("DescribeAddresses", e))?;
+            for assoc in addrs.addresses().iter().filter_map(|x| x.association_id()) {
+                let r = ctx.ec2.disassociate_address().association_id(assoc).send().await;
+                r.map_err(|e| sdk_err("DisassociateAddress", e))?;
+            }
+        }
         Ok(())
     }
 

@@ -6,7 +6,9 @@ use aws_sdk_ec2::types::{ResourceType, RouteOrigin, RouteTable as Described};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{ID, TAGS, done_unless, filter, identity_filters, is_ours, live, obj, one, pairs, stashed, tag_specs};
+use super::{
+    ID, TAGS, done_unless, filter, identity_filters, is_ours, live, obj, one, pairs, retag, stashed, tag_specs,
+};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -59,6 +61,7 @@ impl Lifecycle for RouteTable {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidRouteTableID.NotFound"];
+    const UPDATES: &'static [&'static str] = &["routes", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateRouteTable");
@@ -148,6 +151,64 @@ impl Lifecycle for RouteTable {
         Ok(Some(live(props, Some(t.tags()), out, json!({ "id": id, "vpc_id": t.vpc_id() }))))
     }
 
+    /// The routes one by one against what the table has: ReplaceRoute for a destination whose
+    /// target changed, CreateRoute for a new one, DeleteRoute for one the plan dropped (never the
+    /// local or propagated routes). The tags by DeleteTags and CreateTags.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, t: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let Some(table) = describe(ctx, id).await? else {
+            return Err(AwsError::input("ReplaceRoute", format!("route table {id} is gone")));
+        };
+        if changed.iter().any(|c| c == "routes") {
+            let made: Vec<&aws_sdk_ec2::types::Route> =
+                table.routes().iter().filter(|r| r.origin() == Some(&RouteOrigin::CreateRoute)).collect();
+            for r in &t.routes {
+                let dest = r.destination_cidr_block.as_str();
+                match made.iter().find(|m| m.destination_cidr_block() == Some(dest)) {
+                    Some(m)
+                        if m.gateway_id() == r.gateway_id.as_deref()
+                            && m.nat_gateway_id() == r.nat_gateway_id.as_deref() => {}
+                    Some(_) => {
+                        let sent = ctx
+                            .ec2
+                            .replace_route()
+                            .route_table_id(id)
+                            .destination_cidr_block(dest)
+                            .set_gateway_id(r.gateway_id.clone())
+                            .set_nat_gateway_id(r.nat_gateway_id.clone())
+                            .send()
+                            .await;
+                        sent.map_err(|e| sdk_err("ReplaceRoute", e))?;
+                    }
+                    None => {
+                        let sent = ctx
+                            .ec2
+                            .create_route()
+                            .route_table_id(id)
+                            .destination_cidr_block(dest)
+                            .set_gateway_id(r.gateway_id.clone())
+                            .set_nat_gateway_id(r.nat_gateway_id.clone())
+                            .send()
+                            .await;
+                        done_unless(sent.map_err(|e| sdk_err("CreateRoute", e)), "RouteAlreadyExists")?;
+                    }
+                }
+            }
+            for m in made {
+                let Some(dest) = m.destination_cidr_block() else { continue };
+                if !t.routes.iter().any(|r| r.destination_cidr_block == dest) {
+                    let sent = ctx.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await;
+                    done_unless(sent.map_err(|e| sdk_err("DeleteRoute", e)), "InvalidRoute.NotFound")?;
+                }
+            }
+        }
+        if changed.iter().any(|c| c == "tags") {
+            retag(ctx, id, table.tags(), &t.tags).await?;
+        }
+        let mut outputs = out.clone();
+        outputs.insert("routes".into(), json!(t.routes));
+        Ok(outputs)
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         ctx.ec2.delete_route_table().route_table_id(id).send().await.map_err(|e| sdk_err("DeleteRouteTable", e))?;
         Ok(())
@@ -191,6 +252,42 @@ mod tests {
             "wait_ready of the adopted route table makes its routes"
         );
         assert_reads_back(ctx, "ec2:RouteTable", &rt_p, &rt.id, &rt.outputs).await;
+
+        // An update: the default route moves to another gateway, a new route appears, a tag.
+        let igw2 = make(ctx, "ec2:InternetGateway", &tagged(json!({"vpc_id": vpc.id}), "s-dev", "igw2")).await;
+        let mut changed = rt_p.clone();
+        changed["routes"] = json!([
+            {"destination_cidr_block": "0.0.0.0/0", "gateway_id": igw2.id},
+            {"destination_cidr_block": "192.168.0.0/16", "gateway_id": igw.id},
+        ]);
+        changed["tags"]["Team"] = json!("net");
+        let keys = ["routes".to_string(), "tags".to_string()];
+        let out = crate::aws::update(
+            ctx,
+            "ec2:RouteTable",
+            &rt.id,
+            &rt.outputs,
+            &mut crate::aws::testing::props(changed.clone()),
+            &keys,
+        )
+        .await
+        .expect("update");
+        assert_reads_back(ctx, "ec2:RouteTable", &changed, &rt.id, &out).await;
+        // And back: the extra route is deleted.
+        let out = crate::aws::update(
+            ctx,
+            "ec2:RouteTable",
+            &rt.id,
+            &out,
+            &mut crate::aws::testing::props(rt_p.clone()),
+            &keys,
+        )
+        .await
+        .expect("update back");
+        assert_reads_back(ctx, "ec2:RouteTable", &rt_p, &rt.id, &out).await;
+        let live = crate::aws::read(ctx, "ec2:RouteTable", &rt.id, &out).await.expect("read").expect("there");
+        assert_eq!(live.props["routes"].as_array().map(Vec::len), Some(1), "{:?}", live.props["routes"]);
+        assert_eq!(live.props["tags"].get("Team"), None);
         remove(ctx, "ec2:RouteTable", &rt_p, &rt).await;
     }
 
