@@ -91,6 +91,14 @@ impl Lifecycle for Role {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &[
+        "assume_role_policy_document",
+        "description",
+        "max_session_duration",
+        "policy_arns",
+        "inline_policies",
+        "tags",
+    ];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateRole");
@@ -167,6 +175,65 @@ impl Lifecycle for Role {
                 .map_err(|e| sdk_err("PutRolePolicy", e))?;
         }
         Ok(outputs(id, &role, out))
+    }
+
+    /// UpdateAssumeRolePolicy; UpdateRole (description, session length); managed policies and
+    /// inline policies the plan dropped detached and deleted, the others attached and put as
+    /// `ready` does; tags by TagRole and UntagRole.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, r: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|c| c == p);
+        if has("assume_role_policy_document") {
+            let req = ctx.iam.update_assume_role_policy().role_name(id).policy_document(&r.trust);
+            req.send().await.map_err(|e| sdk_err("UpdateAssumeRolePolicy", e))?;
+        }
+        if has("description") || has("max_session_duration") {
+            let req = ctx.iam.update_role().role_name(id);
+            let req = req.description(r.description.clone().unwrap_or_default());
+            req.set_max_session_duration(r.max_session_duration).send().await.map_err(|e| sdk_err("UpdateRole", e))?;
+        }
+        if has("policy_arns") {
+            for p in attached(ctx, id).await? {
+                let Some(arn) = p.policy_arn().filter(|a| !r.policy_arns.iter().any(|w| w == a)) else { continue };
+                done(
+                    ctx.iam
+                        .detach_role_policy()
+                        .role_name(id)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("DetachRolePolicy", e)),
+                )?;
+            }
+        }
+        if has("inline_policies") {
+            let keep: Vec<&str> = r.inline.iter().filter_map(|p| p["policy_name"].as_str()).collect();
+            for name in planned(out, "inline_policies").filter_map(|p| p["policy_name"].as_str()) {
+                if !keep.contains(&name) {
+                    let req = ctx.iam.delete_role_policy().role_name(id).policy_name(name);
+                    done(req.send().await.map_err(|e| sdk_err("DeleteRolePolicy", e)))?;
+                }
+            }
+        }
+        let Some(role) = get_role(ctx, id).await? else {
+            return Err(AwsError::input("UpdateRole", format!("role {id} is gone")));
+        };
+        if has("tags") {
+            let dropped: Vec<String> = role
+                .tags()
+                .iter()
+                .map(|t| t.key().to_string())
+                .filter(|k| !r.tags.iter().any(|t| t.key() == k))
+                .collect();
+            if !dropped.is_empty() {
+                let req = ctx.iam.untag_role().role_name(id).set_tag_keys(Some(dropped));
+                req.send().await.map_err(|e| sdk_err("UntagRole", e))?;
+            }
+            let req = ctx.iam.tag_role().role_name(id).set_tags(Some(r.tags.clone()));
+            req.send().await.map_err(|e| sdk_err("TagRole", e))?;
+        }
+        let mut want = out.clone();
+        want.extend(created(&role, r).outputs);
+        Self::ready(ctx, id, &want).await
     }
 
     /// The role's properties. `policy_arns` is every attached managed policy (in the plan's
@@ -300,6 +367,44 @@ mod adopt_tests {
             "inline_policies": [{"policy_name": "logs", "policy_document": doc("logs:PutLogEvents")}],
             "tags": {STACK_TAG: stack, RESOURCE_TAG: "role", "ManagedBy": "ironplan"},
         })
+    }
+
+    /// Every property the role updates, changed at once, reads back as the new plan; dropped
+    /// managed and inline policies and tags are gone. Then its inline `iam:RolePolicy` too.
+    #[tokio::test]
+    async fn update_changes_the_role_and_its_policies_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let mut v = role_props("s-dev-role", "s-dev");
+        v["tags"]["Team"] = json!("a");
+        let c = create(&ctx, "iam:Role", &mut props(v.clone())).await.unwrap();
+        let ready = wait_ready(&ctx, "iam:Role", &c.id, &c.outputs).await.unwrap();
+        v["assume_role_policy_document"]["Statement"][0]["Principal"]["Service"] = json!("lambda.amazonaws.com");
+        v["description"] = json!("changed");
+        v["max_session_duration"] = json!(7200);
+        v["policy_arns"] = json!(["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
+        v["inline_policies"] = json!([{"policy_name": "kinesis", "policy_document": doc("kinesis:PutRecord")}]);
+        v["tags"].as_object_mut().map(|t| t.remove("Team"));
+        let keys: Vec<String> = Role::UPDATES.iter().map(|k| k.to_string()).collect();
+        let out =
+            crate::aws::update(&ctx, "iam:Role", &c.id, &ready, &mut props(v.clone()), &keys).await.expect("update");
+        assert_reads_back(&ctx, "iam:Role", &v, &c.id, &out).await;
+        assert!(!has_role_policy(&ctx, &c.id, "logs").await.unwrap(), "the dropped inline policy is gone");
+        let arns: Vec<String> =
+            attached(&ctx, &c.id).await.unwrap().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+        assert_eq!(arns, ["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]);
+        let live = crate::aws::read(&ctx, "iam:Role", &c.id, &out).await.unwrap().expect("the role");
+        assert_eq!(live.props["tags"].get("Team"), None);
+
+        let policy =
+            |action: &str| json!({"role_name": "s-dev-role", "policy_name": "extra", "policy_document": doc(action)});
+        let p = create(&ctx, "iam:RolePolicy", &mut props(policy("sqs:SendMessage"))).await.unwrap();
+        let keys = ["policy_document".to_string()];
+        let out =
+            crate::aws::update(&ctx, "iam:RolePolicy", &p.id, &p.outputs, &mut props(policy("sns:Publish")), &keys)
+                .await
+                .expect("update the policy");
+        assert_reads_back(&ctx, "iam:RolePolicy", &policy("sns:Publish"), &p.id, &out).await;
     }
 
     #[tokio::test]

@@ -51,6 +51,7 @@ impl Lifecycle for RolePolicy {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["policy_document"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("PutRolePolicy");
@@ -92,6 +93,12 @@ impl Lifecycle for RolePolicy {
             Ok(has_role_policy(ctx, role, policy).await?.then_some(()))
         })
         .await?;
+        Ok(out.clone())
+    }
+
+    /// PutRolePolicy replaces the document of the policy of that name: the create call again.
+    async fn update(ctx: &Ctx, _id: &str, out: &Outputs, i: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+        Self::create(ctx, i).await?;
         Ok(out.clone())
     }
 

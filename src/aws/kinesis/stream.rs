@@ -11,7 +11,9 @@
 //! nothing missing on AWS.
 
 use async_trait::async_trait;
-use aws_sdk_kinesis::types::{EncryptionType, StreamDescriptionSummary, StreamMode, StreamModeDetails, StreamStatus};
+use aws_sdk_kinesis::types::{
+    EncryptionType, ScalingType, StreamDescriptionSummary, StreamMode, StreamModeDetails, StreamStatus,
+};
 use serde_json::{Map, Value, json};
 
 use super::{NOT_FOUND, STREAM_NAME, stream_tags, summary};
@@ -70,6 +72,7 @@ impl Lifecycle for Stream {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["shard_count", "retention_period_hours", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateStream");
@@ -205,6 +208,39 @@ impl Lifecycle for Stream {
         Ok(Some(Live { props, outputs: outputs(id, &s, out) }))
     }
 
+    /// UpdateShardCount (uniform scaling), the retention as `ready` sets it (Increase or
+    /// DecreaseStreamRetentionPeriod), the tags (AddTagsToStream, RemoveTagsFromStream for the
+    /// keys the plan dropped); each waits until the stream is ACTIVE again.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, st: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|c| c == p);
+        if has("shard_count")
+            && let Some(n) = st.shard_count
+        {
+            let req = ctx.kinesis.update_shard_count().stream_name(id).target_shard_count(n);
+            req.scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| sdk_err("UpdateShardCount", e))?;
+            wait_active(ctx, id).await?;
+        }
+        if has("tags") {
+            let dropped: Vec<String> = stream_tags(ctx, id)
+                .await?
+                .iter()
+                .map(|t| t.key().to_string())
+                .filter(|k| !st.tags.iter().any(|(t, _)| t == k))
+                .collect();
+            for chunk in dropped.chunks(10) {
+                let req = ctx.kinesis.remove_tags_from_stream().stream_name(id).set_tag_keys(Some(chunk.to_vec()));
+                req.send().await.map_err(|e| sdk_err("RemoveTagsFromStream", e))?;
+            }
+        }
+        // What `ready` applies (tags, retention) from the outputs, now the plan's.
+        let mut want = out.clone();
+        want.extend(created(st).outputs);
+        if has("retention_period_hours") && st.retention.is_none() {
+            want.insert("retention_period_hours".into(), json!(DEFAULT_RETENTION_HOURS));
+        }
+        Self::ready(ctx, id, &want).await
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         poll(ctx, "DeleteStream", &format!("stream {id} to accept deletion"), || async move {
             let r = ctx.kinesis.delete_stream().stream_name(id).enforce_consumer_deletion(true).send().await;
@@ -222,6 +258,9 @@ impl Lifecycle for Stream {
         Ok(summary(ctx, id).await?.is_none())
     }
 }
+
+/// What AWS keeps records for when nothing is asked.
+const DEFAULT_RETENTION_HOURS: i32 = 24;
 
 /// What `create` returns, with the values `ready` applies once the stream is ACTIVE (tags
 /// moto dropped, retention, encryption).
@@ -327,6 +366,39 @@ mod adopt_tests {
         wait_deleted(&ctx, "kinesis:Stream", &created.id, &created.outputs).await.unwrap();
         assert!(find(&ctx, "kinesis:Stream", &value("s-dev-events", "s-dev", &key)).await.ours().is_none());
         assert!(crate::aws::read(&ctx, "kinesis:Stream", &created.id, &ready).await.unwrap().is_none());
+    }
+
+    /// Shards, retention and tags change in place, and read back so.
+    #[tokio::test]
+    async fn update_changes_shards_retention_and_tags() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let key = ctx.kms.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_string();
+        let mut v = value("s-dev-events", "s-dev", &key);
+        v["tags"]["Team"] = json!("a");
+        let c = create(&ctx, "kinesis:Stream", &mut crate::aws::testing::props(v.clone())).await.unwrap();
+        let ready = wait_ready(&ctx, "kinesis:Stream", &c.id, &c.outputs).await.unwrap();
+        v["shard_count"] = json!(2);
+        v["retention_period_hours"] = json!(72);
+        v["tags"].as_object_mut().map(|t| t.remove("Team"));
+        let keys: Vec<String> = ["shard_count", "retention_period_hours", "tags"].map(String::from).to_vec();
+        let out = crate::aws::update(
+            &ctx,
+            "kinesis:Stream",
+            &c.id,
+            &ready,
+            &mut crate::aws::testing::props(v.clone()),
+            &keys,
+        )
+        .await
+        .expect("update");
+        assert_reads_back(&ctx, "kinesis:Stream", &v, &c.id, &out).await;
+        let live = crate::aws::read(&ctx, "kinesis:Stream", &c.id, &out).await.unwrap().expect("the stream");
+        assert_eq!(
+            (live.props["shard_count"].as_i64(), live.props["retention_period_hours"].as_i64()),
+            (Some(2), Some(72))
+        );
+        assert_eq!(live.props["tags"].get("Team"), None, "the dropped tag is gone");
     }
 
     /// `read` reports what Kinesis has: a retention period changed by hand.
