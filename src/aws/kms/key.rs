@@ -67,6 +67,7 @@ impl Lifecycle for Key {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["description", "policy", "enable_key_rotation", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateKey");
@@ -171,6 +172,52 @@ impl Lifecycle for Key {
         Ok(Some(Live { props, outputs: outputs(id, &meta, out) }))
     }
 
+    /// UpdateKeyDescription, PutKeyPolicy, Enable/DisableKeyRotation, TagResource and
+    /// UntagResource. A policy the plan no longer gives is refused: KMS has no "back to the
+    /// default policy" call, and guessing one could lock the account out of its key.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, k: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|c| c == p);
+        if has("policy") {
+            let Some(policy) = &k.policy else {
+                return Err(AwsError::input(
+                    "PutKeyPolicy",
+                    "the plan no longer gives the key a policy; give the policy it should have (KMS keeps one always)",
+                ));
+            };
+            let req = ctx.kms.put_key_policy().key_id(id).policy_name("default").policy(policy);
+            req.send().await.map_err(|e| sdk_err("PutKeyPolicy", e))?;
+        }
+        if has("description") {
+            let req =
+                ctx.kms.update_key_description().key_id(id).description(k.description.clone().unwrap_or_default());
+            req.send().await.map_err(|e| sdk_err("UpdateKeyDescription", e))?;
+        }
+        if has("enable_key_rotation") {
+            if k.rotation {
+                ctx.kms.enable_key_rotation().key_id(id).send().await.map_err(|e| sdk_err("EnableKeyRotation", e))?;
+            } else {
+                ctx.kms.disable_key_rotation().key_id(id).send().await.map_err(|e| sdk_err("DisableKeyRotation", e))?;
+            }
+        }
+        if has("tags") {
+            let dropped: Vec<String> = list_tags(ctx, id)
+                .await?
+                .iter()
+                .map(|t| t.tag_key().to_string())
+                .filter(|key| !k.tags.iter().any(|t| t.tag_key() == key))
+                .collect();
+            if !dropped.is_empty() {
+                let req = ctx.kms.untag_resource().key_id(id).set_tag_keys(Some(dropped));
+                req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
+            }
+            let req = ctx.kms.tag_resource().key_id(id).set_tags(Some(k.tags.clone()));
+            req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+        }
+        let mut outputs = out.clone();
+        outputs.insert("enable_key_rotation".into(), json!(k.rotation));
+        Ok(outputs)
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         let r = ctx
             .kms
@@ -238,6 +285,37 @@ mod adopt_tests {
             "enable_key_rotation": true,
             "tags": {STACK_TAG: stack, RESOURCE_TAG: resource, "ManagedBy": "ironplan"},
         })
+    }
+
+    /// Description, policy, rotation and tags change in place and read back so; dropping the
+    /// policy is refused, the key keeps the one it has.
+    #[tokio::test]
+    async fn update_changes_the_key_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let mut v = key_props("s-dev", "key");
+        v["tags"]["Team"] = json!("a");
+        let c = create(&ctx, "kms:Key", &mut props(v.clone())).await.unwrap();
+        let ready = wait_ready(&ctx, "kms:Key", &c.id, &c.outputs).await.unwrap();
+        v["description"] = json!("changed");
+        v["policy"]["Statement"][0]["Sid"] = json!("owner");
+        v["enable_key_rotation"] = json!(false);
+        v["tags"].as_object_mut().map(|t| t.remove("Team"));
+        let all: Vec<String> = Key::UPDATES.iter().map(|k| k.to_string()).collect();
+        let out =
+            crate::aws::update(&ctx, "kms:Key", &c.id, &ready, &mut props(v.clone()), &all).await.expect("update");
+        assert_reads_back(&ctx, "kms:Key", &v, &c.id, &out).await;
+        let live = crate::aws::read(&ctx, "kms:Key", &c.id, &out).await.unwrap().expect("the key");
+        assert_eq!(live.props["tags"].get("Team"), None);
+        assert_eq!(live.props["enable_key_rotation"], json!(false));
+
+        let mut none = v.clone();
+        none.as_object_mut().map(|m| m.remove("policy"));
+        let e = crate::aws::update(&ctx, "kms:Key", &c.id, &out, &mut props(none), &["policy".into()])
+            .await
+            .expect_err("a key without a policy");
+        assert_eq!(e.operation, "PutKeyPolicy");
+        assert_reads_back(&ctx, "kms:Key", &v, &c.id, &out).await;
     }
 
     #[tokio::test]
