@@ -97,6 +97,15 @@ impl Lifecycle for Service {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &[
+        "task_definition",
+        "desired_count",
+        "platform_version",
+        "network_configuration",
+        "propagate_tags",
+        "enable_ecs_managed_tags",
+        "tags",
+    ];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         p.for_op("CreateService");
@@ -244,6 +253,54 @@ impl Lifecycle for Service {
         props.insert("tags".into(), tag_table(svc.tags()));
         let arn = required(svc.service_arn(), "DescribeServices", "a service ARN")?;
         Ok(Some(Live { props, outputs: created(&arn, &name, cluster).outputs }))
+    }
+
+    /// One UpdateService with what changed (a new task definition starts a deployment), the
+    /// tags by TagResource/UntagResource; then waits for the steady state as `ready` does.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, v: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|c| c == p);
+        let settings = ["task_definition", "desired_count", "platform_version", "network_configuration"];
+        if settings.iter().chain(&["propagate_tags", "enable_ecs_managed_tags"]).any(|p| has(p)) {
+            let mut req = ctx.ecs.update_service().cluster(&v.cluster).service(id);
+            if has("task_definition") {
+                req = req.task_definition(&v.task_definition);
+            }
+            if has("desired_count") {
+                req = req.set_desired_count(v.desired_count);
+            }
+            if has("platform_version") {
+                req = req.set_platform_version(v.platform_version.clone());
+            }
+            if has("network_configuration") {
+                req = req.set_network_configuration(v.network.clone());
+            }
+            if has("propagate_tags") {
+                req = req.set_propagate_tags(v.propagate_tags.clone());
+            }
+            if has("enable_ecs_managed_tags") {
+                req = req.set_enable_ecs_managed_tags(v.managed_tags);
+            }
+            req.send().await.map_err(|e| sdk_err("UpdateService", e))?;
+        }
+        if has("tags") {
+            let live = ctx.ecs.list_tags_for_resource().resource_arn(id).send().await;
+            let live = live.map_err(|e| sdk_err("ListTagsForResource", e))?;
+            let dropped: Vec<String> = live
+                .tags()
+                .iter()
+                .filter_map(|t| t.key())
+                .filter(|k| !v.tags.iter().any(|(t, _)| t == k))
+                .map(str::to_owned)
+                .collect();
+            if !dropped.is_empty() {
+                let req = ctx.ecs.untag_resource().resource_arn(id).set_tag_keys(Some(dropped));
+                req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
+            }
+            let tags = v.tags.iter().map(|(k, val)| aws_sdk_ecs::types::Tag::builder().key(k).value(val).build());
+            let req = ctx.ecs.tag_resource().resource_arn(id).set_tags(Some(tags.collect()));
+            req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+        }
+        Self::ready(ctx, id, out).await
     }
 
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
@@ -399,6 +456,32 @@ file_system_id = "${fs.id}"
 type = "efs:MountTarget"
 file_system_id = "${other_fs.id}"
 "#;
+
+    /// A new task definition revision and a tag: one UpdateService, then the steady state; the
+    /// service reads back as the new plan.
+    #[tokio::test]
+    async fn update_moves_the_service_to_a_new_revision() {
+        use super::super::testing::make;
+        use serde_json::json;
+        let moto = crate::emulator::Moto::start().expect("moto");
+        let ctx = crate::aws::testing::ctx(&moto).await;
+        make(&ctx, "ecs:Cluster", &json!({"cluster_name": "c"})).await;
+        let td = |image: &str| json!({"family": "web", "container_definitions": [{"name": "app", "image": image, "memory": 512}]});
+        let one = make(&ctx, "ecs:TaskDefinition", &td("nginx:1")).await;
+        let two = make(&ctx, "ecs:TaskDefinition", &td("nginx:2")).await;
+        let mut v = json!({"cluster": "c", "service_name": "web", "task_definition": one.id, "desired_count": 2, "launch_type": "EC2", "propagate_tags": "NONE",
+            "tags": crate::aws::testing::tags("s-dev", "svc")});
+        let svc = make(&ctx, "ecs:Service", &v).await;
+        let ready = crate::aws::wait_ready(&ctx, "ecs:Service", &svc.id, &svc.outputs).await.expect("ready");
+        v["task_definition"] = json!(two.id);
+        v["tags"]["Team"] = json!("web");
+        let keys = ["task_definition".to_string(), "tags".to_string()];
+        let out =
+            crate::aws::update(&ctx, "ecs:Service", &svc.id, &ready, &mut crate::aws::testing::props(v.clone()), &keys)
+                .await
+                .expect("update");
+        crate::aws::testing::assert_reads_back(&ctx, "ecs:Service", &v, &svc.id, &out).await;
+    }
 
     #[test]
     fn a_service_waits_for_its_subnets_routes_and_its_file_systems_mount_targets() {
