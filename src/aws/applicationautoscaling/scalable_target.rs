@@ -56,6 +56,7 @@ impl Lifecycle for ScalableTarget {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["min_capacity", "max_capacity"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         p.for_op("RegisterScalableTarget");
@@ -76,6 +77,20 @@ impl Lifecycle for ScalableTarget {
             .await
             .map_err(|e| sdk_err("RegisterScalableTarget", e))?;
         Ok(created(&t.key, r.scalable_target_arn()))
+    }
+
+    /// RegisterScalableTarget of a registered target changes its bounds: the create call again.
+    async fn update(
+        ctx: &Ctx,
+        _id: &str,
+        out: &Outputs,
+        input: &Input,
+        _changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let put = Self::create(ctx, input).await?;
+        let mut outputs = out.clone();
+        outputs.extend(put.outputs);
+        Ok(outputs)
     }
 
     /// The target of these keys; ours with both identity tags (RegisterScalableTarget carries

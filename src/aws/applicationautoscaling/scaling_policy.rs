@@ -75,6 +75,7 @@ impl Lifecycle for ScalingPolicy {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["policy_type", "target_tracking_scaling_policy_configuration"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         p.for_op("PutScalingPolicy");
@@ -127,6 +128,20 @@ impl Lifecycle for ScalingPolicy {
             .map_err(|e| sdk_err(OP, e))?;
         let arn = required(Some(r.policy_arn()).filter(|a| !a.is_empty()), OP, "a policy ARN")?;
         Ok(created(&p.key, &p.name, &arn))
+    }
+
+    /// PutScalingPolicy of a policy of that name replaces its configuration: the create call again.
+    async fn update(
+        ctx: &Ctx,
+        _id: &str,
+        out: &Outputs,
+        input: &Input,
+        _changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let put = Self::create(ctx, input).await?;
+        let mut outputs = out.clone();
+        outputs.extend(put.outputs);
+        Ok(outputs)
     }
 
     /// The policy of that name on the target of these keys, ours when its target's owner is
@@ -255,6 +270,29 @@ mod adopt_tests {
         assert!(matches!(find(&ctx, pt, &policy(RESOURCE, "cpu")).await, Found::Nothing));
         remove(&ctx, tt, &t).await;
         assert!(matches!(find(&ctx, tt, &target(RESOURCE)).await, Found::Nothing));
+    }
+
+    /// The target's bounds and the policy's target value change in place and read back so.
+    #[tokio::test]
+    async fn target_bounds_and_policy_configuration_update_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        ecs_service(&ctx, "c1", tags("s-dev", "service")).await;
+        let (tt, pt) = ("applicationautoscaling:ScalableTarget", "applicationautoscaling:ScalingPolicy");
+        let t = make(&ctx, tt, &target(RESOURCE)).await;
+        let p = make(&ctx, pt, &policy(RESOURCE, "cpu")).await;
+        let mut tv = target(RESOURCE);
+        tv["min_capacity"] = json!(2);
+        tv["max_capacity"] = json!(6);
+        let keys = ["min_capacity".to_string(), "max_capacity".to_string()];
+        let out = crate::aws::update(&ctx, tt, &t.id, &t.outputs, &mut props(tv.clone()), &keys).await.expect("update");
+        let live = crate::aws::read(&ctx, tt, &t.id, &out).await.expect("read").expect("the target");
+        assert_eq!((live.props["min_capacity"].as_i64(), live.props["max_capacity"].as_i64()), (Some(2), Some(6)));
+        let mut pv = policy(RESOURCE, "cpu");
+        pv["target_tracking_scaling_policy_configuration"]["target_value"] = json!(45.0);
+        let keys = ["target_tracking_scaling_policy_configuration".to_string()];
+        let out = crate::aws::update(&ctx, pt, &p.id, &p.outputs, &mut props(pv.clone()), &keys).await.expect("update");
+        crate::aws::testing::assert_reads_back(&ctx, pt, &pv, &p.id, &out).await;
     }
 
     /// A target (and its policy) registered outside ironplan for a service that is not this
