@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
-use super::{TAGS, identity_filters, is_ours, live, obj, one, pairs, tag_specs};
+use super::{TAGS, identity_filters, is_ours, live, obj, one, pairs, retag, tag_specs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -36,6 +36,7 @@ impl Lifecycle for Eip {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidAllocationID.NotFound"];
+    const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("AllocateAddress");
@@ -76,6 +77,19 @@ impl Lifecycle for Eip {
         let Some(a) = describe(ctx, id).await? else { return Ok(None) };
         let props = json!({ "domain": a.domain().map(DomainType::as_str) });
         Ok(Some(live(props, Some(a.tags()), out, json!({ "id": id, "public_ip": a.public_ip() }))))
+    }
+
+    /// Only the tags change in place (DeleteTags, CreateTags).
+    async fn update(
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        input: &Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let _ = changed;
+        retag(ctx, id, &input.tags).await?;
+        Ok(out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {

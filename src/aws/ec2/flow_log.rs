@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::json;
 
-use super::{TAGS, filter, live, obj, one, pairs, tag_specs};
+use super::{TAGS, filter, live, obj, one, pairs, retag, tag_specs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -77,6 +77,7 @@ impl Lifecycle for FlowLog {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidFlowLogId.NotFound"];
+    const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateFlowLogs");
@@ -181,6 +182,19 @@ impl Lifecycle for FlowLog {
             "max_aggregation_interval": f.max_aggregation_interval(),
         });
         Ok(Some(live(props, Some(f.tags()), out, json!({ "id": id, "resource_id": f.resource_id() }))))
+    }
+
+    /// Only the tags change in place (DeleteTags, CreateTags).
+    async fn update(
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        input: &Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let _ = changed;
+        retag(ctx, id, &input.tags).await?;
+        Ok(out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {

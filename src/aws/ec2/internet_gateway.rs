@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{InternetGateway as Described, ResourceType};
 use serde_json::json;
 
-use super::{ID, TAGS, done_unless, identity_filters, is_ours, live, obj, one, pairs, tag_specs};
+use super::{ID, TAGS, done_unless, identity_filters, is_ours, live, obj, one, pairs, retag, tag_specs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -40,6 +40,7 @@ impl Lifecycle for InternetGateway {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidInternetGatewayID.NotFound"];
+    const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateInternetGateway");
@@ -102,6 +103,19 @@ impl Lifecycle for InternetGateway {
             attrs["vpc_id"] = json!(v);
         }
         Ok(Some(live(json!({ "vpc_id": vpc_id }), Some(g.tags()), out, attrs)))
+    }
+
+    /// The tags (DeleteTags, CreateTags); moving it to another VPC is not built yet.
+    async fn update(
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        input: &Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let _ = changed;
+        retag(ctx, id, &input.tags).await?;
+        Ok(out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {

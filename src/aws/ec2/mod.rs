@@ -70,12 +70,17 @@ fn tag_specs(resource_type: ResourceType, tags: &[(String, String)]) -> Option<V
     Some(vec![TagSpecification::builder().resource_type(resource_type).set_tags(Some(tags)).build()])
 }
 
-/// Sets an EC2 resource's tags to `tags`, as an update: DeleteTags for the keys it has and the
-/// plan no longer gives (never AWS's own `aws:` tags), then CreateTags (which overwrites).
-async fn retag(ctx: &super::Ctx, id: &str, live: &[Tag], tags: &[(String, String)]) -> Result<(), AwsError> {
-    let dropped: Vec<Tag> = pairs(live)
-        .filter(|(k, _)| !k.starts_with("aws:") && !tags.iter().any(|(t, _)| t == k))
-        .map(|(k, _)| Tag::builder().key(k).build())
+/// Sets an EC2 resource's tags to `tags`, as an update: DeleteTags for the keys it has
+/// (DescribeTags) and the plan no longer gives (never AWS's own `aws:` tags), then CreateTags
+/// (which overwrites). Every taggable EC2 type's update of `tags`.
+async fn retag(ctx: &super::Ctx, id: &str, tags: &[(String, String)]) -> Result<(), AwsError> {
+    let live = ctx.ec2.describe_tags().filters(filter("resource-id", id)).into_paginator().items().send();
+    let live: Vec<_> = live.collect::<Result<_, _>>().await.map_err(|e| super::sdk_err("DescribeTags", e))?;
+    let dropped: Vec<Tag> = live
+        .iter()
+        .filter_map(|t| t.key())
+        .filter(|k| !k.starts_with("aws:") && !tags.iter().any(|(t, _)| t == k))
+        .map(|k| Tag::builder().key(k).build())
         .collect();
     if !dropped.is_empty() {
         let r = ctx.ec2.delete_tags().resources(id).set_tags(Some(dropped)).send().await;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, NatGateway as Described, NatGatewayState, ResourceType};
 use serde_json::json;
 
-use super::{ID, TAGS, filter, identity_filters, is_ours, live, obj, one, pairs, tag_specs};
+use super::{ID, TAGS, filter, identity_filters, is_ours, live, obj, one, pairs, retag, tag_specs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::plan::Resource;
@@ -69,6 +69,7 @@ impl Lifecycle for NatGateway {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"];
+    const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateNatGateway");
@@ -164,6 +165,19 @@ impl Lifecycle for NatGateway {
     /// AWS disassociates the gateway's Elastic IP once it is deleted. moto keeps the
     /// association, so a new gateway on that EIP (a replacement) would be refused: on the
     /// emulator, and only there, the association is removed here.
+    /// Only the tags change in place (DeleteTags, CreateTags).
+    async fn update(
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        input: &Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let _ = changed;
+        retag(ctx, id, &input.tags).await?;
+        Ok(out.clone())
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         let allocations: Vec<String> = if ctx.emulator {
             describe(ctx, id)

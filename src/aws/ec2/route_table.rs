@@ -202,7 +202,7 @@ impl Lifecycle for RouteTable {
             }
         }
         if changed.iter().any(|c| c == "tags") {
-            retag(ctx, id, table.tags(), &t.tags).await?;
+            retag(ctx, id, &t.tags).await?;
         }
         let mut outputs = out.clone();
         outputs.insert("routes".into(), json!(t.routes));

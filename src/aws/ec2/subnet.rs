@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet as Described, SubnetState};
 use serde_json::{Value, json};
 
-use super::{ID, TAGS, filter, live, obj, one, pairs, tag_specs};
+use super::{ID, TAGS, filter, live, obj, one, pairs, retag, tag_specs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -56,6 +56,7 @@ impl Lifecycle for Subnet {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidSubnetID.NotFound"];
+    const UPDATES: &'static [&'static str] = &["map_public_ip_on_launch", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateSubnet");
@@ -157,6 +158,23 @@ impl Lifecycle for Subnet {
             "cidr_block": s.cidr_block(),
         });
         Ok(Some(live(props, Some(s.tags()), out, attrs)))
+    }
+
+    /// `map_public_ip_on_launch` (ModifySubnetAttribute, as `ready`) and the tags.
+    async fn update(
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        input: &Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        if changed.iter().any(|c| c == "tags") {
+            retag(ctx, id, &input.tags).await?;
+        }
+        // `ready` sets the attribute from the outputs: the plan's value, or false once dropped.
+        let mut want = out.clone();
+        want.insert("map_public_ip_on_launch".into(), json!(input.map_public_ip.unwrap_or(false)));
+        Self::ready(ctx, id, &want).await
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tenancy, Vpc as Described, VpcAttributeName, VpcState};
 use serde_json::{Value, json};
 
-use super::{ID, TAGS, identity_filters, is_ours, live, one, pairs, tag_specs};
+use super::{ID, TAGS, identity_filters, is_ours, live, one, pairs, retag, tag_specs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -48,6 +48,7 @@ impl Lifecycle for Vpc {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidVpcID.NotFound"];
+    const UPDATES: &'static [&'static str] = &["enable_dns_support", "enable_dns_hostnames", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateVpc");
@@ -133,6 +134,23 @@ impl Lifecycle for Vpc {
         Ok(Some(live(props, Some(v.tags()), out, json!({ "id": id, "cidr_block": v.cidr_block() }))))
     }
 
+    /// The DNS attributes (ModifyVpcAttribute, as `ready`) and the tags.
+    async fn update(
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        input: &Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        if changed.iter().any(|c| c == "tags") {
+            retag(ctx, id, &input.tags).await?;
+        }
+        // The DNS attributes as `ready` sets them, from the plan's values.
+        let mut want = out.clone();
+        want.extend(created(id.to_string(), input).outputs);
+        Self::ready(ctx, id, &want).await
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         ctx.ec2.delete_vpc().vpc_id(id).send().await.map_err(|e| sdk_err("DeleteVpc", e))?;
         Ok(())
@@ -193,6 +211,54 @@ mod tests {
         assert_eq!(attrs.enable_dns_hostnames().and_then(|a| a.value()), Some(true), "wait_ready of the adopted VPC");
         assert_reads_back(ctx, "ec2:Vpc", &vpc_p, &vpc.id, &vpc.outputs).await;
         remove(ctx, "ec2:Vpc", &vpc_p, &vpc).await;
+    }
+
+    /// The VPC's DNS attributes and tags, a subnet's public-IP attribute and tags, an Elastic
+    /// IP's tags: each changed in place and read back as the new plan.
+    #[tokio::test]
+    async fn vpc_subnet_and_eip_update_in_place() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let update = |ty: &'static str,
+                      id: String,
+                      out: crate::aws::Outputs,
+                      v: serde_json::Value,
+                      keys: &'static [&'static str]| async move {
+            let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            let out = crate::aws::update(ctx, ty, &id, &out, &mut crate::aws::testing::props(v.clone()), &keys)
+                .await
+                .unwrap_or_else(|e| panic!("update {ty}: {e}"));
+            assert_reads_back(ctx, ty, &v, &id, &out).await;
+        };
+        let mut vpc_p = tagged(
+            json!({"cidr_block": "10.0.0.0/16", "instance_tenancy": "default",
+                   "enable_dns_support": true, "enable_dns_hostnames": false}),
+            "s-dev",
+            "vpc",
+        );
+        let vpc = round_trip(ctx, "ec2:Vpc", &vpc_p).await;
+        vpc_p["enable_dns_hostnames"] = json!(true);
+        vpc_p["tags"]["Team"] = json!("net");
+        update("ec2:Vpc", vpc.id.clone(), vpc.outputs.clone(), vpc_p, &["enable_dns_hostnames", "tags"]).await;
+
+        let mut subnet_p = tagged(
+            json!({"vpc_id": vpc.id, "cidr_block": "10.0.1.0/24", "availability_zone": "us-east-1a",
+                   "map_public_ip_on_launch": false}),
+            "s-dev",
+            "subnet",
+        );
+        let subnet = round_trip(ctx, "ec2:Subnet", &subnet_p).await;
+        let zones = ctx.ec2.describe_availability_zones().zone_names("us-east-1a").send().await.expect("zones");
+        subnet_p["availability_zone_id"] = json!(zones.availability_zones()[0].zone_id());
+        subnet_p["map_public_ip_on_launch"] = json!(true);
+        subnet_p["tags"]["Tier"] = json!("public");
+        update("ec2:Subnet", subnet.id.clone(), subnet.outputs.clone(), subnet_p, &["map_public_ip_on_launch", "tags"])
+            .await;
+
+        let mut eip_p = tagged(json!({"domain": "vpc"}), "s-dev", "eip");
+        let eip = round_trip(ctx, "ec2:Eip", &eip_p).await;
+        eip_p["tags"]["Use"] = json!("nat");
+        update("ec2:Eip", eip.id.clone(), eip.outputs.clone(), eip_p, &["tags"]).await;
     }
 
     /// Another stack's VPC, another plan resource's, and one made by hand are not adopted.
