@@ -151,6 +151,14 @@ impl Lifecycle for DbCluster {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &[
+        "vpc_security_group_ids",
+        "backup_retention_period",
+        "deletion_protection",
+        "copy_tags_to_snapshot",
+        "serverless_v2_scaling_configuration",
+        "tags",
+    ];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op(CREATE);
@@ -291,6 +299,40 @@ impl Lifecycle for DbCluster {
         }
         props.insert("tags".into(), tag_table(pairs(c.tag_list())));
         Ok(Some(Live { props, outputs: outputs(out.clone(), id, Some(&c)) }))
+    }
+
+    /// One ModifyDBCluster, applied immediately, with what changed; the tags; then the cluster
+    /// is waited for until available, as `ready` does.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, c: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|k| k == p);
+        if changed.iter().any(|k| k != "tags") {
+            let mut req = ctx.rds.modify_db_cluster().db_cluster_identifier(id).apply_immediately(true);
+            if has("vpc_security_group_ids") {
+                req = req.set_vpc_security_group_ids(Some(c.security_groups.clone()));
+            }
+            if has("backup_retention_period") {
+                req = req.set_backup_retention_period(c.backup_retention);
+            }
+            if has("deletion_protection") {
+                req = req.deletion_protection(c.deletion_protection.unwrap_or(false));
+            }
+            if has("copy_tags_to_snapshot") {
+                req = req.copy_tags_to_snapshot(c.copy_tags.unwrap_or(false));
+            }
+            if has("serverless_v2_scaling_configuration") {
+                req = req.set_serverless_v2_scaling_configuration(c.scaling.clone());
+            }
+            req.send().await.map_err(|e| sdk_err("ModifyDBCluster", e))?;
+        }
+        if has("tags") {
+            let Some(cluster) = describe(ctx, id).await? else {
+                return Err(AwsError::input("AddTagsToResource", format!("DB cluster {id} is gone")));
+            };
+            super::retag(ctx, cluster.db_cluster_arn().unwrap_or_default(), &c.tags).await?;
+        }
+        let mut want = out.clone();
+        want.extend(teardown_choice(c));
+        Self::ready(ctx, id, &want).await
     }
 
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
@@ -457,6 +499,27 @@ log_group_name = "/aws/rds/cluster/healthcare-aurora-${var.environment_suffix}/a
         // All but the teardown choice, which is not AWS's.
         let (id, out) = reads_back(&ctx, "rds:DbCluster", &v, 2).await;
         assert!(out.get("master_user_secret_arn").is_some_and(|a| a.is_string()), "{out:?}");
+
+        // Every setting the cluster updates, changed at once.
+        let mut changed = v.clone();
+        changed["backup_retention_period"] = json!(14);
+        changed["deletion_protection"] = json!(true);
+        changed["copy_tags_to_snapshot"] = json!(false);
+        changed["serverless_v2_scaling_configuration"] = json!({"min_capacity": 1.0, "max_capacity": 4.0});
+        changed["tags"]["Team"] = json!("data");
+        let keys: Vec<String> =
+            DbCluster::UPDATES.iter().filter(|k| **k != "vpc_security_group_ids").map(|k| k.to_string()).collect();
+        let out = crate::aws::update(&ctx, "rds:DbCluster", &id, &out, &mut props(changed.clone()), &keys)
+            .await
+            .expect("update");
+        let mut expected = changed.clone();
+        expected.as_object_mut().map(|m| m.remove("skip_final_snapshot"));
+        crate::aws::testing::assert_reads_back(&ctx, "rds:DbCluster", &expected, &id, &out).await;
+        // Deletion protection off again, or the teardown below is refused.
+        changed["deletion_protection"] = json!(false);
+        let off = ["deletion_protection".to_string()];
+        let out =
+            crate::aws::update(&ctx, "rds:DbCluster", &id, &out, &mut props(changed), &off).await.expect("update");
         reads_gone_once_deleted(&ctx, "rds:DbCluster", &id, &out).await;
     }
 }

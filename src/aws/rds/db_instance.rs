@@ -73,6 +73,8 @@ impl Lifecycle for DbInstance {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] =
+        &["db_instance_class", "publicly_accessible", "auto_minor_version_upgrade", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateDBInstance");
@@ -136,6 +138,32 @@ impl Lifecycle for DbInstance {
         put(&mut props, "auto_minor_version_upgrade", i.auto_minor_version_upgrade());
         props.insert("tags".into(), tag_table(pairs(i.tag_list())));
         Ok(Some(Live { props, outputs: outputs(out.clone(), id, Some(&i)) }))
+    }
+
+    /// One ModifyDBInstance, applied immediately (a new class restarts the instance); the
+    /// tags; then the instance is waited for until available.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, i: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|k| k == p);
+        if changed.iter().any(|k| k != "tags") {
+            let mut req = ctx.rds.modify_db_instance().db_instance_identifier(id).apply_immediately(true);
+            if has("db_instance_class") {
+                req = req.db_instance_class(&i.class);
+            }
+            if has("publicly_accessible") {
+                req = req.publicly_accessible(i.public.unwrap_or(false));
+            }
+            if has("auto_minor_version_upgrade") {
+                req = req.set_auto_minor_version_upgrade(i.auto_minor);
+            }
+            req.send().await.map_err(|e| sdk_err("ModifyDBInstance", e))?;
+        }
+        if has("tags") {
+            let Some(instance) = describe(ctx, id).await? else {
+                return Err(AwsError::input("AddTagsToResource", format!("DB instance {id} is gone")));
+            };
+            super::retag(ctx, instance.db_instance_arn().unwrap_or_default(), &i.tags).await?;
+        }
+        Self::ready(ctx, id, out).await
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
@@ -212,6 +240,13 @@ mod tests {
         v["auto_minor_version_upgrade"] = json!(false);
         let (id, out) = reads_back(&ctx, "rds:DbInstance", &v, 0).await;
         assert!(out.get("endpoint").is_some_and(|e| e.is_string()), "{out:?}");
+        v["db_instance_class"] = json!("db.r6g.large");
+        v["auto_minor_version_upgrade"] = json!(true);
+        v["tags"]["Team"] = json!("data");
+        let keys = ["db_instance_class", "auto_minor_version_upgrade", "tags"].map(String::from);
+        let mut p = crate::aws::testing::props(v.clone());
+        let out = crate::aws::update(&ctx, "rds:DbInstance", &id, &out, &mut p, &keys).await.expect("update");
+        crate::aws::testing::assert_reads_back(&ctx, "rds:DbInstance", &v, &id, &out).await;
         reads_gone_once_deleted(&ctx, "rds:DbInstance", &id, &out).await;
     }
 }

@@ -79,6 +79,25 @@ async fn list_tags(ctx: &Ctx, arn: Option<&str>) -> Result<Vec<Tag>, AwsError> {
     Ok(r.map_err(|e| sdk_err("ListTagsForResource", e))?.tag_list.unwrap_or_default())
 }
 
+/// Sets the tags of `arn` to `want`, as an update: RemoveTagsFromResource for the keys the plan
+/// dropped, AddTagsToResource for the rest (which overwrites).
+async fn retag(ctx: &Ctx, arn: &str, want: &[Tag]) -> Result<(), AwsError> {
+    let dropped: Vec<String> = list_tags(ctx, Some(arn))
+        .await?
+        .iter()
+        .filter_map(|t| t.key())
+        .filter(|k| !k.starts_with("aws:") && !want.iter().any(|w| w.key() == Some(*k)))
+        .map(str::to_owned)
+        .collect();
+    if !dropped.is_empty() {
+        let r = ctx.rds.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(dropped)).send().await;
+        r.map_err(|e| sdk_err("RemoveTagsFromResource", e))?;
+    }
+    let r = ctx.rds.add_tags_to_resource().resource_name(arn).set_tags(Some(want.to_vec())).send().await;
+    r.map_err(|e| sdk_err("AddTagsToResource", e))?;
+    Ok(())
+}
+
 /// Values that AWS would refuse together (with this code), found before any call.
 fn combination(operation: &'static str, message: &str) -> AwsError {
     AwsError {
