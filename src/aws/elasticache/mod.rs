@@ -48,6 +48,25 @@ async fn list_tags(ctx: &Ctx, arn: Option<&str>) -> Result<Vec<Tag>, AwsError> {
     Ok(r.map_err(|e| sdk_err("ListTagsForResource", e))?.tag_list.unwrap_or_default())
 }
 
+/// Sets the tags of `arn` to `want`, as an update: RemoveTagsFromResource for the keys the plan
+/// dropped, AddTagsToResource for the rest.
+async fn retag(ctx: &Ctx, arn: &str, want: &[Tag]) -> Result<(), AwsError> {
+    let dropped: Vec<String> = list_tags(ctx, Some(arn))
+        .await?
+        .iter()
+        .filter_map(|t| t.key())
+        .filter(|k| !k.starts_with("aws:") && !want.iter().any(|w| w.key() == Some(*k)))
+        .map(str::to_owned)
+        .collect();
+    if !dropped.is_empty() {
+        let r = ctx.elasticache.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(dropped)).send().await;
+        r.map_err(|e| sdk_err("RemoveTagsFromResource", e))?;
+    }
+    let r = ctx.elasticache.add_tags_to_resource().resource_name(arn).set_tags(Some(want.to_vec())).send().await;
+    r.map_err(|e| sdk_err("AddTagsToResource", e))?;
+    Ok(())
+}
+
 /// Judges a found resource by its tags (ListTagsForResource on its ARN).
 async fn claim(ctx: &Ctx, who: &Identity, created: Created, arn: Option<&str>) -> Result<Found, AwsError> {
     match list_tags(ctx, arn).await {

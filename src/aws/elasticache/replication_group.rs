@@ -13,7 +13,8 @@ use serde_json::{Map, json};
 use super::{CACHE_SUBNET_GROUP_NAME, REPLICATION_GROUP_ID, STR_LIST, claim, found, list_tags, pairs};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{
-    AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, poll, put, required, sdk_err, settle, tag_table,
+    AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, poll, put, required, sdk_err, settle,
+    tag_table,
 };
 use crate::schema::{Attr, Kind, Prop, TypeSpec, attr};
 
@@ -94,6 +95,15 @@ impl Lifecycle for ReplicationGroup {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &[
+        "replication_group_description",
+        "cache_node_type",
+        "automatic_failover_enabled",
+        "multi_az_enabled",
+        "security_group_ids",
+        "snapshot_retention_limit",
+        "tags",
+    ];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateReplicationGroup");
@@ -214,6 +224,39 @@ impl Lifecycle for ReplicationGroup {
         Ok(Some(Live { props, outputs: outputs(out.clone(), id, Some(&g)) }))
     }
 
+    /// One ModifyReplicationGroup, applied immediately (a new node type resizes the nodes); the
+    /// tags; then the group is waited for until available, as `ready` does.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, g: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|k| k == p);
+        if changed.iter().any(|k| k != "tags") {
+            let mut req = ctx.elasticache.modify_replication_group().replication_group_id(id).apply_immediately(true);
+            if has("replication_group_description") {
+                req = req.replication_group_description(&g.description);
+            }
+            if has("cache_node_type") {
+                req = req.set_cache_node_type(g.node_type.clone());
+            }
+            if has("automatic_failover_enabled") {
+                req = req.automatic_failover_enabled(g.failover.unwrap_or(false));
+            }
+            if has("multi_az_enabled") {
+                req = req.multi_az_enabled(g.multi_az.unwrap_or(false));
+            }
+            if has("security_group_ids") {
+                req = req.set_security_group_ids(Some(g.security_groups.clone()));
+            }
+            if has("snapshot_retention_limit") {
+                req = req.snapshot_retention_limit(g.snapshot_retention.unwrap_or(0));
+            }
+            req.send().await.map_err(|e| sdk_err("ModifyReplicationGroup", e))?;
+        }
+        if has("tags") {
+            let arn = out_str(out, "arn", "AddTagsToResource")?;
+            super::retag(ctx, arn, &g.tags).await?;
+        }
+        Self::ready(ctx, id, out).await
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         const OP: &str = "DeleteReplicationGroup";
         // AWS refuses the call while the group is still being created or modified (an
@@ -329,6 +372,23 @@ mod tests {
         // makes one whatever it is told, so the emulator does not report it).
         let (id, out) = reads_back(&ctx, "elasticache:ReplicationGroup", &v, 4).await;
         assert!(out.get("primary_endpoint").is_some_and(|e| e.is_string()), "{out:?}");
+        // The node type, retention, description and tags change in place.
+        let mut changed = v.clone();
+        changed["cache_node_type"] = json!("cache.t4g.small");
+        changed["snapshot_retention_limit"] = json!(7);
+        changed["replication_group_description"] = json!("sessions, bigger");
+        changed["tags"]["Team"] = json!("web");
+        let keys =
+            ["cache_node_type", "snapshot_retention_limit", "replication_group_description", "tags"].map(String::from);
+        let out =
+            crate::aws::update(&ctx, "elasticache:ReplicationGroup", &id, &out, &mut props(changed.clone()), &keys)
+                .await
+                .expect("update");
+        let live = read(&ctx, "elasticache:ReplicationGroup", &id, &out).await.expect("read").expect("there");
+        for k in ["cache_node_type", "snapshot_retention_limit", "replication_group_description"] {
+            assert_eq!(live.props.get(k), changed.get(k), "{k}");
+        }
+        assert_eq!(live.props["tags"]["Team"], json!("web"));
         // moto keeps a deleted group `deleting` for ever: gone on the emulator, still read.
         delete(&ctx, "elasticache:ReplicationGroup", &id, &out).await.expect("delete");
         wait_deleted(&ctx, "elasticache:ReplicationGroup", &id, &out).await.expect("gone");
