@@ -75,6 +75,9 @@ pub struct ResourceChange {
     /// It keeps data (`TypeSpec::holds_data`): a replacement or delete needs `--allow-replace`
     /// or `--allow-delete` with its name.
     pub holds_data: bool,
+    /// A replacement that is created before the old one is deleted (the type has no fixed
+    /// physical name); otherwise the old one is deleted first.
+    pub create_before_delete: bool,
 }
 
 /// The whole change: resources in the order a deploy visits them, deletions last.
@@ -182,6 +185,7 @@ pub fn diff(checked: &Checked, state: &State) -> Diff {
             changes: Vec::new(),
             reasons: Vec::new(),
             holds_data: t.holds_data,
+            create_before_delete: false,
         };
         match state.resources.get(name) {
             None => rc.action = Action::Create,
@@ -208,8 +212,28 @@ pub fn diff(checked: &Checked, state: &State) -> Diff {
                         rc.reasons.push(format!("`{dep}` is {}", verb_of(&resources, &dep)));
                     }
                 }
+                // A snapshot (an API deployment) of what changes is made anew.
+                if crate::aws::registry::snapshot(t.name) && rc.action != Action::Replace {
+                    let changed: Vec<String> = g
+                        .dependencies(i)
+                        .map(|(d, _)| g.name(d))
+                        .filter(|d| {
+                            resources.iter().any(|r: &ResourceChange| r.name == *d && r.action != Action::Unchanged)
+                        })
+                        .map(|d| format!("`{d}`"))
+                        .collect();
+                    if !changed.is_empty() {
+                        rc.action = Action::Replace;
+                        rc.reasons.push(format!(
+                            "a snapshot of {}, which change{}: a new one is made",
+                            changed.join(", "),
+                            if changed.len() == 1 { "s" } else { "" }
+                        ));
+                    }
+                }
             }
         }
+        rc.create_before_delete = rc.action == Action::Replace && crate::aws::registry::coexists(t.name);
         if matches!(rc.action, Action::Create | Action::Replace) {
             let unknown = t.attrs.iter().map(|a| (a.name.to_string(), Value::String(KNOWN_AFTER_DEPLOY.into())));
             pending.insert(name.to_string(), unknown.collect());
@@ -235,6 +259,7 @@ pub fn diff(checked: &Checked, state: &State) -> Diff {
             changes: Vec::new(),
             reasons: vec!["no longer in the plan".into()],
             holds_data: schema::find(&r.type_name).is_some_and(|t| t.holds_data),
+            create_before_delete: false,
         })
         .collect();
     removed.sort_by_key(|r| std::cmp::Reverse(depth(state, &r.name)));
@@ -372,7 +397,11 @@ impl Diff {
                 ""
             };
             let why = if r.reasons.is_empty() { String::new() } else { format!(": {}", r.reasons.join("; ")) };
-            let word = if r.action == Action::Replace { "replace (delete, then create)" } else { r.action.word() };
+            let word = match r.action {
+                Action::Replace if r.create_before_delete => "replace (create the new one, then delete the old)",
+                Action::Replace => "replace (delete, then create)",
+                a => a.word(),
+            };
             let _ = writeln!(out, "  {mark:>3} {:width$}  {}  {word}{why}{data}", r.name, r.type_name);
             for c in &r.changes {
                 let note = if c.forces_replacement {

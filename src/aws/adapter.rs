@@ -50,6 +50,15 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// call, as "ironplan cannot change it yet"; the plan shows it so.
     const UPDATES: &'static [&'static str] = &[];
 
+    /// A snapshot of what it depends on (an API Gateway deployment): any change to one of its
+    /// dependencies makes a new one, and what references it moves to the new one.
+    const SNAPSHOT: bool = false;
+
+    /// A replacement can exist beside the old resource (no fixed physical name: a deployment,
+    /// a task definition revision): the new one is created first, what references it moves to
+    /// it, and the old one is deleted last.
+    const COEXISTS: bool = false;
+
     /// Reads every property of the schema (and nothing else) into the typed input.
     fn input(p: &mut Props) -> Result<Self::Input, AwsError>;
 
@@ -96,6 +105,8 @@ pub trait Adapter: Send + Sync {
     fn spec(&self) -> &'static TypeSpec;
     fn not_found(&self) -> &'static [&'static str];
     fn updates(&self) -> &'static [&'static str];
+    fn snapshot(&self) -> bool;
+    fn coexists(&self) -> bool;
     /// Reads `props` (every one: the create is refused if one is left) and creates.
     async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError>;
     async fn find(&self, ctx: &Ctx, props: &mut Props, who: &Identity) -> Result<Found, AwsError>;
@@ -134,6 +145,14 @@ impl<T: Lifecycle> Adapter for Type<T> {
 
     fn updates(&self) -> &'static [&'static str] {
         T::UPDATES
+    }
+
+    fn snapshot(&self) -> bool {
+        T::SNAPSHOT
+    }
+
+    fn coexists(&self) -> bool {
+        T::COEXISTS
     }
 
     async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError> {

@@ -69,6 +69,16 @@ pub fn updates(type_name: &str, prop: &str) -> bool {
     get(type_name).is_some_and(|a| a.updates().contains(&prop))
 }
 
+/// True if a resource of `type_name` is a snapshot of its dependencies ([`Adapter::snapshot`]).
+pub fn snapshot(type_name: &str) -> bool {
+    get(type_name).is_some_and(|a| a.snapshot())
+}
+
+/// True if a replacement of `type_name` can exist beside the old one ([`Adapter::coexists`]).
+pub fn coexists(type_name: &str) -> bool {
+    get(type_name).is_some_and(|a| a.coexists())
+}
+
 /// The union of the types' "it is not there" error codes.
 pub fn not_found_codes() -> &'static [&'static str] {
     &registry().not_found

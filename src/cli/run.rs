@@ -191,11 +191,6 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
         let stack = checked.stack();
         let (tx, rx) = unbounded_channel();
         let engine = Engine::new(ctx, checked, store, tx, opts);
-        if let Job::Deploy(_) = job {
-            for o in engine.orphans() {
-                eprintln!("warning: `{o}` is in the state but no longer in the plan; it is left as it is (teardown deletes it)");
-            }
-        }
         tokio::spawn(crate::engine::on_interrupts(
             || async { tokio::signal::ctrl_c().await.is_ok() },
             engine.stopper(),

@@ -158,11 +158,12 @@ fn deleting_or_replacing_a_key_needs_its_name() {
     assert!(logs.changes.iter().any(|c| c.property == "kms_key_id" && c.unsupported), "{logs:#?}");
     assert!(refused.iter().any(|r| r.resource == "flow_logs" && r.why.contains("cannot change it yet")));
 
-    // The description AWS changes in place; ironplan does not yet.
+    // The description changes in place (UpdateKeyDescription): no permission needed.
     let d = diff(&checked(&PLAN.replace("flow log encryption", "flow logs")), &deployed(PLAN));
     let key = d.get("key").expect("key");
     assert_eq!(key.action, Action::Update);
-    assert!(key.changes[0].unsupported && !key.changes[0].forces_replacement, "{key:#?}");
+    assert!(!key.changes[0].unsupported && !key.changes[0].forces_replacement, "{key:#?}");
+    assert!(d.refusals(&Default::default(), &Default::default()).is_empty());
     // The key spec forces a new key.
     let text = PLAN.replace("enable_key_rotation = true", "enable_key_rotation = true\nkey_spec = \"RSA_2048\"");
     let d = diff(&checked(&text), &deployed(PLAN));

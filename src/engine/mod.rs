@@ -321,12 +321,6 @@ impl Engine {
         self.stopper.clone()
     }
 
-    /// Resources in the state that the plan no longer declares.
-    pub fn orphans(&self) -> Vec<String> {
-        let store = lock(&self.shared.store);
-        store.state().resources.keys().filter(|n| self.shared.checked.plan.resource(n).is_none()).cloned().collect()
-    }
-
     /// Creates what is missing. On failure applies `on_failure`.
     pub async fn deploy(&self, on_failure: OnFailure) -> Result<RunSummary, StateError> {
         let stopper = &self.stopper;
@@ -344,6 +338,7 @@ impl Engine {
         let mut walk = limited(Walk::new(g, Direction::Create), s.opts);
         let mut existing = Vec::new();
         let replaced: Vec<String>;
+        let retired: Vec<(String, String)>;
         {
             let store = lock(&s.store);
             // What changes is visited (updated in place, in dependency order); the rest is skipped.
@@ -351,8 +346,14 @@ impl Engine {
             replaced = change
                 .resources
                 .iter()
-                .filter(|r| r.action == crate::diff::Action::Replace)
+                .filter(|r| r.action == crate::diff::Action::Replace && !r.create_before_delete)
                 .map(|r| r.name.clone())
+                .collect();
+            retired = change
+                .resources
+                .iter()
+                .filter(|r| r.action == crate::diff::Action::Replace && r.create_before_delete)
+                .map(|r| (r.name.clone(), format!("{}~{}", r.name, s.run_id)))
                 .collect();
             for &i in g.topo_order() {
                 let name = g.name(i);
@@ -367,6 +368,11 @@ impl Engine {
                     });
                 }
             }
+        }
+        // A replacement that can exist beside the old one: the old entry moves aside (deleted
+        // with what left the plan, once everything else is done), the walk creates the new one.
+        for (name, aside) in &retired {
+            lock(&s.store).rename(name, aside)?;
         }
         // A replacement deletes the old resource first (dependents first), then the walk
         // creates the new one: most types' physical names are fixed, so both cannot exist at
@@ -390,8 +396,9 @@ impl Engine {
             .await;
         let mut summary = RunSummary { existing, ..Default::default() };
         collect(g, outcomes, &mut summary, |sum, n| sum.created.push(n));
-        summary.replaced = summary.created.iter().filter(|n| replaced.contains(n)).cloned().collect();
-        summary.created.retain(|n| !replaced.contains(n));
+        let replacing = |n: &String| replaced.contains(n) || retired.iter().any(|(r, _)| r == n);
+        summary.replaced = summary.created.iter().filter(|n| replacing(n)).cloned().collect();
+        summary.created.retain(|n| !replacing(n));
         let updated: Vec<String> = lock(&s.updated).iter().map(|u| u.name.clone()).collect();
         let untouched = lock(&s.untouched).clone();
         summary.created.retain(|n| !updated.contains(n) && !untouched.contains(n));
@@ -404,7 +411,8 @@ impl Engine {
             // once everything else is as the plan says.
             let plan = s.checked.clone();
             let removed = self.delete_walk(|n, _| plan.plan.resource(n).is_none(), true).await;
-            summary.deleted = removed.deleted;
+            // The old versions of what was replaced are part of the replacement, not deletions.
+            summary.deleted = removed.deleted.into_iter().filter(|n| !retired.iter().any(|(_, a)| a == n)).collect();
             summary.failed.extend(removed.failed);
             summary.not_started.extend(removed.not_started);
             summary.interrupted = stopper.stopped();
@@ -427,6 +435,13 @@ impl Engine {
                     summary.rolled_back = rb.deleted;
                     summary.kept = ours.into_iter().filter(|n| !summary.rolled_back.contains(n)).collect();
                     summary.failed.extend(rb.failed);
+                    // A replaced resource kept aside is the resource again if its successor is gone.
+                    for (name, aside) in &retired {
+                        let mut store = lock(&s.store);
+                        if !store.state().resources.contains_key(name) {
+                            store.rename(aside, name)?;
+                        }
+                    }
                     // Then the updates, last first: their old values back.
                     let updates: Vec<Updated> = lock(&s.updated).iter().rev().cloned().collect();
                     for u in updates {

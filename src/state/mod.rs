@@ -269,6 +269,16 @@ impl StateStore {
         self.write()
     }
 
+    /// Moves the entry `from` to the key `to` (a replaced resource kept until its successor is
+    /// ready) and writes the file.
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), StateError> {
+        self.update(|s| {
+            if let Some(r) = s.resources.remove(from) {
+                s.resources.insert(to.to_string(), r);
+            }
+        })
+    }
+
     /// Sets one resource and writes the file.
     pub fn record(&mut self, name: &str, res: ResourceState) -> Result<(), StateError> {
         self.update(|s| {

@@ -571,3 +571,66 @@ async fn a_running_stack_is_updated_replaced_and_pruned_and_data_is_protected() 
     let vpcs = ctx.ec2.describe_vpcs().send().await.expect("vpcs");
     assert!(vpcs.vpcs().iter().all(|v| v.vpc_id() != Some(id(&state, "vpc"))));
 }
+
+/// An API change reaches the stage: a new integration response template updates it in place,
+/// makes a new deployment (a snapshot of the API) and moves the stage to it, then deletes the
+/// old deployment; checked through the SDK.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_change_makes_a_new_deployment_and_moves_the_stage_to_it() {
+    let env = Env::start();
+    env.ironplan(&["deploy", PLAN, "--var", "environment_suffix=it"]).assert_ok("deploy");
+    let before = env.state(STACK);
+    let dir = tempfile::tempdir().expect("temp");
+    let changed = dir.path().join("pipeline.toml");
+    let text = std::fs::read_to_string(crate::common::root().join(PLAN)).expect("plan");
+    let new_text = text.replace(r#"{\"patients\": []}"#, r#"{\"patients\": [], \"v\": 2}"#);
+    assert_ne!(new_text, text, "the plan has the template to change");
+    std::fs::write(&changed, new_text).expect("write");
+    let changed = changed.to_str().expect("utf-8 path");
+
+    let plan = env.ironplan(&["plan", changed, "--var", "environment_suffix=it"]);
+    plan.assert_ok("plan");
+    assert!(
+        plan.stdout.contains("api_deployment") && plan.stdout.contains("create the new one, then delete the old"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("1 to update in place") || plan.stdout.contains("2 to update in place"),
+        "{}",
+        plan.stdout
+    );
+
+    let run = env.ironplan(&["deploy", changed, "--var", "environment_suffix=it"]);
+    run.assert_ok("deploy the API change");
+    assert!(run.stderr.contains("1 replaced"), "{}", run.stderr);
+    let after = env.state(STACK);
+    let (old, new) = (id(&before, "api_deployment"), id(&after, "api_deployment"));
+    assert_ne!(old, new, "a new deployment");
+    let ctx = env.ctx().await;
+    let api = id(&after, "api");
+    let stage = ctx.apigateway.get_stage().rest_api_id(api).stage_name("prod").send().await.expect("stage");
+    assert_eq!(stage.deployment_id(), Some(new), "the stage serves the new deployment");
+    let deployments = ctx.apigateway.get_deployments().rest_api_id(api).send().await.expect("deployments");
+    let ids: Vec<&str> = deployments.items().iter().filter_map(|d| d.id()).collect();
+    assert!(!ids.contains(&old) && ids.contains(&new), "{ids:?}");
+    let response = ctx
+        .apigateway
+        .get_integration_response()
+        .rest_api_id(api)
+        .resource_id(id(&after, "patients"))
+        .http_method("GET")
+        .status_code("200")
+        .send()
+        .await
+        .expect("integration response");
+    let template = response.response_templates().and_then(|t| t.get("application/json")).map(String::as_str);
+    assert_eq!(template, Some(r#"{"patients": [], "v": 2}"#));
+    assert!(
+        after["resources"].as_object().expect("resources").keys().all(|k| !k.contains('~')),
+        "the old one is out of the state"
+    );
+    let again = env.ironplan(&["plan", changed, "--var", "environment_suffix=it", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    env.ironplan(&["teardown", changed, "--var", "environment_suffix=it"]).assert_ok("teardown");
+}

@@ -57,6 +57,8 @@ impl Lifecycle for Deployment {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const SNAPSHOT: bool = true;
+    const COEXISTS: bool = true;
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateDeployment");

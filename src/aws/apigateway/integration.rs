@@ -61,6 +61,7 @@ impl Lifecycle for Integration {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["integration_http_method", "uri", "passthrough_behavior"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("PutIntegration");
@@ -96,6 +97,13 @@ impl Lifecycle for Integration {
     /// From GetMethod's `methodIntegration` (moto answers 200 to GetIntegration of a deleted
     /// integration). `request_templates` are sensitive: `read` reports them, the state keeps
     /// only their digest.
+    /// PutIntegration replaces the method's integration: the create call again (a new deployment
+    /// makes it live: the deployment is a snapshot of it).
+    async fn update(ctx: &Ctx, _id: &str, out: &Outputs, i: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+        Self::create(ctx, i).await?;
+        Ok(out.clone())
+    }
+
     async fn read(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         read_in_method(ctx, out, |m, props| {
             let Some(kind) = integration_type(m) else { return false };

@@ -80,6 +80,7 @@ impl Lifecycle for IntegrationResponse {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["response_templates"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("PutIntegrationResponse");
@@ -130,6 +131,12 @@ impl Lifecycle for IntegrationResponse {
     /// From GetMethod's integration (moto answers 500 to GetIntegrationResponse of a deleted
     /// response). An empty selection pattern (the default response) is reported as AWS gives
     /// it: moto leaves it out.
+    /// PutIntegrationResponse replaces the response: the create call again.
+    async fn update(ctx: &Ctx, _id: &str, out: &Outputs, r: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+        Self::create(ctx, r).await?;
+        Ok(out.clone())
+    }
+
     async fn read(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let status_code = out_str(out, "status_code", "GetMethod")?;
         read_in_method(ctx, out, |m, props| {

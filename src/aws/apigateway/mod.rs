@@ -426,6 +426,61 @@ pub(super) mod tests {
         assert!(adopt(&ctx, "apigateway:Method", &types_and_props[0].1).await.is_none());
     }
 
+    /// A method's authorization, its integration's backend and a stage moved to a new
+    /// deployment with new settings and tags: each changed in place and read back so.
+    #[tokio::test]
+    async fn method_integration_and_stage_update_in_place() {
+        let (_moto, ctx) = start().await;
+        let key = method(&ctx).await;
+        let api_id = key["rest_api_id"].as_str().expect("id").to_string();
+        let update =
+            |ty: &'static str, id: String, out: crate::aws::Outputs, v: Value, keys: &'static [&'static str]| {
+                let ctx = &ctx;
+                async move {
+                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                    let out = crate::aws::update(ctx, ty, &id, &out, &mut crate::aws::testing::props(v.clone()), &keys)
+                        .await
+                        .unwrap_or_else(|e| panic!("update {ty}: {e}"));
+                    assert_reads_back(ctx, ty, &v, &id, &out).await;
+                    out
+                }
+            };
+        let mut m = key.clone();
+        m["authorization_type"] = json!("NONE");
+        let mc = create(&ctx, "apigateway:Method", &m).await;
+        m["authorization_type"] = json!("AWS_IAM");
+        m["api_key_required"] = json!(true);
+        update("apigateway:Method", mc.id.clone(), mc.outputs.clone(), m, &["authorization_type", "api_key_required"])
+            .await;
+
+        let mut i = key.clone();
+        i["integration_type"] = json!("HTTP");
+        i["integration_http_method"] = json!("GET");
+        i["uri"] = json!("https://example.com/a");
+        let ic = create(&ctx, "apigateway:Integration", &i).await;
+        i["uri"] = json!("https://example.com/b");
+        update("apigateway:Integration", ic.id.clone(), ic.outputs.clone(), i, &["uri"]).await;
+
+        let d1 = create(&ctx, "apigateway:Deployment", &json!({"rest_api_id": api_id})).await;
+        let d2 = create(&ctx, "apigateway:Deployment", &json!({"rest_api_id": api_id, "description": "v2"})).await;
+        let mut st = json!({"rest_api_id": api_id, "stage_name": "prod", "deployment_id": d1.id,
+                            "tracing_enabled": false, "tags": tags("s-dev", "stage")});
+        let sc = create(&ctx, "apigateway:Stage", &st).await;
+        let out = ready(&ctx, "apigateway:Stage", &sc).await;
+        st["deployment_id"] = json!(d2.id);
+        st["tracing_enabled"] = json!(true);
+        st["description"] = json!("moved");
+        st["tags"]["Team"] = json!("api");
+        update(
+            "apigateway:Stage",
+            sc.id.clone(),
+            out,
+            st,
+            &["deployment_id", "tracing_enabled", "description", "tags"],
+        )
+        .await;
+    }
+
     #[tokio::test]
     async fn deployment_and_stage() {
         let (_moto, ctx) = start().await;

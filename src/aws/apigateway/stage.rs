@@ -84,6 +84,8 @@ impl Lifecycle for Stage {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] =
+        &["deployment_id", "description", "tracing_enabled", "access_log_settings", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateStage");
@@ -134,6 +136,50 @@ impl Lifecycle for Stage {
 
     /// The stage's properties; its description only when it has one (moto answers "" for
     /// none), the tags as a table.
+    /// UpdateStage with a `replace` patch operation per changed setting (a new deployment moves
+    /// the stage to it), the access logs as `ready` sets them, the tags by TagResource and
+    /// UntagResource.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, s: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|c| c == p);
+        let mut ops = Vec::new();
+        if has("deployment_id") {
+            ops.push(super::replace("/deploymentId", &s.deployment_id));
+        }
+        if has("description") {
+            ops.push(super::replace("/description", s.description.as_deref().unwrap_or_default()));
+        }
+        if has("tracing_enabled") {
+            ops.push(super::replace("/tracingEnabled", &s.tracing_enabled.unwrap_or(false).to_string()));
+        }
+        if has("access_log_settings") && s.access_logs.is_none() {
+            let op = aws_sdk_apigateway::types::PatchOperation::builder().op(aws_sdk_apigateway::types::Op::Remove);
+            ops.push(op.path("/accessLogSettings").build());
+        }
+        if !ops.is_empty() {
+            let req = ctx.apigateway.update_stage().rest_api_id(&s.rest_api_id).stage_name(id);
+            req.set_patch_operations(Some(ops)).send().await.map_err(|e| sdk_err("UpdateStage", e))?;
+        }
+        let new = created(ctx, s).outputs;
+        if has("tags") {
+            let arn = out_str(&new, "arn", "TagResource")?;
+            let live = ctx.apigateway.get_tags().resource_arn(arn).send().await.map_err(|e| sdk_err("GetTags", e))?;
+            let dropped: Vec<String> = live
+                .tags()
+                .map(|t| t.keys().filter(|k| !s.tags.iter().any(|(w, _)| w == *k)).cloned().collect())
+                .unwrap_or_default();
+            if !dropped.is_empty() {
+                let req = ctx.apigateway.untag_resource().resource_arn(arn).set_tag_keys(Some(dropped));
+                req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
+            }
+            let req = ctx.apigateway.tag_resource().resource_arn(arn).set_tags(str_map(s.tags.clone()));
+            req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+        }
+        let mut outputs = out.clone();
+        outputs.extend(new);
+        // The access logs as `ready` sets them.
+        Self::ready(ctx, id, &outputs).await
+    }
+
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let rest_api_id = out_str(out, "rest_api_id", "GetStage")?;
         let Some(s) = get(ctx, rest_api_id, id).await? else { return Ok(None) };

@@ -151,6 +151,7 @@ impl Lifecycle for TaskDefinition {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const COEXISTS: bool = true;
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         p.for_op("RegisterTaskDefinition");
