@@ -326,3 +326,68 @@ async fn teardown_discover_deletes_a_stack_whose_state_was_lost() {
     assert!(left.is_empty(), "left behind: {left:?}");
     assert_eq!(state_len(&env), 0);
 }
+
+/// Day two under faults, on `examples/audited-network.toml`: a deploy killed (-9) while its
+/// update is in flight leaves the update's intent in the state, and the next deploy finishes
+/// it; an update that fails is rolled back to the old value, and a created resource of the
+/// same run is deleted again. Checked through the SDK.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_killed_or_failed_midway_resumes_or_rolls_back() {
+    const NET: &str = "examples/audited-network.toml";
+    const NET_STACK: &str = "audited-network-dev";
+    let env = Env::with_proxy();
+    env.ironplan(&["deploy", NET]).assert_ok("deploy");
+    let ctx = env.ctx().await;
+    let retention = || async {
+        let groups = ctx.logs.describe_log_groups().log_group_name_prefix("/aws/vpc/audited-network-dev").send().await;
+        groups.expect("log groups").log_groups()[0].retention_in_days()
+    };
+    let dir = tempfile::tempdir().expect("temp");
+    let text = std::fs::read_to_string(crate::common::root().join(NET)).expect("plan");
+    let changed = dir.path().join("changed.toml");
+    std::fs::write(&changed, text.replace("retention_in_days = 2192", "retention_in_days = 365")).expect("write");
+    let changed = changed.to_str().expect("utf-8 path");
+
+    // kill -9 once AWS answered the update call, before the state recorded it done.
+    env.proxy().rules(json!([{ "op": "PutRetentionPolicy", "delay_after_ms": 4000, "count": 1 }]));
+    let seen = env.proxy().log().len();
+    let mut child = env.spawn(&["deploy", changed, "--output", "json"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !env.proxy().log().iter().skip(seen).any(|e| e["op"] == "PutRetentionPolicy" && e["status"].is_number()) {
+        assert!(Instant::now() < deadline, "the update never reached AWS");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    env.proxy().rules(json!([]));
+    let left = env.state(NET_STACK);
+    assert_eq!(left["resources"]["flow_logs"]["status"], "updating", "the intent is in the state");
+    assert_eq!(left["resources"]["flow_logs"]["previous"]["retention_in_days"], 2192);
+    let again = env.ironplan(&["deploy", changed]);
+    again.assert_ok("deploy after the kill");
+    assert!(again.stderr.contains("1 updated"), "{}", again.stderr);
+    assert_eq!(retention().await, Some(365));
+    let done = env.state(NET_STACK);
+    assert_eq!(done["resources"]["flow_logs"]["status"], "ready");
+    assert!(done["resources"]["flow_logs"].get("previous").is_none());
+
+    // Back to 2192, with a new Elastic IP whose create fails for good: the EIP's rollback is
+    // nothing to delete, the update's is the old retention again.
+    let failing = dir.path().join("failing.toml");
+    let extra = "\n[resources.eip2]\ntype = \"ec2:Eip\"\ndomain = \"vpc\"\n";
+    std::fs::write(&failing, format!("{text}{extra}")).expect("write");
+    env.proxy().rules(json!([{ "op": "AllocateAddress", "count": -1,
+        "fail": { "status": 400, "code": "InjectedFault", "message": "injected by the test" } }]));
+    let run = env.ironplan(&["deploy", failing.to_str().expect("utf-8 path"), "--output", "json"]);
+    env.proxy().rules(json!([]));
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let s = summary(&run);
+    assert_eq!(s["restored"], json!(["flow_logs"]), "{s}");
+    assert_eq!(retention().await, Some(365), "the old value is back in AWS");
+    let after = env.state(NET_STACK);
+    assert_eq!(after["resources"]["flow_logs"]["props"]["retention_in_days"], 365);
+    assert_eq!(after["resources"]["flow_logs"]["status"], "ready");
+    assert!(!after["resources"].as_object().expect("resources").contains_key("eip2"));
+
+    env.ironplan(&["teardown", changed]).assert_ok("teardown");
+}
