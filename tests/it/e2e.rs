@@ -65,6 +65,12 @@ async fn deploy_checks_redeploys_and_tears_down_the_whole_pipeline() {
     verify_network(&ctx, &state).await;
     verify_compute_and_api(&ctx, &state).await;
     verify_read_back(&ctx, &state).await;
+    // Nothing changed outside ironplan: no drift, and a refreshed plan has nothing to do.
+    let drift = env.ironplan(&["drift", PLAN, "--var", "environment_suffix=it"]);
+    assert_eq!(drift.code, 0, "{}{}", drift.stdout, drift.stderr);
+    assert!(drift.stdout.contains("56 resources read · 56 in sync"), "{}", drift.stdout);
+    let refreshed = env.ironplan(&["plan", PLAN, "--var", "environment_suffix=it", "--refresh", "--detailed-exitcode"]);
+    assert_eq!(refreshed.code, 0, "{}{}", refreshed.stdout, refreshed.stderr);
 
     // Deploy again: nothing is created and the outputs are the same.
     let again = env.ironplan(&args);
