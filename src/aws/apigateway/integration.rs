@@ -61,7 +61,8 @@ impl Lifecycle for Integration {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
-    const UPDATES: &'static [&'static str] = &["integration_http_method", "uri", "passthrough_behavior"];
+    const UPDATES: &'static [&'static str] =
+        &["integration_type", "integration_http_method", "uri", "request_templates", "passthrough_behavior"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("PutIntegration");

@@ -80,7 +80,7 @@ impl Lifecycle for IntegrationResponse {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
-    const UPDATES: &'static [&'static str] = &["response_templates"];
+    const UPDATES: &'static [&'static str] = &["selection_pattern", "response_templates"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("PutIntegrationResponse");

@@ -50,6 +50,7 @@ impl Lifecycle for SubnetGroup {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["cache_subnet_group_description", "subnet_ids", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateCacheSubnetGroup");
@@ -98,6 +99,20 @@ impl Lifecycle for SubnetGroup {
         let mut outputs = out.clone();
         outputs.extend(self::outputs(id, Some(&group)));
         Ok(Some(Live { props, outputs }))
+    }
+
+    /// ModifyCacheSubnetGroup (description, subnets); the tags.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, g: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        if changed.iter().any(|c| c != "tags") {
+            let req = ctx.elasticache.modify_cache_subnet_group().cache_subnet_group_name(id);
+            let req = req.cache_subnet_group_description(&g.description).set_subnet_ids(Some(g.subnet_ids.clone()));
+            req.send().await.map_err(|e| sdk_err("ModifyCacheSubnetGroup", e))?;
+        }
+        if changed.iter().any(|c| c == "tags") {
+            let arn = crate::aws::out_str(out, "arn", "AddTagsToResource")?;
+            super::retag(ctx, arn, &g.tags).await?;
+        }
+        Ok(out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {

@@ -43,6 +43,7 @@ impl Lifecycle for Alias {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["target_key_id"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateAlias");
@@ -93,6 +94,15 @@ impl Lifecycle for Alias {
         props.insert("alias_name".into(), json!(id));
         props.insert("target_key_id".into(), json!(target));
         Ok(Some(Live { props, outputs: out.clone() }))
+    }
+
+    /// UpdateAlias points the alias at another key.
+    async fn update(ctx: &Ctx, _id: &str, out: &Outputs, a: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+        let req = ctx.kms.update_alias().alias_name(&a.alias_name).target_key_id(&a.target_key_id);
+        req.send().await.map_err(|e| sdk_err("UpdateAlias", e))?;
+        let mut outputs = out.clone();
+        outputs.insert("target_key_id".into(), serde_json::json!(a.target_key_id));
+        Ok(outputs)
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
@@ -155,5 +165,16 @@ mod adopt_tests {
         ctx.kms.update_alias().alias_name(&a.id).target_key_id(other.key_id()).send().await.unwrap();
         let live = crate::aws::read(&ctx, "kms:Alias", &a.id, &a.outputs).await.unwrap().expect("the alias");
         assert_eq!(live.props["target_key_id"], json!(other.key_id()));
+
+        // An update points it back at the plan's key.
+        let keys = ["target_key_id".to_string()];
+        let out =
+            crate::aws::update(&ctx, "kms:Alias", &a.id, &a.outputs, &mut p_again(&arn), &keys).await.expect("update");
+        let live = crate::aws::read(&ctx, "kms:Alias", &a.id, &out).await.unwrap().expect("the alias");
+        assert_eq!(live.props["target_key_id"], json!(arn));
+    }
+
+    fn p_again(arn: &str) -> Props {
+        crate::aws::testing::props(json!({"alias_name": "alias/s-dev-key", "target_key_id": arn}))
     }
 }

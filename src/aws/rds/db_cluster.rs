@@ -157,6 +157,9 @@ impl Lifecycle for DbCluster {
         "deletion_protection",
         "copy_tags_to_snapshot",
         "serverless_v2_scaling_configuration",
+        "enable_cloudwatch_logs_exports",
+        "skip_final_snapshot",
+        "final_db_snapshot_identifier",
         "tags",
     ];
 
@@ -305,8 +308,19 @@ impl Lifecycle for DbCluster {
     /// is waited for until available, as `ready` does.
     async fn update(ctx: &Ctx, id: &str, out: &Outputs, c: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
         let has = |p: &str| changed.iter().any(|k| k == p);
-        if changed.iter().any(|k| k != "tags") {
+        // The teardown choice is the state's alone (`teardown_choice`): no call changes it.
+        const OURS: [&str; 3] = ["tags", "skip_final_snapshot", "final_db_snapshot_identifier"];
+        if changed.iter().any(|k| !OURS.contains(&k.as_str())) {
             let mut req = ctx.rds.modify_db_cluster().db_cluster_identifier(id).apply_immediately(true);
+            if has("enable_cloudwatch_logs_exports") {
+                let live = describe(ctx, id).await?;
+                let had: Vec<String> = live.map(|c| c.enabled_cloudwatch_logs_exports().to_vec()).unwrap_or_default();
+                let config = aws_sdk_rds::types::CloudwatchLogsExportConfiguration::builder()
+                    .set_enable_log_types(Some(c.log_exports.iter().filter(|l| !had.contains(l)).cloned().collect()))
+                    .set_disable_log_types(Some(had.iter().filter(|l| !c.log_exports.contains(l)).cloned().collect()))
+                    .build();
+                req = req.cloudwatch_logs_export_configuration(config);
+            }
             if has("vpc_security_group_ids") {
                 req = req.set_vpc_security_group_ids(Some(c.security_groups.clone()));
             }
