@@ -1,6 +1,6 @@
 //! Drift made outside ironplan (a changed retention and tag, a deleted alarm, an extra security
-//! group rule): `ironplan drift` reports each, `deploy --refresh` refuses what it cannot put
-//! back and puts back the rest; all checked through the SDK.
+//! group rule): `ironplan drift` reports each, `deploy --refresh` puts each back; all checked
+//! through the SDK.
 
 use aws_sdk_ec2::types::{IpPermission, IpRange};
 use serde_json::Value;
@@ -86,19 +86,13 @@ async fn drift_outside_ironplan_is_reported_and_put_back() {
     assert!(fresh.stdout.contains("retention_in_days: 7 → 2192"), "{}", fresh.stdout);
     assert!(fresh.stdout.contains("alarm") && fresh.stdout.contains("create"), "{}", fresh.stdout);
 
-    // An extra rule ironplan cannot take away yet: the whole deploy is refused, nothing changes.
-    let refused = deploy(&["--refresh"]);
-    assert_eq!(refused.code, 4, "{}", refused.stderr);
-    assert!(refused.stderr.contains("sg"), "{}", refused.stderr);
-    let live = ctx.logs.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
-    assert_eq!(live.log_groups()[0].retention_in_days(), Some(7), "a refused deploy changed something");
-    assert_eq!(env.state(STACK)["resources"]["alarm"], state["resources"]["alarm"], "a refused deploy wrote the state");
-
-    // Without it, deploy --refresh puts the rest back.
-    ctx.ec2.revoke_security_group_ingress().group_id(id("sg")).ip_permissions(ssh).send().await.expect("revoke");
+    // deploy --refresh puts it all back: the retention and tag, the alarm, the rule revoked.
     let fixed = deploy(&["--refresh"]);
     fixed.assert_ok("deploy --refresh");
-    assert!(fixed.stderr.contains("1 created") && fixed.stderr.contains("1 updated"), "{}", fixed.stderr);
+    assert!(fixed.stderr.contains("1 created") && fixed.stderr.contains("2 updated"), "{}", fixed.stderr);
+    let groups = ctx.ec2.describe_security_groups().group_ids(id("sg")).send().await.expect("group");
+    let ports: Vec<Option<i32>> = groups.security_groups()[0].ip_permissions().iter().map(|p| p.from_port()).collect();
+    assert_eq!(ports, [Some(443)], "the rule added by hand is revoked");
     let live = ctx.logs.describe_log_groups().log_group_name_prefix(&group).send().await.expect("groups");
     assert_eq!(live.log_groups()[0].retention_in_days(), Some(2192));
     let tags = ctx.logs.list_tags_for_resource().resource_arn(arn).send().await.expect("tags");
