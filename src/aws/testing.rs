@@ -58,3 +58,21 @@ pub async fn assert_reads_back(ctx: &Ctx, ty: &str, planned: &Value, id: &str, o
         assert_eq!(Some(v), planned.get(k), "{ty}.{k}: read back {v}, planned {:?}", planned.get(k));
     }
 }
+
+/// Updates the resource `id` to `planned` (the properties `changed` in place) and asserts that
+/// it then reads back as `planned` ([`assert_reads_back`]); returns the new outputs.
+pub async fn assert_updates(
+    ctx: &Ctx,
+    ty: &str,
+    id: &str,
+    outputs: &super::Outputs,
+    planned: &Value,
+    changed: &[&str],
+) -> super::Outputs {
+    let changed: Vec<String> = changed.iter().map(|c| c.to_string()).collect();
+    let out = super::update(ctx, ty, id, outputs, &mut props(planned.clone()), &changed)
+        .await
+        .unwrap_or_else(|e| panic!("update {ty} ({}): {e}", changed.join(", ")));
+    assert_reads_back(ctx, ty, planned, id, &out).await;
+    out
+}

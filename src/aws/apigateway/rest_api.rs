@@ -66,6 +66,9 @@ impl Lifecycle for RestApi {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    // Its tags change by TagResource on AWS; moto 5.2.5 answers 404 to it for an API (it tags
+    // stages only), so they are not offered until they can be tested.
+    const UPDATES: &'static [&'static str] = &["name", "description", "api_key_source", "disable_execute_api_endpoint"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateRestApi");
@@ -154,6 +157,30 @@ impl Lifecycle for RestApi {
         Ok(Some(Live { props, outputs: created(ctx, id, &root).outputs }))
     }
 
+    /// UpdateRestApi with a `replace` patch operation per changed setting.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, a: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        let has = |p: &str| changed.iter().any(|c| c == p);
+        let mut ops = Vec::new();
+        if has("name") {
+            ops.push(super::replace("/name", &a.name));
+        }
+        if has("description") {
+            ops.push(super::replace("/description", a.description.as_deref().unwrap_or_default()));
+        }
+        if has("api_key_source") {
+            ops.push(super::replace("/apiKeySource", a.api_key_source.as_deref().unwrap_or("HEADER")));
+        }
+        if has("disable_execute_api_endpoint") {
+            let off = a.disable_execute_api_endpoint.unwrap_or(false).to_string();
+            ops.push(super::replace("/disableExecuteApiEndpoint", &off));
+        }
+        if !ops.is_empty() {
+            let req = ctx.apigateway.update_rest_api().rest_api_id(id).set_patch_operations(Some(ops));
+            req.send().await.map_err(|e| sdk_err("UpdateRestApi", e))?;
+        }
+        Ok(out.clone())
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         ctx.apigateway.delete_rest_api().rest_api_id(id).send().await.map_err(|e| sdk_err("DeleteRestApi", e))?;
         Ok(())
@@ -213,5 +240,20 @@ mod adopt_tests {
             "api_key_source": "AUTHORIZER", "disable_execute_api_endpoint": true, "tags": tags("s-dev", "api")});
         let live = reads_back(&ctx, "apigateway:RestApi", &v).await;
         assert!(live.outputs["root_resource_id"].as_str().is_some_and(|r| !r.is_empty()), "{live:?}");
+    }
+
+    /// Name, description, key source and the endpoint switch change in place.
+    #[tokio::test]
+    async fn rest_api_updates_in_place() {
+        let (_moto, ctx) = start().await;
+        let mut v = json!({"name": "s-dev-api", "description": "d", "endpoint_configuration": {"types": ["REGIONAL"]},
+            "api_key_source": "HEADER", "disable_execute_api_endpoint": false, "tags": tags("s-dev", "api")});
+        let api = super::super::tests::create(&ctx, "apigateway:RestApi", &v).await;
+        v["name"] = json!("s-dev-api-2");
+        v["description"] = json!("renamed");
+        v["api_key_source"] = json!("AUTHORIZER");
+        v["disable_execute_api_endpoint"] = json!(true);
+        let keys = ["name", "description", "api_key_source", "disable_execute_api_endpoint"];
+        crate::aws::testing::assert_updates(&ctx, "apigateway:RestApi", &api.id, &api.outputs, &v, &keys).await;
     }
 }

@@ -96,6 +96,7 @@ impl Lifecycle for MetricAlarm {
         "treat_missing_data",
         "alarm_actions",
         "ok_actions",
+        "tags",
     ];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -165,10 +166,29 @@ impl Lifecycle for MetricAlarm {
 
     /// PutMetricAlarm sets the whole alarm: the update is the create call again (with its
     /// ownership check), all properties as the plan now says.
-    async fn update(ctx: &Ctx, _id: &str, out: &Outputs, a: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+    /// PutMetricAlarm tags only a new alarm: the tags go by TagResource and UntagResource.
+    async fn update(ctx: &Ctx, _id: &str, out: &Outputs, a: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
         let put = Self::create(ctx, a).await?;
         let mut outputs = out.clone();
         outputs.extend(put.outputs);
+        if changed.iter().any(|c| c == "tags") {
+            let arn = crate::aws::out_str(out, "arn", "TagResource")?;
+            let live = ctx.cloudwatch.list_tags_for_resource().resource_arn(arn).send().await;
+            let live = live.map_err(|e| sdk_err("ListTagsForResource", e))?;
+            let dropped: Vec<String> = live
+                .tags()
+                .iter()
+                .filter_map(|t| t.key())
+                .filter(|k| !a.tags.iter().any(|w| w.key() == Some(*k)))
+                .map(str::to_owned)
+                .collect();
+            if !dropped.is_empty() {
+                let req = ctx.cloudwatch.untag_resource().resource_arn(arn).set_tag_keys(Some(dropped));
+                req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
+            }
+            let req = ctx.cloudwatch.tag_resource().resource_arn(arn).set_tags(Some(a.tags.clone()));
+            req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+        }
         Ok(outputs)
     }
 
@@ -319,7 +339,7 @@ mod adopt_tests {
     }
 
     /// An update puts the alarm again with the new threshold and periods; a property the type
-    /// does not update (its tags) is refused, not silently skipped.
+    /// does not update (its name: a new alarm) is refused, not silently skipped; tags change.
     #[tokio::test]
     async fn update_changes_the_threshold_in_place() {
         let moto = Moto::start().expect("moto");
@@ -340,10 +360,30 @@ mod adopt_tests {
             (live.props["threshold"].as_f64(), live.props["evaluation_periods"].as_i64()),
             (Some(5000.0), Some(3))
         );
-        let e = crate::aws::update(&ctx, ty, &c.id, &out, &mut crate::aws::testing::props(changed), &["tags".into()])
-            .await
-            .expect_err("tags are not updated");
+        let e = crate::aws::update(
+            &ctx,
+            ty,
+            &c.id,
+            &out,
+            &mut crate::aws::testing::props(changed.clone()),
+            &["alarm_name".into()],
+        )
+        .await
+        .expect_err("a name is not updated");
         assert_eq!(e.code, "NotUpdatable", "{e}");
+        changed["tags"]["Team"] = json!("ops");
+        let out = crate::aws::update(
+            &ctx,
+            ty,
+            &c.id,
+            &out,
+            &mut crate::aws::testing::props(changed.clone()),
+            &["tags".into()],
+        )
+        .await
+        .expect("tags");
+        let live = crate::aws::read(&ctx, ty, &c.id, &out).await.unwrap().expect("the alarm");
+        assert_eq!(live.props["tags"]["Team"], json!("ops"));
     }
 
     /// `read` reports what CloudWatch has: a threshold changed by hand.

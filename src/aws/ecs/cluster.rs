@@ -50,6 +50,7 @@ impl Lifecycle for Cluster {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["settings", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         p.for_op("CreateCluster");
@@ -127,6 +128,18 @@ impl Lifecycle for Cluster {
         Ok(Some(Live { props, outputs: created(id, &arn).outputs }))
     }
 
+    /// UpdateCluster (its settings: Container Insights); the tags.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, c: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        if changed.iter().any(|k| k == "settings") {
+            let req = ctx.ecs.update_cluster().cluster(id).set_settings(Some(c.settings.clone()));
+            req.send().await.map_err(|e| sdk_err("UpdateCluster", e))?;
+        }
+        if changed.iter().any(|k| k == "tags") {
+            super::retag(ctx, crate::aws::out_str(out, "arn", "TagResource")?, &c.tags).await?;
+        }
+        Ok(out.clone())
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         ctx.ecs.delete_cluster().cluster(id).send().await.map_err(|e| sdk_err("DeleteCluster", e))?;
         Ok(())
@@ -198,5 +211,18 @@ mod adopt_tests {
             "tags": tags("s-dev", "cluster"),
         });
         assert_round_trip(&ctx, ty, &planned, &[]).await;
+    }
+
+    /// Container Insights and the tags change in place, and read back so.
+    #[tokio::test]
+    async fn cluster_updates_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let mut v = json!({"cluster_name": "web-dev", "settings": [{"name": "containerInsights", "value": "enabled"}],
+                           "tags": tags("s-dev", "cluster")});
+        let c = crate::aws::create(&ctx, "ecs:Cluster", &mut crate::aws::testing::props(v.clone())).await.unwrap();
+        v["settings"][0]["value"] = json!("disabled");
+        v["tags"]["Team"] = json!("web");
+        crate::aws::testing::assert_updates(&ctx, "ecs:Cluster", &c.id, &c.outputs, &v, &["settings", "tags"]).await;
     }
 }

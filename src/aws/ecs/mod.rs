@@ -116,6 +116,28 @@ pub(super) async fn describe_service(
     Ok(r.services().first().cloned())
 }
 
+/// Sets the tags of the ECS resource `arn` to `want`, as an update: UntagResource for the keys
+/// the plan dropped, TagResource for the rest.
+async fn retag(ctx: &Ctx, arn: &str, want: &[(String, String)]) -> Result<(), AwsError> {
+    let live = ctx.ecs.list_tags_for_resource().resource_arn(arn).send().await;
+    let live = live.map_err(|e| sdk_err("ListTagsForResource", e))?;
+    let dropped: Vec<String> = live
+        .tags()
+        .iter()
+        .filter_map(|t| t.key())
+        .filter(|k| !k.starts_with("aws:") && !want.iter().any(|(w, _)| w == k))
+        .map(str::to_owned)
+        .collect();
+    if !dropped.is_empty() {
+        let req = ctx.ecs.untag_resource().resource_arn(arn).set_tag_keys(Some(dropped));
+        req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
+    }
+    let tags = want.iter().map(|(k, v)| aws_sdk_ecs::types::Tag::builder().key(k).value(v).build());
+    let req = ctx.ecs.tag_resource().resource_arn(arn).set_tags(Some(tags.collect()));
+    req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+    Ok(())
+}
+
 /// Helpers of the ECS types' tests (and of the services' that need an ECS service).
 #[cfg(test)]
 pub(super) mod testing {

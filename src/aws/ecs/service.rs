@@ -283,22 +283,7 @@ impl Lifecycle for Service {
             req.send().await.map_err(|e| sdk_err("UpdateService", e))?;
         }
         if has("tags") {
-            let live = ctx.ecs.list_tags_for_resource().resource_arn(id).send().await;
-            let live = live.map_err(|e| sdk_err("ListTagsForResource", e))?;
-            let dropped: Vec<String> = live
-                .tags()
-                .iter()
-                .filter_map(|t| t.key())
-                .filter(|k| !v.tags.iter().any(|(t, _)| t == k))
-                .map(str::to_owned)
-                .collect();
-            if !dropped.is_empty() {
-                let req = ctx.ecs.untag_resource().resource_arn(id).set_tag_keys(Some(dropped));
-                req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
-            }
-            let tags = v.tags.iter().map(|(k, val)| aws_sdk_ecs::types::Tag::builder().key(k).value(val).build());
-            let req = ctx.ecs.tag_resource().resource_arn(id).set_tags(Some(tags.collect()));
-            req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+            super::retag(ctx, id, &v.tags).await?;
         }
         Self::ready(ctx, id, out).await
     }

@@ -151,6 +151,7 @@ impl Lifecycle for TaskDefinition {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["tags"];
     const COEXISTS: bool = true;
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -312,6 +313,12 @@ impl Lifecycle for TaskDefinition {
         put_list(&mut props, "volumes", td.volumes().iter().map(volume_value).collect());
         props.insert("tags".into(), tag_table(&tags));
         Ok(Some(Live { props, outputs: created(id, &family, td.revision()).outputs }))
+    }
+
+    /// Only the tags of a revision change in place; anything else is a new revision.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, t: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+        super::retag(ctx, id, &t.tags).await?;
+        Ok(out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
