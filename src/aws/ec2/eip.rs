@@ -80,16 +80,8 @@ impl Lifecycle for Eip {
     }
 
     /// Only the tags change in place (DeleteTags, CreateTags).
-    async fn update(
-        ctx: &Ctx,
-        id: &str,
-        out: &Outputs,
-        input: &Input,
-        changed: &[String],
-    ) -> Result<Outputs, AwsError> {
-        let _ = changed;
-        retag(ctx, id, &input.tags).await?;
-        Ok(out.clone())
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, input: &Input, _: &[String]) -> Result<Outputs, AwsError> {
+        retag(ctx, id, &input.tags).await.map(|()| out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {

@@ -106,16 +106,8 @@ impl Lifecycle for InternetGateway {
     }
 
     /// The tags (DeleteTags, CreateTags); moving it to another VPC is not built yet.
-    async fn update(
-        ctx: &Ctx,
-        id: &str,
-        out: &Outputs,
-        input: &Input,
-        changed: &[String],
-    ) -> Result<Outputs, AwsError> {
-        let _ = changed;
-        retag(ctx, id, &input.tags).await?;
-        Ok(out.clone())
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, input: &Input, _: &[String]) -> Result<Outputs, AwsError> {
+        retag(ctx, id, &input.tags).await.map(|()| out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {

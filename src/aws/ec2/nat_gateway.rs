@@ -166,16 +166,8 @@ impl Lifecycle for NatGateway {
     /// association, so a new gateway on that EIP (a replacement) would be refused: on the
     /// emulator, and only there, the association is removed here.
     /// Only the tags change in place (DeleteTags, CreateTags).
-    async fn update(
-        ctx: &Ctx,
-        id: &str,
-        out: &Outputs,
-        input: &Input,
-        changed: &[String],
-    ) -> Result<Outputs, AwsError> {
-        let _ = changed;
-        retag(ctx, id, &input.tags).await?;
-        Ok(out.clone())
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, input: &Input, _: &[String]) -> Result<Outputs, AwsError> {
+        retag(ctx, id, &input.tags).await.map(|()| out.clone())
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
