@@ -51,11 +51,24 @@ async fn sensitive_values_reach_aws_but_not_the_state_or_the_output() {
     let plan = dir.path().join("sensitive.toml");
     std::fs::write(&plan, changed).expect("write");
     let plan = plan.to_str().expect("utf-8 path");
-    let refused = env.ironplan(&["deploy", plan]);
-    assert_eq!(refused.code, 4, "{}", refused.stderr);
-    assert!(refused.stderr.contains("container_definitions: a sensitive value in it changed"), "{}", refused.stderr);
-    assert_hidden("the changed-plan refusal", &refused.stderr);
-    assert!(!refused.stderr.contains("env-token-rotated-9999"), "{}", refused.stderr);
+    let diff = env.ironplan(&["plan", plan]);
+    diff.assert_ok("plan");
+    assert!(diff.stdout.contains("container_definitions: a sensitive value in it changed"), "{}", diff.stdout);
+    assert_hidden("the plan's diff", &diff.stdout);
+    assert!(!diff.stdout.contains("env-token-rotated-9999"), "{}", diff.stdout);
+    // Deploying it makes a new revision with the new value; nothing prints either value.
+    let run = env.ironplan(&["deploy", plan]);
+    run.assert_ok("deploy the rotated secret");
+    assert!(run.stderr.contains("1 replaced"), "{}", run.stderr);
+    assert_hidden("the change's deploy", &run.stderr);
+    assert!(!run.stderr.contains("env-token-rotated-9999") && !run.stdout.contains("env-token-rotated-9999"));
+    let state = std::fs::read_to_string(env.state_path("sensitive")).expect("state");
+    assert!(!state.contains("env-token-rotated-9999"), "the new secret is in the state:\n{state}");
+    let td = ctx.ecs.describe_task_definition().task_definition("sensitive-task").send().await.expect("task def");
+    let env_vars =
+        td.task_definition().map(|t| t.container_definitions()[0].environment().to_vec()).unwrap_or_default();
+    let token = env_vars.iter().find(|k| k.name() == Some("API_TOKEN")).and_then(|k| k.value());
+    assert_eq!(token, Some("env-token-rotated-9999"), "the latest revision has the new value");
 
-    env.ironplan(&["teardown", PLAN]).assert_ok("teardown");
+    env.ironplan(&["teardown", plan]).assert_ok("teardown");
 }
