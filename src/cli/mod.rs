@@ -37,7 +37,8 @@ const DEFAULT_STATE_DIR: &str = ".ironplan";
     version,
     about = "Provision AWS infrastructure from an explicit dependency graph, straight through the AWS SDK",
     long_about = "ironplan reads a plan (TOML), checks it completely before any AWS call, and creates, \
-                  or tears down, every resource in dependency order, as much in parallel as the graph allows.",
+                  changes or tears down every resource in dependency order, as much in parallel as the graph \
+                  allows. With a stack's state, `plan` shows the change before `deploy` makes it.",
     after_help = "Exit codes: 0 ok, 1 deploy/teardown failed, 2 bad usage, 3 invalid plan, 4 state refused, 5 changes pending (plan --detailed-exitcode), 130 interrupted.\n\
                   Credentials and region come from the standard AWS chain (env, profiles, SSO); \
                   AWS_ENDPOINT_URL or --endpoint-url points at another endpoint, such as a local emulator.\n\
@@ -54,7 +55,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check a plan and show what would be created, in what order, and why (no AWS call)
+    /// Check a plan and show what deploy would do, in what order, and why: for a stack with a
+    /// state, the change (create, update in place, replace, delete); no AWS call unless --refresh
     Plan {
         #[command(flatten)]
         plan: PlanArgs,
@@ -79,7 +81,8 @@ enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
-    /// Create every resource of the plan that does not exist yet, then print the outputs
+    /// Bring the stack to the plan: create what is missing, update or replace what changed,
+    /// delete what left the plan (dependents first), then print the outputs
     Deploy {
         #[command(flatten)]
         plan: PlanArgs,
