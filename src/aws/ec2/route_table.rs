@@ -115,17 +115,7 @@ impl Lifecycle for RouteTable {
     async fn ready(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError> {
         let routes: Vec<Route> = stashed(out, "routes", "CreateRoute")?;
         for r in &routes {
-            let made = ctx
-                .ec2
-                .create_route()
-                .route_table_id(id)
-                .destination_cidr_block(&r.destination_cidr_block)
-                .set_gateway_id(r.gateway_id.clone())
-                .set_nat_gateway_id(r.nat_gateway_id.clone())
-                .send()
-                .await;
-            // Made by an earlier run of this wait.
-            done_unless(made.map_err(|e| sdk_err("CreateRoute", e)), "RouteAlreadyExists")?;
+            create_route(ctx, id, r).await?;
         }
         Ok(out.clone())
     }
@@ -179,18 +169,7 @@ impl Lifecycle for RouteTable {
                             .await;
                         sent.map_err(|e| sdk_err("ReplaceRoute", e))?;
                     }
-                    None => {
-                        let sent = ctx
-                            .ec2
-                            .create_route()
-                            .route_table_id(id)
-                            .destination_cidr_block(dest)
-                            .set_gateway_id(r.gateway_id.clone())
-                            .set_nat_gateway_id(r.nat_gateway_id.clone())
-                            .send()
-                            .await;
-                        done_unless(sent.map_err(|e| sdk_err("CreateRoute", e)), "RouteAlreadyExists")?;
-                    }
+                    None => create_route(ctx, id, r).await?,
                 }
             }
             for m in made {
@@ -222,6 +201,20 @@ impl Lifecycle for RouteTable {
 /// What `create` returns: `ready` makes the routes from the outputs.
 fn created(id: String, t: &Input) -> Created {
     Created { outputs: obj(json!({ "id": id, "vpc_id": t.vpc_id, "routes": t.routes })), id }
+}
+
+/// CreateRoute of one planned route; one that exists (made by an earlier run) is done.
+async fn create_route(ctx: &Ctx, id: &str, r: &Route) -> Result<(), AwsError> {
+    let made = ctx
+        .ec2
+        .create_route()
+        .route_table_id(id)
+        .destination_cidr_block(&r.destination_cidr_block)
+        .set_gateway_id(r.gateway_id.clone())
+        .set_nat_gateway_id(r.nat_gateway_id.clone())
+        .send()
+        .await;
+    done_unless(made.map_err(|e| sdk_err("CreateRoute", e)), "RouteAlreadyExists")
 }
 
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Described>, AwsError> {
