@@ -110,13 +110,7 @@ impl Lifecycle for LogGroup {
             let days = i32::try_from(days).map_err(|_| {
                 AwsError::input("PutRetentionPolicy", format!("`retention_in_days` = {days} is out of range"))
             })?;
-            ctx.logs
-                .put_retention_policy()
-                .log_group_name(id)
-                .retention_in_days(days)
-                .send()
-                .await
-                .map_err(|e| sdk_err("PutRetentionPolicy", e))?;
+            put_retention(ctx, id, days).await?;
         }
         let mut outputs = out.clone();
         outputs.insert("id".into(), json!(id));
@@ -151,13 +145,7 @@ impl Lifecycle for LogGroup {
         if changed.iter().any(|c| c == "retention_in_days") {
             match g.retention {
                 Some(days) => {
-                    ctx.logs
-                        .put_retention_policy()
-                        .log_group_name(id)
-                        .retention_in_days(days)
-                        .send()
-                        .await
-                        .map_err(|e| sdk_err("PutRetentionPolicy", e))?;
+                    put_retention(ctx, id, days).await?;
                     outputs.insert("retention_in_days".into(), json!(days));
                 }
                 None => {
@@ -215,6 +203,12 @@ fn created(g: &Input) -> Created {
         outputs.insert("retention_in_days".into(), json!(days));
     }
     Created { id: g.name.clone(), outputs }
+}
+
+/// PutRetentionPolicy (idempotent): what `ready` and `update` set.
+async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<(), AwsError> {
+    let r = ctx.logs.put_retention_policy().log_group_name(name).retention_in_days(days).send().await;
+    r.map(drop).map_err(|e| sdk_err("PutRetentionPolicy", e))
 }
 
 /// The log group's ARN, without the `:*` suffix of the older `arn` field.
