@@ -294,6 +294,8 @@ pub struct Ctx {
     pub kinesis: aws_sdk_kinesis::Client,
     pub kms: aws_sdk_kms::Client,
     pub rds: aws_sdk_rds::Client,
+    /// Path-style addressing on the emulator ([`s3_client`]).
+    pub s3: aws_sdk_s3::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub sts: aws_sdk_sts::Client,
 }
@@ -367,6 +369,63 @@ impl Connect {
         self.endpoint_url.as_deref().is_some_and(is_loopback_url)
     }
 
+    /// The SDK configuration every client is built from, and its region: the standard chain,
+    /// the endpoint, timeouts and pacing. Refuses the emulator signal off loopback.
+    ///
+    /// Dummy credentials are used only when the endpoint is a loopback address, no profile was
+    /// named (`--profile`, AWS_PROFILE), and the standard chain resolves nothing: an emulator
+    /// accepts any, and real AWS never gets them.
+    pub async fn load(&self) -> Result<(aws_config::SdkConfig, String), AwsError> {
+        let loopback = self.is_loopback();
+        if self.emulator.is_some() && !loopback {
+            return Err(AwsError {
+                operation: "LoadConfig",
+                code: "EmulatorNotLocal".into(),
+                message: format!(
+                    "the emulator signal (--emulator, IRONPLAN_EMULATOR) is set, but the endpoint `{}` is not a loopback address",
+                    self.endpoint_url.as_deref().unwrap_or("(none: AWS)")
+                ),
+                kind: ErrorKind::Input,
+                hint: Some(
+                    "the signal is for a local emulator on 127.0.0.1 or [::1] only: unset IRONPLAN_EMULATOR to use AWS"
+                        .into(),
+                ),
+            });
+        }
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(r) = &self.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(p) = &self.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &self.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        loader = loader.timeout_config(self.timeouts.config());
+        // Every client paces itself under AWS's published request rates (limits.rs).
+        loader = loader.http_client(limits::limited_http_client(std::sync::Arc::new(limits::Limiter::default())));
+        let mut config = loader.load().await;
+        let profile_named = self.profile.is_some() || std::env::var_os("AWS_PROFILE").is_some_and(|p| !p.is_empty());
+        if loopback && !profile_named && resolves_nothing(&config).await {
+            // An emulator accepts any credentials; real AWS never gets here.
+            tracing::info!("no credentials configured: dummy credentials for the loopback endpoint");
+            let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "ironplan-emulator");
+            config = config
+                .into_builder()
+                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+                .build();
+        }
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| AwsError {
+            operation: "LoadConfig",
+            code: "NoRegion".into(),
+            message: "no AWS region is configured".into(),
+            kind: ErrorKind::Input,
+            hint: Some("pass `--region`, set AWS_REGION, or set a region in your profile".into()),
+        })?;
+        Ok((config, region))
+    }
+
     /// Where the calls go, in words.
     fn describe_endpoint(&self, region: &str) -> String {
         match &self.endpoint_url {
@@ -374,6 +433,13 @@ impl Connect {
             None => format!("AWS's endpoints in {region}"),
         }
     }
+}
+
+/// An S3 client for `config`. On the emulator (the explicit signal only), path-style
+/// addressing: virtual-hosted names (`BUCKET.127.0.0.1`) cannot reach a loopback address.
+pub fn s3_client(config: &aws_config::SdkConfig, emulator: Option<Emulator>) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(config).force_path_style(emulator == Some(Emulator::Moto)).build();
+    aws_sdk_s3::Client::from_conf(conf)
 }
 
 /// True when `url` is an `http`/`https` URL without user info whose host is an IP literal in
@@ -421,66 +487,18 @@ fn caused_by<T: std::error::Error + 'static>(err: &(dyn std::error::Error + 'sta
 }
 
 impl Ctx {
-    /// Builds the clients and asks STS who we are (the account ID feeds `${aws.account_id}`).
-    ///
-    /// Dummy credentials are used only when the endpoint is a loopback address, no profile was
-    /// named (`--profile`, AWS_PROFILE), and the standard chain resolves nothing: an emulator
-    /// accepts any, and real AWS never gets them.
+    /// Builds the clients ([`Connect::load`]) and asks STS who we are (the account ID feeds
+    /// `${aws.account_id}`).
     pub async fn new(connect: &Connect) -> Result<Ctx, AwsError> {
-        let loopback = connect.is_loopback();
-        if connect.emulator.is_some() && !loopback {
-            return Err(AwsError {
-                operation: "LoadConfig",
-                code: "EmulatorNotLocal".into(),
-                message: format!(
-                    "the emulator signal (--emulator, IRONPLAN_EMULATOR) is set, but the endpoint `{}` is not a loopback address",
-                    connect.endpoint_url.as_deref().unwrap_or("(none: AWS)")
-                ),
-                kind: ErrorKind::Input,
-                hint: Some(
-                    "the signal is for a local emulator on 127.0.0.1 or [::1] only: unset IRONPLAN_EMULATOR to use AWS"
-                        .into(),
-                ),
-            });
-        }
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(r) = &connect.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(p) = &connect.profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(u) = &connect.endpoint_url {
-            loader = loader.endpoint_url(u);
-        }
-        loader = loader.timeout_config(connect.timeouts.config());
-        // Every client paces itself under AWS's published request rates (limits.rs).
-        loader = loader.http_client(limits::limited_http_client(std::sync::Arc::new(limits::Limiter::default())));
-        let mut config = loader.load().await;
-        let profile_named = connect.profile.is_some() || std::env::var_os("AWS_PROFILE").is_some_and(|p| !p.is_empty());
-        if loopback && !profile_named && resolves_nothing(&config).await {
-            // An emulator accepts any credentials; real AWS never gets here.
-            tracing::info!("no credentials configured: dummy credentials for the loopback endpoint");
-            let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "ironplan-emulator");
-            config = config
-                .into_builder()
-                .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
-                .build();
-        }
-        let region = config.region().map(|r| r.to_string()).ok_or_else(|| AwsError {
-            operation: "LoadConfig",
-            code: "NoRegion".into(),
-            message: "no AWS region is configured".into(),
-            kind: ErrorKind::Input,
-            hint: Some("pass `--region`, set AWS_REGION, or set a region in your profile".into()),
-        })?;
+        let (config, region) = connect.load().await?;
         let endpoint = connect.describe_endpoint(&region);
         let sts = aws_sdk_sts::Client::new(&config);
         let who =
             sts.get_caller_identity().send().await.map_err(|e| locate(sdk_err("GetCallerIdentity", e), &endpoint))?;
         let account_id = who.account().unwrap_or_default().to_string();
         tracing::info!(%endpoint, %region, account = %account_id, emulator = connect.emulator.is_some(), "connected");
-        Ok(Ctx { emulator: connect.emulator.is_some(), endpoint, ..Ctx::from_config(&config, region, account_id) })
+        let s3 = s3_client(&config, connect.emulator);
+        Ok(Ctx { emulator: connect.emulator.is_some(), endpoint, s3, ..Ctx::from_config(&config, region, account_id) })
     }
 
     /// Clients for an already loaded SDK configuration (tests use this to skip STS).
@@ -503,6 +521,7 @@ impl Ctx {
             kinesis: aws_sdk_kinesis::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             rds: aws_sdk_rds::Client::new(config),
+            s3: s3_client(config, None),
             secretsmanager: aws_sdk_secretsmanager::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
         }
