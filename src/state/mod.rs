@@ -18,6 +18,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod location;
+pub mod s3;
+
+pub use location::{Location, S3Location};
+
 pub const STATE_VERSION: u32 = 1;
 
 /// Where a resource is in its life, as recorded.
@@ -117,6 +122,16 @@ pub enum StateError {
     NotAFile { path: PathBuf },
     #[error("lock file {} can be written by other users (mode {mode:04o}) and is not ours to make private", path.display())]
     SharedLock { path: PathBuf, mode: u32 },
+    /// A compare-and-swap write of the S3 state, refused: someone else wrote it.
+    #[error("state {url} was not written: {reason}")]
+    Conflict { url: String, reason: String },
+    /// An S3 call of the state backend failed (after its retries).
+    #[error("{operation} on {url} failed: {code}: {message}")]
+    Remote { url: String, operation: &'static str, code: String, message: String },
+    #[error("stack `{stack}` is not locked ({url} does not exist)")]
+    NotLocked { stack: String, url: String },
+    #[error("stack `{stack}` is not locked with ID {given:?}: it is held by {holder}")]
+    WrongLockId { stack: String, given: String, holder: String },
     /// What the OS said, and to what.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -131,8 +146,32 @@ impl StateError {
     /// What the user should do.
     pub fn hint(&self) -> String {
         match self {
+            StateError::Locked { holder, .. } if holder.contains("lock ID") => {
+                "wait for it to finish; if that run is gone, its lease runs out and the next run takes the lock \
+                 over; to break it now, make sure the holder is gone and run `ironplan unlock LOCK_ID` with the \
+                 same plan and --state"
+                    .into()
+            }
             StateError::Locked { .. } => {
                 "wait for it to finish; if that process is gone, the lock is released with it".into()
+            }
+            StateError::Conflict { .. } => "nothing was overwritten: another ironplan took this stack over (its lock \
+                 had run out?). Let it finish, then run the same command again: it starts from the state as written"
+                .into(),
+            StateError::Remote { code, .. } => match code.as_str() {
+                "NoSuchBucket" => "create the state bucket first (plans/state-bucket.toml), or check --state".into(),
+                "AccessDenied" | "Forbidden" => {
+                    "the credentials need s3:GetObject, s3:PutObject and s3:DeleteObject on the prefix and \
+                     s3:ListBucket on the bucket"
+                        .into()
+                }
+                _ => "nothing was lost: the state in S3 is as the last successful write left it; run the same \
+                      command again"
+                    .into(),
+            },
+            StateError::NotLocked { .. } => "nothing to unlock".into(),
+            StateError::WrongLockId { .. } => {
+                "nothing was changed: pass the lock ID printed above, and only if that holder is gone".into()
             }
             StateError::Corrupt { path, .. } => format!(
                 "nothing was called and the file was left as it is; restore {} from a backup, or move it \
@@ -205,10 +244,18 @@ pub fn check_stack_name(stack: &str) -> Result<(), StateError> {
 /// The state of one stack, locked for this process, written on every change.
 #[derive(Debug)]
 pub struct StateStore {
+    /// The state file, or the S3 object's URL (for messages).
     path: PathBuf,
     state: State,
+    backend: Backend,
+}
+
+#[derive(Debug)]
+enum Backend {
     /// Held for the life of the store: the OS releases it if the process dies.
-    _lock: File,
+    Local { _lock: File },
+    /// Released when the store is dropped (or its lease runs out).
+    S3(Box<s3::S3Store>),
 }
 
 impl StateStore {
@@ -252,7 +299,82 @@ impl StateStore {
         lock.write_all(holder.as_bytes()).map_err(io("write the lock file", &lock_path))?;
         let path = Self::path_for(dir, stack);
         let state = read_state(&path, stack)?;
-        Ok(StateStore { path, state, _lock: lock })
+        Ok(StateStore { path, state, backend: Backend::Local { _lock: lock } })
+    }
+
+    /// Locks the stack and reads its state wherever it lives.
+    pub fn open_at(
+        loc: &Location,
+        stack: &str,
+        connect: &crate::aws::Connect,
+        opts: &s3::LockOptions,
+    ) -> Result<StateStore, StateError> {
+        match loc {
+            Location::Dir(dir) => Self::open(dir, stack),
+            Location::S3(l) => {
+                check_stack_name(stack)?;
+                let (store, state) = s3::S3Store::open(l, stack, connect, opts)?;
+                Ok(Self::on_s3(l, stack, store, state))
+            }
+        }
+    }
+
+    /// The S3 store `store` (opened by [`s3::S3Store::open_on`] in the tests).
+    pub fn on_s3(loc: &S3Location, stack: &str, store: s3::S3Store, state: State) -> StateStore {
+        StateStore {
+            path: PathBuf::from(loc.url(&loc.key(stack, "json"))),
+            state,
+            backend: Backend::S3(Box::new(store)),
+        }
+    }
+
+    /// Reads the state wherever it lives, without locking (`plan`, `drift`, `outputs`).
+    pub fn read_at(loc: &Location, stack: &str, connect: &crate::aws::Connect) -> Result<State, StateError> {
+        match loc {
+            Location::Dir(dir) => Self::read(dir, stack),
+            Location::S3(l) => {
+                check_stack_name(stack)?;
+                let (key, stack) = (l.key(stack, "json"), stack.to_string());
+                s3::with_objects(l, connect, move |objs| async move {
+                    s3::StateObject::read(objs, &key, &stack).await.map(|(_, st)| st)
+                })
+            }
+        }
+    }
+
+    /// The S3 lease: `Some` on S3, to stop the run when the lease is lost.
+    pub fn lease_watch(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        match &self.backend {
+            Backend::S3(s) => Some(s.lease_watch()),
+            Backend::Local { .. } => None,
+        }
+    }
+
+    /// The lock this run holds on S3.
+    pub fn lock_info(&self) -> Option<s3::LockInfo> {
+        match &self.backend {
+            Backend::S3(s) => s.lock_info(),
+            Backend::Local { .. } => None,
+        }
+    }
+
+    /// Deletes the stack's state (after it moved elsewhere); the lock stays held until drop.
+    pub fn delete_state(&mut self) -> Result<(), StateError> {
+        match &self.backend {
+            Backend::Local { .. } => match std::fs::remove_file(&self.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove the state file", &self.path)(e)),
+                _ => Ok(()),
+            },
+            Backend::S3(s) => s.delete_state(),
+        }
+    }
+
+    /// Releases the lock now (on S3: after the last write, conditional on the lock's ETag).
+    pub fn close(mut self) -> Result<(), StateError> {
+        match &mut self.backend {
+            Backend::S3(s) => s.release(),
+            Backend::Local { .. } => Ok(()),
+        }
     }
 
     pub fn state(&self) -> &State {
@@ -294,6 +416,9 @@ impl StateStore {
     }
 
     fn write(&self) -> Result<(), StateError> {
+        if let Backend::S3(s) = &self.backend {
+            return s.write(state_text(&self.state).into_bytes());
+        }
         let io = io("write the state file", &self.path);
         let dir = self.path.parent().unwrap_or(Path::new("."));
         // tempfile creates the file 0600, exclusively (never through a link); it replaces the
@@ -304,9 +429,7 @@ impl StateStore {
             use std::os::unix::fs::PermissionsExt;
             tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(&io)?;
         }
-        let text = serde_json::to_string_pretty(&self.state).map_err(|e| io(std::io::Error::other(e)))?;
-        tmp.write_all(text.as_bytes()).map_err(&io)?;
-        tmp.write_all(b"\n").map_err(&io)?;
+        tmp.write_all(state_text(&self.state).as_bytes()).map_err(&io)?;
         tmp.as_file().sync_all().map_err(&io)?;
         tmp.persist(&self.path).map_err(|e| io(e.error))?;
         if let Ok(d) = File::open(dir) {
@@ -380,7 +503,12 @@ fn read_state(path: &Path, stack: &str) -> Result<State, StateError> {
     };
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).map_err(io("read the state file", path))?;
-    let state: State = serde_json::from_slice(&bytes)
+    parse_state(&bytes, path, stack)
+}
+
+/// The state in `bytes`, checked: JSON of this version or older, of this stack.
+fn parse_state(bytes: &[u8], path: &Path, stack: &str) -> Result<State, StateError> {
+    let state: State = serde_json::from_slice(bytes)
         .map_err(|e| StateError::Corrupt { path: path.to_owned(), reason: e.to_string() })?;
     if state.version > STATE_VERSION {
         return Err(StateError::TooNew { path: path.to_owned(), found: state.version });
@@ -389,6 +517,13 @@ fn read_state(path: &Path, stack: &str) -> Result<State, StateError> {
         return Err(StateError::WrongStack { path: path.to_owned(), found: state.stack, expected: stack.to_string() });
     }
     Ok(state)
+}
+
+/// The state as it is written.
+fn state_text(state: &State) -> String {
+    let mut text = serde_json::to_string_pretty(state).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Seconds since the epoch, as text: enough to tell holders apart without a date crate.
