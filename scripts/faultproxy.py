@@ -245,7 +245,20 @@ EFS_ROUTES = [
     _route("PUT", _EFS + "/account-preferences", "PutAccountPreferences"),
 ]
 
-REST_ROUTES = {"apigateway": APIGATEWAY_ROUTES, "elasticfilesystem": EFS_ROUTES}
+# S3, path-style (what the SDK sends to a loopback endpoint): objects, then buckets. Bucket
+# sub-resources (?versioning, ?tagging...) are not told apart: they match by method only.
+S3_ROUTES = [
+    _route("PUT", "/{}/.+", "PutObject"),
+    _route("GET", "/{}/.+", "GetObject"),
+    _route("HEAD", "/{}/.+", "HeadObject"),
+    _route("DELETE", "/{}/.+", "DeleteObject"),
+    _route("HEAD", "/{}", "HeadBucket"),
+    _route("PUT", "/{}", "CreateBucket"),
+    _route("DELETE", "/{}", "DeleteBucket"),
+    _route("GET", "/{}", "ListObjects"),
+]
+
+REST_ROUTES = {"apigateway": APIGATEWAY_ROUTES, "elasticfilesystem": EFS_ROUTES, "s3": S3_ROUTES}
 
 # (service, method, path) whose operation depends on the query string: {query value: op}.
 _QUERY_OVERRIDES = {
@@ -441,7 +454,9 @@ def error_response(protocol: str | None, service: str, status: int, code: str, m
     return status, headers, body
 
 
-def throttle_code(protocol: str | None) -> str:
+def throttle_code(protocol: str | None, service: str | None = None) -> str:
+    if service == "s3":
+        return "SlowDown"  # what S3 itself answers, with a 503
     if protocol == "ec2Query":
         return "RequestLimitExceeded"  # what EC2 itself answers
     if protocol == "awsQuery":
@@ -579,10 +594,10 @@ class Rule:
             return False
         return "*" in self.ops or op in self.ops
 
-    def error_for(self, protocol: str | None) -> tuple[int, str, str]:
+    def error_for(self, protocol: str | None, service: str | None = None) -> tuple[int, str, str]:
         """(status, code, message) of the error this rule injects for a protocol."""
         if self.kind == "throttle":
-            code = self.code or throttle_code(protocol)
+            code = self.code or throttle_code(protocol, service)
             return self.status, code, self.message or "Rate exceeded (injected by faultproxy)"
         if self.kind == "server_error":
             code = self.code or ("ServiceUnavailable" if self.status == 503 else "InternalFailure")
@@ -1875,7 +1890,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise _Reset()
 
         if rule is not None and rule.kind in ("fail", "throttle", "server_error"):
-            status, code, message = rule.error_for(protocol)
+            status, code, message = rule.error_for(protocol, service)
             status, out_headers, out_body = error_response(protocol, service, status, code, message, headers)
             entry["status"] = status
             entry["code"] = code

@@ -241,6 +241,19 @@ def test_identify():
     bad = [(m, p, faultproxy.identify(m, p, efs)["op"], want) for m, p, want in cases
            if faultproxy.identify(m, p, efs)["op"] != want]
     check("EFS method+path table", not bad, bad)
+    s3 = [("Authorization", scope.format("s3"))]
+    cases = [
+        ("PUT", "/state-bucket/ironplan/demo-dev.lock", "PutObject"),
+        ("GET", "/state-bucket/ironplan/demo-dev.json", "GetObject"),
+        ("DELETE", "/state-bucket/ironplan/demo-dev.lock", "DeleteObject"),
+        ("HEAD", "/state-bucket", "HeadBucket"),
+        ("PUT", "/state-bucket", "CreateBucket"),
+    ]
+    bad = [(m, p, faultproxy.identify(m, p, s3)["op"], want) for m, p, want in cases
+           if faultproxy.identify(m, p, s3)["op"] != want]
+    check("S3 path-style method+path table", not bad, bad)
+    check("S3 errors are S3's XML", faultproxy.identify("PUT", "/b/k", s3)["protocol"] == "restXml")
+    check("S3 throttling is SlowDown", faultproxy.throttle_code("restXml", "s3") == "SlowDown")
     r = faultproxy.identify("POST", "/", [("X-Amz-Target", "Kinesis_20131202.CreateStream")])
     check("X-Amz-Target Kinesis_20131202.CreateStream", r == {"op": "CreateStream", "service": "kinesis", "protocol": "awsJson"}, r)
     r = faultproxy.identify("POST", "/", [("x-amz-target", "AmazonEC2ContainerServiceV20141113.CreateService")])

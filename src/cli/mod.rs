@@ -66,10 +66,10 @@ enum Command {
         /// Text format: list each resource's properties, deploy-time values marked
         #[arg(long)]
         detail: bool,
-        /// Directory of the state files: when the stack has a state, the plan is compared with
-        /// it and the change shown (create, update in place, replace, delete)
-        #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
-        state_dir: PathBuf,
+        /// Where the state is: when the stack has one, the plan is compared with it and the
+        /// change shown (create, update in place, replace, delete)
+        #[command(flatten)]
+        state: StateArgs,
         /// Exit 0 when deploy would change nothing, 5 when it would change something (for
         /// scripts; errors keep their codes)
         #[arg(long)]
@@ -112,9 +112,8 @@ enum Command {
         plan: PlanArgs,
         #[command(flatten)]
         aws: AwsArgs,
-        /// Directory of the state files
-        #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
-        state_dir: PathBuf,
+        #[command(flatten)]
+        state: StateArgs,
         /// Print the report as one JSON document
         #[arg(long)]
         json: bool,
@@ -126,9 +125,27 @@ enum Command {
         /// Print them as a JSON object
         #[arg(long)]
         json: bool,
-        /// Directory of the state files
-        #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
-        state_dir: PathBuf,
+        #[command(flatten)]
+        state: StateArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Break the S3 lock of the plan's stack, given its lock ID (printed by the refused run and
+    /// here): only when its holder is gone; its holder is printed first
+    Unlock {
+        /// The lock ID, as a refused run printed it
+        lock_id: String,
+        #[command(flatten)]
+        plan: PlanArgs,
+        #[command(flatten)]
+        state: StateArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// The stack's state itself
+    State {
+        #[command(subcommand)]
+        command: StateCommand,
     },
     /// List the resource types ironplan knows, with their properties and attributes
     Types {
@@ -141,6 +158,55 @@ enum Command {
     },
     /// List the HIPAA policy rules and their IDs (for --allow)
     Rules,
+}
+
+#[derive(Debug, Subcommand)]
+enum StateCommand {
+    /// Move the stack's state to another location (`s3://BUCKET/PREFIX` or a directory), under
+    /// both locks: the destination is written and read back before the source is deleted
+    Migrate {
+        #[command(flatten)]
+        plan: PlanArgs,
+        /// Where the state goes
+        #[arg(long, value_name = "LOCATION")]
+        to: String,
+        /// Where it is now
+        #[command(flatten)]
+        state: StateArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+/// Where the stack's state lives.
+#[derive(Debug, Args)]
+struct StateArgs {
+    /// The state's location: `s3://BUCKET/PREFIX` (shared by a team: a leased lock and
+    /// compare-and-swap writes) or a directory. Default: the plan's `[state] location`, else
+    /// --state-dir
+    #[arg(long = "state", value_name = "LOCATION", env = "IRONPLAN_STATE")]
+    location: Option<String>,
+    /// Directory of the local state files, when neither --state nor the plan names a location
+    #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
+    state_dir: PathBuf,
+    /// S3 state: seconds the lock is leased for, renewed every quarter of it while the run
+    /// lasts; a holder killed without releasing blocks others this long
+    #[arg(long, value_name = "SECS", env = "IRONPLAN_LOCK_LEASE", default_value_t = crate::state::s3::DEFAULT_LEASE_SECS,
+          value_parser = clap::value_parser!(u64).range(2..=3600))]
+    lock_lease: u64,
+}
+
+impl StateArgs {
+    /// --state, else the plan's `[state]`, else --state-dir.
+    fn location(&self, plan: Option<&str>) -> Result<crate::state::Location, ExitCode> {
+        match self.location.as_deref().or(plan) {
+            Some(text) => crate::state::Location::parse(text).map_err(|why| {
+                eprintln!("error: {why}");
+                ExitCode::from(EXIT_USAGE)
+            }),
+            None => Ok(crate::state::Location::Dir(self.state_dir.clone())),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -188,9 +254,8 @@ enum EmulatorArg {
 
 #[derive(Debug, Args)]
 struct RunArgs {
-    /// Directory of the state files
-    #[arg(long, default_value = DEFAULT_STATE_DIR, env = "IRONPLAN_STATE_DIR")]
-    state_dir: PathBuf,
+    #[command(flatten)]
+    state: StateArgs,
     /// Progress output: a live view on a terminal, lines otherwise, or one JSON event per line
     #[arg(long, value_enum, default_value_t = Output::Auto)]
     output: Output,
@@ -268,13 +333,17 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(cli.verbose);
     match cli.command {
-        Command::Plan { plan, format, detail, state_dir, detailed_exitcode, refresh, aws } => {
-            cmd_plan(&plan, format, detail, &state_dir, detailed_exitcode, refresh.then_some(&aws))
+        Command::Plan { plan, format, detail, state, detailed_exitcode, refresh, aws } => {
+            cmd_plan(&plan, format, detail, &state, detailed_exitcode, &aws, refresh)
         }
         Command::Deploy { plan, aws, run } => run::deploy(&plan, &aws, &run, cli.verbose),
         Command::Teardown { plan, aws, run, discover } => run::teardown(&plan, &aws, &run, discover, cli.verbose),
-        Command::Outputs { plan, json, state_dir } => run::outputs(&plan, json, &state_dir),
-        Command::Drift { plan, aws, state_dir, json } => run::drift(&plan, &aws, &state_dir, json),
+        Command::Outputs { plan, json, state, aws } => run::outputs(&plan, json, &state, &aws),
+        Command::Drift { plan, aws, state, json } => run::drift(&plan, &aws, &state, json),
+        Command::Unlock { lock_id, plan, state, aws } => run::unlock(&lock_id, &plan, &state, &aws),
+        Command::State { command: StateCommand::Migrate { plan, to, state, aws } } => {
+            run::migrate(&plan, &to, &state, &aws)
+        }
         Command::Types { name, format } => cmd_types(name.as_deref(), format),
         Command::Rules => cmd_rules(),
     }
@@ -324,23 +393,29 @@ fn cmd_plan(
     args: &PlanArgs,
     format: Format,
     detail: bool,
-    state_dir: &std::path::Path,
+    state_args: &StateArgs,
     exitcode: bool,
-    refresh: Option<&AwsArgs>,
+    aws: &AwsArgs,
+    refresh: bool,
 ) -> ExitCode {
     let checked = match load_checked(args, matches!(format, Format::Json)) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let report = PlanReport::new(&checked);
-    // A stack that exists: what deploy would change in it (still no AWS call).
-    let state = match crate::state::StateStore::read(state_dir, &checked.stack()) {
+    let location = match state_args.location(checked.plan.state.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    // A stack that exists: what deploy would change in it (no AWS call but reading an S3 state).
+    let state = match run::read_state(&location, &checked.stack(), aws) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}\nhelp: {}", e.hint());
             return ExitCode::from(EXIT_STATE);
         }
     };
+    let refresh = refresh.then_some(aws);
     let state = match refresh.filter(|_| !state.resources.is_empty()) {
         Some(aws) => {
             let rt = match run::runtime() {
@@ -366,10 +441,15 @@ fn cmd_plan(
                     if refresh.is_some() {
                         "what AWS has (every resource read)".to_string()
                     } else {
-                        format!(
-                            "{} (no AWS call)",
-                            crate::state::StateStore::path_for(state_dir, &checked.stack()).display()
-                        )
+                        match &location {
+                            crate::state::Location::Dir(d) => format!(
+                                "{} (no AWS call)",
+                                crate::state::StateStore::path_for(d, &checked.stack()).display()
+                            ),
+                            crate::state::Location::S3(l) => {
+                                format!("{} (no call but reading it)", l.url(&l.key(&checked.stack(), "json")))
+                            }
+                        }
                     }
                 );
                 print!("{}", d.render_text(&refusals));

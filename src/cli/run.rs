@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
-use super::{AwsArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_STATE, Output, PlanArgs, RunArgs};
+use super::{AwsArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_STATE, EXIT_USAGE, Output, PlanArgs, RunArgs, StateArgs};
 use crate::aws::{Connect, Ctx, Emulator, Timeouts};
 use crate::check::Checked;
 use crate::engine::{Engine, Event, OnFailure, RunOptions, RunSummary};
 use crate::report::secs;
-use crate::state::{StateError, StateStore};
+use crate::state::s3::LockOptions;
+use crate::state::{Location, State, StateError, StateStore};
 
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| {
@@ -25,6 +26,14 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 
 fn state_refused(e: &StateError, again: &Again<'_>) -> ExitCode {
     match e {
+        StateError::Corrupt { path, .. } if path.starts_with("s3:") => {
+            eprintln!("error: {e}");
+            eprintln!(
+                "help: nothing was called and the object was left as it is. The state bucket keeps versions: \
+                 restore the last good one (aws s3api list-object-versions --bucket BUCKET --prefix KEY, then \
+                 copy that version back); or delete it and run `ironplan teardown --discover` with the same plan"
+            );
+        }
         StateError::Corrupt { path, .. } => {
             // The exact commands, so that following the hint works as written.
             let moved = path.with_extension("json.corrupt");
@@ -46,7 +55,7 @@ fn state_refused(e: &StateError, again: &Again<'_>) -> ExitCode {
 /// What a command was run with, to spell out the command a hint asks for.
 struct Again<'a> {
     plan: &'a PlanArgs,
-    state_dir: &'a Path,
+    state: &'a StateArgs,
     aws: Option<&'a AwsArgs>,
 }
 
@@ -58,9 +67,12 @@ impl Again<'_> {
             words.push("--var".into());
             words.push(shell_word(&format!("{k}={v}")));
         }
-        if self.state_dir != Path::new(super::DEFAULT_STATE_DIR) {
+        if let Some(l) = &self.state.location {
+            words.push("--state".into());
+            words.push(shell_word(l));
+        } else if self.state.state_dir != Path::new(super::DEFAULT_STATE_DIR) {
             words.push("--state-dir".into());
-            words.push(shell_word(&self.state_dir.to_string_lossy()));
+            words.push(shell_word(&self.state.state_dir.to_string_lossy()));
         }
         if let Some(aws) = self.aws {
             for (flag, value) in
@@ -82,8 +94,8 @@ fn shell_word(s: &str) -> String {
     if !s.is_empty() && s.chars().all(safe) { s.to_string() } else { format!("'{}'", s.replace('\'', "'\\''")) }
 }
 
-async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
-    let connect = Connect {
+fn connect_args(aws: &AwsArgs) -> Connect {
+    Connect {
         region: aws.region.clone(),
         profile: aws.profile.clone(),
         endpoint_url: aws.endpoint_url.clone(),
@@ -92,7 +104,16 @@ async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
             connect: Duration::from_secs(aws.connect_timeout),
             read: Duration::from_secs(aws.read_timeout),
         },
-    };
+    }
+}
+
+/// The stack's state wherever it lives, without locking it.
+pub(super) fn read_state(loc: &Location, stack: &str, aws: &AwsArgs) -> Result<State, StateError> {
+    StateStore::read_at(loc, stack, &connect_args(aws))
+}
+
+async fn connect(aws: &AwsArgs) -> Result<Ctx, ExitCode> {
+    let connect = connect_args(aws);
     Ctx::new(&connect).await.map_err(|e| {
         eprintln!("error: cannot connect to AWS: {}: {}: {}", e.operation, e.code, e.message);
         if let Some(h) = e.hint {
@@ -114,11 +135,17 @@ pub(super) fn deploy(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, verbose: u8)
     execute(checked, plan, aws, run, Job::Deploy(policy), verbose)
 }
 
-pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: bool, verbose: u8) -> ExitCode {
-    // Teardown must never be blocked by the policy: what exists has to be deletable.
+/// The plan checked with every policy rule waived: for what must work whatever the policy says
+/// (teardown, unlock, moving the state).
+fn load_unpoliced(plan: &PlanArgs, json: bool) -> Result<Checked, ExitCode> {
     let mut args = PlanArgs { plan: plan.plan.clone(), vars: plan.vars.clone(), allow: plan.allow.clone() };
     args.allow.extend(crate::check::policy::RULES.iter().map(|r| r.id.to_string()));
-    let checked = match super::load_checked(&args, run.output == Output::Json) {
+    super::load_checked(&args, json)
+}
+
+pub(super) fn teardown(plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, discover: bool, verbose: u8) -> ExitCode {
+    // Teardown must never be blocked by the policy: what exists has to be deletable.
+    let checked = match load_unpoliced(plan, run.output == Output::Json) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -131,12 +158,25 @@ enum Job {
 }
 
 fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job: Job, verbose: u8) -> ExitCode {
-    let again = Again { plan, state_dir: &run.state_dir, aws: Some(aws) };
-    // The state is opened (locked, validated) before any AWS call.
-    let store = match StateStore::open(&run.state_dir, &checked.stack()) {
+    let again = Again { plan, state: &run.state, aws: Some(aws) };
+    let location = match run.state.location(checked.plan.state.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let lock = LockOptions {
+        lease: Duration::from_secs(run.state.lock_lease),
+        operation: match job {
+            Job::Deploy(_) => "deploy",
+            Job::Teardown { .. } => "teardown",
+        }
+        .into(),
+    };
+    // The state is opened (locked, validated) before any other AWS call.
+    let store = match StateStore::open_at(&location, &checked.stack(), &connect_args(aws), &lock) {
         Ok(s) => s,
         Err(e) => return state_refused(&e, &again),
     };
+    let lease = store.lease_watch();
     let rt = match runtime() {
         Ok(rt) => rt,
         Err(code) => return code,
@@ -191,6 +231,20 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
         let stack = checked.stack();
         let (tx, rx) = unbounded_channel();
         let engine = Engine::new(ctx, checked, store, tx, opts);
+        let lease_lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Some(mut lease) = lease {
+            let (stopper, lost) = (engine.stopper(), lease_lost.clone());
+            tokio::spawn(async move {
+                if lease.wait_for(|lost| *lost).await.is_ok() {
+                    lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                    stopper.stop();
+                    eprintln!(
+                        "\nerror: the state lock's lease could not be renewed: no new resource starts; running calls \
+                         finish and their results are saved (a write another run made meanwhile is never overwritten)"
+                    );
+                }
+            });
+        }
         tokio::spawn(crate::engine::on_interrupts(
             || async { tokio::signal::ctrl_c().await.is_ok() },
             engine.stopper(),
@@ -225,6 +279,10 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
         drop(engine); // closes the event channel: the renderer finishes
         let _ = renderer.await;
         match result {
+            Ok(_) if lease_lost.load(std::sync::atomic::Ordering::SeqCst) => {
+                eprintln!("help: run the same command again once the stack's lock is free");
+                ExitCode::from(EXIT_FAILED)
+            }
             Ok(summary) => finish(&summary, run.output, verb),
             Err(e) => state_refused(&e, &again),
         }
@@ -457,14 +515,18 @@ pub(super) fn refresh(
     Ok(crate::engine::refreshed(state, &report))
 }
 
-pub(super) fn drift(plan: &PlanArgs, aws: &AwsArgs, state_dir: &Path, json: bool) -> ExitCode {
+pub(super) fn drift(plan: &PlanArgs, aws: &AwsArgs, state_args: &StateArgs, json: bool) -> ExitCode {
     let checked = match super::load_checked(plan, json) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let state = match StateStore::read(state_dir, &checked.stack()) {
+    let location = match state_args.location(checked.plan.state.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let state = match read_state(&location, &checked.stack(), aws) {
         Ok(s) => s,
-        Err(e) => return state_refused(&e, &Again { plan, state_dir, aws: Some(aws) }),
+        Err(e) => return state_refused(&e, &Again { plan, state: state_args, aws: Some(aws) }),
     };
     if state.resources.is_empty() {
         eprintln!(
@@ -548,14 +610,18 @@ pub(super) fn drift(plan: &PlanArgs, aws: &AwsArgs, state_dir: &Path, json: bool
     }
 }
 
-pub(super) fn outputs(plan: &PlanArgs, json: bool, state_dir: &Path) -> ExitCode {
+pub(super) fn outputs(plan: &PlanArgs, json: bool, state_args: &StateArgs, aws: &AwsArgs) -> ExitCode {
     let checked = match super::load_checked(plan, json) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let state = match StateStore::read(state_dir, &checked.stack()) {
+    let location = match state_args.location(checked.plan.state.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let state = match read_state(&location, &checked.stack(), aws) {
         Ok(s) => s,
-        Err(e) => return state_refused(&e, &Again { plan, state_dir, aws: None }),
+        Err(e) => return state_refused(&e, &Again { plan, state: state_args, aws: None }),
     };
     if state.outputs.is_empty() {
         eprintln!("error: stack `{}` has no outputs\nhelp: run `ironplan deploy` first", checked.stack());
@@ -569,5 +635,115 @@ pub(super) fn outputs(plan: &PlanArgs, json: bool, state_dir: &Path) -> ExitCode
             println!("{k:w$} = {}", v.as_str().map_or_else(|| v.to_string(), str::to_string));
         }
     }
+    ExitCode::SUCCESS
+}
+
+/// `ironplan unlock LOCK_ID`: prints the holder, and deletes the lock only if its ID is that one.
+pub(super) fn unlock(id: &str, plan: &PlanArgs, state_args: &StateArgs, aws: &AwsArgs) -> ExitCode {
+    let checked = match load_unpoliced(plan, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let location = match state_args.location(checked.plan.state.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let Location::S3(loc) = location else {
+        eprintln!(
+            "error: the state of stack `{}` is local ({location}): its lock is held by a running process and released by the OS when it ends\nhelp: nothing to unlock; to use an S3 state, pass --state s3://BUCKET/PREFIX",
+            checked.stack()
+        );
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let (stack, key, id_s) = (checked.stack(), loc.key(&checked.stack(), "lock"), id.to_string());
+    let stack_s = stack.clone();
+    let result = crate::state::s3::with_objects(&loc, &connect_args(aws), move |objs| async move {
+        crate::state::s3::unlock(objs.as_ref(), &key, &stack_s, &id_s).await
+    });
+    match result {
+        Ok(was) => {
+            eprintln!("unlocked stack `{stack}`: it was held by {}", was.holder(crate::state::s3::now()));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}\nhelp: {}", e.hint());
+            ExitCode::from(EXIT_STATE)
+        }
+    }
+}
+
+/// `ironplan state migrate --to LOCATION`: both locks held; the destination written and read
+/// back, then the source deleted.
+pub(super) fn migrate(plan: &PlanArgs, to: &str, state_args: &StateArgs, aws: &AwsArgs) -> ExitCode {
+    let checked = match load_unpoliced(plan, false) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let from = match state_args.location(checked.plan.state.as_deref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let to = match Location::parse(to) {
+        Ok(l) => l,
+        Err(why) => {
+            eprintln!("error: --to: {why}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    if from == to {
+        eprintln!("error: the state is already at {to}");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let stack = checked.stack();
+    let connect = connect_args(aws);
+    let lock = LockOptions { lease: Duration::from_secs(state_args.lock_lease), operation: "state migrate".into() };
+    let again = Again { plan, state: state_args, aws: Some(aws) };
+    let mut source = match StateStore::open_at(&from, &stack, &connect, &lock) {
+        Ok(s) => s,
+        Err(e) => return state_refused(&e, &again),
+    };
+    if source.state().resources.is_empty() && source.state().outputs.is_empty() {
+        eprintln!("error: stack `{stack}` has no state at {from}\nhelp: check --state and the plan's [state]");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let mut dest = match StateStore::open_at(&to, &stack, &connect, &lock) {
+        Ok(s) => s,
+        Err(e) => return state_refused(&e, &again),
+    };
+    if !dest.state().resources.is_empty() {
+        eprintln!(
+            "error: {to} already holds a state of stack `{stack}` ({} resources); nothing was moved\nhelp: a state is never merged or overwritten: remove one of them yourself if it is stale",
+            dest.state().resources.len()
+        );
+        return ExitCode::from(EXIT_STATE);
+    }
+    let state = source.state().clone();
+    if let Err(e) = dest.update(|s| *s = state.clone()) {
+        return state_refused(&e, &again);
+    }
+    // Read back through a fresh read before anything is deleted.
+    match StateStore::read_at(&to, &stack, &connect) {
+        Ok(back) if back == state => {}
+        Ok(_) => {
+            eprintln!("error: the state read back from {to} differs from what was written; the source was kept");
+            return ExitCode::from(EXIT_STATE);
+        }
+        Err(e) => return state_refused(&e, &again),
+    }
+    if let Err(e) = source.delete_state() {
+        eprintln!(
+            "error: the state was copied to {to} but the source could not be deleted: {e}\nhelp: delete it by hand; both are identical"
+        );
+        return ExitCode::from(EXIT_STATE);
+    }
+    for store in [dest, source] {
+        if let Err(e) = store.close() {
+            eprintln!("warning: {e}");
+        }
+    }
+    eprintln!(
+        "moved the state of stack `{stack}` ({} resources) from {from} to {to}\nhelp: pass --state {to} from now on (or set it in the plan's [state] table)",
+        state.resources.len()
+    );
     ExitCode::SUCCESS
 }

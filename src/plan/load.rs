@@ -88,6 +88,7 @@ fn parse_inner(path: &Path, source: Arc<str>, problems: &mut Vec<Problem>) -> Pl
         default_tags: Vec::new(),
         resources: Vec::new(),
         outputs: Vec::new(),
+        state: None,
     };
     let src: &str = &source;
     let (doc, errors) = DeTable::parse_recoverable(src);
@@ -155,12 +156,37 @@ fn parse_inner(path: &Path, source: Arc<str>, problems: &mut Vec<Problem>) -> Pl
                     plan.outputs.push((k, node));
                 }
             }
+            "state" => {
+                for (k, v) in table_entries(value, "state", problems) {
+                    match (k.name.as_str(), v.get_ref()) {
+                        ("location", DeValue::String(s)) => match crate::state::Location::parse(s) {
+                            Ok(_) => plan.state = Some(s.to_string()),
+                            Err(why) => problems.push(
+                                Problem::new("invalid-state-location", span_of(v), why)
+                                    .label("here")
+                                    .help("write `s3://BUCKET/PREFIX` or a directory; --state overrides it"),
+                            ),
+                        },
+                        ("location", other) => problems.push(
+                            Problem::new("wrong-value-type", span_of(v), "`state.location` must be a string")
+                                .label(format!("found {}", other.type_str())),
+                        ),
+                        (other, _) => problems.push(
+                            Problem::new("unknown-key", k.span, format!("unknown key `{other}` in `[state]`"))
+                                .label("not a state field")
+                                .help("`[state]` has `location` (`s3://BUCKET/PREFIX` or a directory)"),
+                        ),
+                    }
+                }
+            }
             other => {
-                let hint = did_you_mean(&nearest(other, ["plan", "variables", "resources", "outputs"]));
+                let hint = did_you_mean(&nearest(other, ["plan", "variables", "resources", "outputs", "state"]));
                 let mut p = Problem::new("unknown-key", kspan, format!("unknown top-level table `{other}`"))
                     .label("not part of a plan");
                 p.help =
-                    Some(hint.unwrap_or_else(|| "a plan has `plan`, `variables`, `resources` and `outputs`".into()));
+                    Some(hint.unwrap_or_else(|| {
+                        "a plan has `plan`, `variables`, `resources`, `outputs` and `state`".into()
+                    }));
                 problems.push(p);
             }
         }

@@ -169,6 +169,8 @@ pub struct Plan {
     pub default_tags: Vec<(Key, Node)>,
     pub resources: Vec<Resource>,
     pub outputs: Vec<(Key, Node)>,
+    /// `[state] location`: where the stack's state lives (checked by `state::Location::parse`).
+    pub state: Option<String>,
 }
 
 impl Plan {

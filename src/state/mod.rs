@@ -127,7 +127,7 @@ pub enum StateError {
     Conflict { url: String, reason: String },
     /// An S3 call of the state backend failed (after its retries).
     #[error("{operation} on {url} failed: {code}: {message}")]
-    Remote { url: String, operation: &'static str, code: String, message: String },
+    Remote { url: String, operation: &'static str, code: String, message: String, hint: Option<String> },
     #[error("stack `{stack}` is not locked ({url} does not exist)")]
     NotLocked { stack: String, url: String },
     #[error("stack `{stack}` is not locked with ID {given:?}: it is held by {holder}")]
@@ -158,6 +158,7 @@ impl StateError {
             StateError::Conflict { .. } => "nothing was overwritten: another ironplan took this stack over (its lock \
                  had run out?). Let it finish, then run the same command again: it starts from the state as written"
                 .into(),
+            StateError::Remote { hint: Some(h), .. } => h.clone(),
             StateError::Remote { code, .. } => match code.as_str() {
                 "NoSuchBucket" => "create the state bucket first (plans/state-bucket.toml), or check --state".into(),
                 "AccessDenied" | "Forbidden" => {

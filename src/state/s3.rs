@@ -105,7 +105,9 @@ fn jitter() -> f64 {
 fn failed(e: ObjError, url: String) -> StateError {
     match e {
         ObjError::Precondition => StateError::Conflict { url, reason: "a conditional request was refused".into() },
-        ObjError::Failed(e) => StateError::Remote { url, operation: e.operation, code: e.code, message: e.message },
+        ObjError::Failed(e) => {
+            StateError::Remote { url, operation: e.operation, code: e.code, message: e.message, hint: e.hint }
+        }
     }
 }
 

@@ -9,6 +9,8 @@
 //! - `secrets`: sensitive values reach AWS, never the state, the output or the dry run.
 //! - `connect`: which credentials go where, the emulator signal, an endpoint that never answers.
 //! - `output`: logs (RUST_LOG, -v) without credentials, colour only on a terminal, NO_COLOR.
+//! - `shared_state`: the state on S3: one run at a time from many directories, leases, takeover,
+//!   unlock, stale writers, S3 faults, `state migrate`.
 //! - `state_files`: the state directory as a hostile place: links, modes, OS errors, and the
 //!   way out of a corrupt state that its hint gives.
 
@@ -23,4 +25,5 @@ mod output;
 mod ownership;
 mod plan_cli;
 mod secrets;
+mod shared_state;
 mod state_files;
