@@ -237,10 +237,11 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
             tokio::spawn(async move {
                 if lease.wait_for(|lost| *lost).await.is_ok() {
                     lost.store(true, std::sync::atomic::Ordering::SeqCst);
-                    stopper.stop();
+                    stopper.stop_and_keep();
                     eprintln!(
                         "\nerror: the state lock's lease could not be renewed: no new resource starts; running calls \
-                         finish and their results are saved (a write another run made meanwhile is never overwritten)"
+                         finish and their results are saved, nothing is rolled back (a write another run made \
+                         meanwhile is never overwritten)"
                     );
                 }
             });
@@ -279,8 +280,9 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
         drop(engine); // closes the event channel: the renderer finishes
         let _ = renderer.await;
         match result {
-            Ok(_) if lease_lost.load(std::sync::atomic::Ordering::SeqCst) => {
-                eprintln!("help: run the same command again once the stack's lock is free");
+            Ok(summary) if lease_lost.load(std::sync::atomic::Ordering::SeqCst) => {
+                let _ = finish(&summary, run.output, verb);
+                eprintln!("error: stopped: the state lock was lost\nhelp: run the same command again once the stack's lock is free: it resumes from the state");
                 ExitCode::from(EXIT_FAILED)
             }
             Ok(summary) => finish(&summary, run.output, verb),

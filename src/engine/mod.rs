@@ -242,9 +242,21 @@ pub struct Engine {
 pub struct Stopper {
     walk: Arc<Mutex<Option<CancelHandle>>>,
     stopped: Arc<std::sync::atomic::AtomicBool>,
+    keep: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Stopper {
+    /// Stops new work and keeps what this run made, whatever the failure policy: for a run
+    /// that lost its state lock's lease (a rollback would be new work without the lock).
+    pub fn stop_and_keep(&self) {
+        self.keep.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.stop();
+    }
+
+    fn keeps(&self) -> bool {
+        self.keep.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn stop(&self) {
         self.stopped.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(h) = lock(&self.walk).as_ref() {
@@ -426,6 +438,7 @@ impl Engine {
                 let store = lock(&s.store);
                 store.state().resources.iter().filter(|(_, r)| r.run_id == s.run_id).map(|(n, _)| n.clone()).collect()
             };
+            let on_failure = if stopper.keeps() { OnFailure::Keep } else { on_failure };
             match on_failure {
                 OnFailure::Keep => summary.kept = ours,
                 OnFailure::Rollback => {

@@ -65,8 +65,13 @@ async fn two_working_directories_share_one_s3_state_one_run_at_a_time() {
     let held = wait_for_lock(&s3).await;
     assert_eq!(held.pid, first.id(), "the lock names its holder's pid");
     let elsewhere = tempfile::tempdir().expect("temp dir");
+    // The other machine names the state through the environment.
     let second = crate::common::Run::from(
-        env.command(&deploy_args(&[])).env("IRONPLAN_STATE_DIR", elsewhere.path()).output().expect("run"),
+        env.command(&["deploy", PLAN, "--allow", "vpc-flow-logs"])
+            .env("IRONPLAN_STATE_DIR", elsewhere.path())
+            .env("IRONPLAN_STATE", STATE)
+            .output()
+            .expect("run"),
     );
     assert_eq!(second.code, 4, "the second deploy is refused: {}{}", second.stdout, second.stderr);
     assert!(second.stderr.contains("is locked by another ironplan"), "{}", second.stderr);
@@ -254,5 +259,49 @@ fn bad_state_locations_are_refused_before_any_call() {
         let run = crate::common::offline(&["plan", PLAN, "--allow", "vpc-flow-logs", "--state", loc]);
         assert_eq!(run.code, 2, "{loc}: {}", run.stderr);
         assert!(run.stderr.contains(why), "{loc}: {}", run.stderr);
+        // The same in the plan's [state] table: an invalid plan, pointing at the value.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plan = dir.path().join("p.toml");
+        std::fs::write(&plan, format!("[plan]\nname = \"p\"\n\n[state]\nlocation = \"{loc}\"\n")).expect("write");
+        let run = crate::common::offline(&["plan", &plan.to_string_lossy()]);
+        assert_eq!(run.code, 3, "{loc}: {}", run.stderr);
+        assert!(run.stderr.contains("invalid-state-location") && run.stderr.contains(why), "{loc}: {}", run.stderr);
     }
+}
+
+/// A run whose lock is taken from it (here: replaced by hand, as a takeover would) stops
+/// starting work, saves what it did, and says so. The plan names its S3 state in `[state]`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_that_loses_its_lease_stops_new_work_and_says_so() {
+    let env = Env::with_proxy();
+    let s3 = bucket(&env).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = dir.path().join("drift.toml");
+    let text = std::fs::read_to_string(crate::common::root().join(PLAN)).expect("plan");
+    std::fs::write(&plan, format!("{text}\n[state]\nlocation = \"{STATE}\"\n")).expect("write plan");
+    let plan = plan.to_string_lossy().to_string();
+    // Slow security group: the lease is lost while it is being created; its dependents are not started.
+    env.proxy().rules(json!([{"op": "CreateSecurityGroup", "delay_ms": 5000, "count": 1}]));
+    let run = env.spawn(&["deploy", &plan, "--allow", "vpc-flow-logs", "--lock-lease", "2", "--output", "plain"]);
+    let held = wait_for_lock(&s3).await;
+    let other = LockInfo { id: "someone-else".into(), ..held.clone() };
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(LOCK_KEY)
+        .body(serde_json::to_vec(&other).expect("json").into())
+        .send()
+        .await
+        .expect("replace the lock");
+    let out = crate::common::Run::from(run.wait_with_output().expect("run"));
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("lease could not be renewed: no new resource starts"), "{}", out.stderr);
+    let lock: LockInfo = serde_json::from_slice(&object(&s3, LOCK_KEY).await.expect("lock")).expect("json");
+    assert_eq!(lock.id, "someone-else", "the other holder's lock is left alone");
+    // What the run did is in the state (its writes were still compare-and-swap on the state).
+    let state = state_doc(&s3).await;
+    assert!(state["resources"].get("vpc").is_some_and(|v| v["status"] == "ready"), "{state}");
+    s3.delete_object().bucket(BUCKET).key(LOCK_KEY).send().await.expect("clear the lock");
+    env.proxy().rules(json!([]));
+    env.ironplan(&["teardown", &plan]).assert_ok("teardown through the plan's [state]");
+    assert!(state_doc(&s3).await["resources"].as_object().is_some_and(|r| r.is_empty()));
 }
