@@ -9,6 +9,7 @@
 //! - `secrets`: sensitive values reach AWS, never the state, the output or the dry run.
 //! - `connect`: which credentials go where, the emulator signal, an endpoint that never answers.
 //! - `output`: logs (RUST_LOG, -v) without credentials, colour only on a terminal, NO_COLOR.
+//! - `state_bucket`: `plans/state-bucket.toml` deployed, checked through the SDK, torn down.
 //! - `state_files`: the state directory as a hostile place: links, modes, OS errors, and the
 //!   way out of a corrupt state that its hint gives.
 
@@ -23,4 +24,5 @@ mod output;
 mod ownership;
 mod plan_cli;
 mod secrets;
+mod state_bucket;
 mod state_files;
