@@ -223,8 +223,19 @@ impl Lifecycle for Bucket {
     /// not AWS's, and is not reported; `kms_key_id` only while the default encryption is KMS;
     /// `tls_only` is true when the policy holds the deny-without-TLS statement.
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        if !matches!(head(ctx, id).await?, Head::Exists { .. }) {
-            return Ok(None);
+        match head(ctx, id).await? {
+            Head::Exists { .. } => {}
+            Head::Missing => return Ok(None),
+            // Not "gone": a refresh would drop it from the state and a deploy create it again.
+            Head::Forbidden => {
+                return Err(AwsError {
+                    operation: "HeadBucket",
+                    code: "AccessDenied".into(),
+                    message: format!("bucket `{id}` exists, and this account may not read it"),
+                    kind: ErrorKind::Fatal,
+                    hint: Some("the caller lacks s3:ListBucket on the bucket: grant it, or use another profile".into()),
+                });
+            }
         }
         let mut props = Map::new();
         props.insert("bucket".into(), json!(id));
