@@ -140,11 +140,13 @@ impl Lifecycle for Bucket {
 
     /// One CreateBucket. In us-east-1 S3 answers 200 to a CreateBucket of a bucket this account
     /// already owns (elsewhere BucketAlreadyOwnedByYou): a HeadBucket first, so that a bucket
-    /// made outside this stack is never taken for a new one and configured, then deleted.
+    /// made outside this stack is never taken for a new one and configured, then deleted. A
+    /// bucket that exists is taken only with this resource's identity tags (a retried create
+    /// whose first call landed), as `find` would take it.
     async fn create(ctx: &Ctx, b: &Input) -> Result<Created, AwsError> {
         match head(ctx, &b.name).await? {
             Head::Missing => {}
-            Head::Exists { .. } => return Err(already_exists(&b.name, "this stack's state does not know it")),
+            Head::Exists { .. } => return existing(ctx, b, "this stack's state does not know it").await,
             Head::Forbidden => {
                 return Err(already_exists(&b.name, "this account may not read it (HeadBucket answered 403)"));
             }
@@ -154,17 +156,21 @@ impl Lifecycle for Bucket {
         if ctx.region != "us-east-1" {
             config = config.location_constraint(BucketLocationConstraint::from(ctx.region.as_str()));
         }
-        ctx.s3
+        let sent = ctx
+            .s3
             .create_bucket()
             .bucket(&b.name)
             .create_bucket_configuration(config.build())
             .set_object_ownership(b.object_ownership.as_deref().map(ObjectOwnership::from))
             .send()
             .await
-            .map_err(|e| {
-                let e = sdk_err("CreateBucket", e);
-                if e.code.starts_with("BucketAlready") { already_exists(&b.name, &e.message) } else { e }
-            })?;
+            .map_err(|e| sdk_err("CreateBucket", e));
+        match sent {
+            Ok(_) => {}
+            Err(e) if e.code == "BucketAlreadyOwnedByYou" => return existing(ctx, b, &e.message).await,
+            Err(e) if e.code == "BucketAlreadyExists" => return Err(already_exists(&b.name, &e.message)),
+            Err(e) => return Err(e),
+        }
         if ctx.emulator {
             // moto 5.2.5 drops CreateBucketConfiguration's tags (ARCHITECTURE.md, moto gaps):
             // without them the bucket could never be proven ours.
@@ -422,6 +428,17 @@ async fn head(ctx: &Ctx, name: &str) -> Result<Head, AwsError> {
             }
         }
     }
+}
+
+/// The bucket of that name, which exists: this resource's by its identity tags, or refused.
+async fn existing(ctx: &Ctx, b: &Input, why: &str) -> Result<Created, AwsError> {
+    let who = Identity::from_tags(b.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if let Some(who) = who
+        && let Found::Ours { created, .. } = <Bucket as Lifecycle>::find(ctx, b, &who).await?
+    {
+        return Ok(created);
+    }
+    Err(already_exists(&b.name, why))
 }
 
 fn already_exists(name: &str, why: &str) -> AwsError {
@@ -774,6 +791,9 @@ mod adopt_tests {
         let found = lookup(&ctx, TY, &v).await.ours().expect("adopted");
         assert_eq!(found.id, c.id);
         assert_eq!(found.outputs, c.outputs);
+        // A retried create whose first call landed takes its own bucket, by the same proof.
+        let retried = create(&ctx, TY, &mut crate::aws::testing::props(v.clone())).await.expect("retried create");
+        assert_eq!((retried.id, retried.outputs), (c.id.clone(), c.outputs.clone()));
 
         let s3 = &ctx.s3;
         assert!(versioning_enabled(&ctx, &c.id).await.expect("versioning"));
@@ -827,7 +847,10 @@ mod adopt_tests {
 
         let key = key_arn(&ctx).await;
         deploy(&ctx, &value("s-prod-data", "s-prod", &key)).await;
-        assert_not_ours(&lookup(&ctx, TY, &value("s-prod-data", "s-dev", &key)).await, "belongs to stack `s-prod`");
+        let theirs = value("s-prod-data", "s-dev", &key);
+        assert_not_ours(&lookup(&ctx, TY, &theirs).await, "belongs to stack `s-prod`");
+        let e = create(&ctx, TY, &mut crate::aws::testing::props(theirs)).await.expect_err("refused");
+        assert_eq!(e.code, "BucketAlreadyExists", "another stack's bucket is not taken by a create: {e:?}");
     }
 
     /// Each setting changes in place (off, then on again), the tags with them; force_destroy
