@@ -29,6 +29,7 @@ pub(crate) mod logs;
 mod props;
 mod rds;
 pub mod registry;
+pub(crate) mod s3;
 #[cfg(test)]
 mod testing;
 
@@ -697,6 +698,17 @@ where
         }
     })
     .await
+}
+
+/// The ARN partition of `region` (`arn:<partition>:...`).
+pub(crate) fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
 }
 
 /// Sets `key` in `out` when AWS gave a value.

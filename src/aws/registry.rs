@@ -25,6 +25,7 @@ fn services() -> Vec<&'static [&'static dyn Adapter]> {
         super::kms::TYPES,
         super::logs::TYPES,
         super::rds::TYPES,
+        super::s3::TYPES,
     ]
 }
 

@@ -162,6 +162,34 @@ pub const RULES: &[Rule] = &[
         types: &["ecs:TaskDefinition"],
         check: no_injected_secret_read,
     },
+    Rule {
+        id: "s3-kms-encryption",
+        title: "every bucket encrypts its objects by default with a customer-managed KMS key",
+        fix: "set `kms_key_id` to a `kms:Key` of this plan (e.g. `${state_key.arn}`)",
+        types: &["s3:Bucket"],
+        check: s3_kms_encryption,
+    },
+    Rule {
+        id: "s3-public-access-block",
+        title: "every bucket blocks public access (all four public access blocks)",
+        fix: "set `block_public_access = true`",
+        types: &["s3:Bucket"],
+        check: s3_public_access_block,
+    },
+    Rule {
+        id: "s3-tls-only",
+        title: "every bucket refuses requests made without TLS",
+        fix: "set `tls_only = true` (a bucket policy denying `s3:*` when `aws:SecureTransport` is false)",
+        types: &["s3:Bucket"],
+        check: s3_tls_only,
+    },
+    Rule {
+        id: "s3-versioning",
+        title: "every bucket keeps the versions of its objects",
+        fix: "set `versioning = true`",
+        types: &["s3:Bucket"],
+        check: s3_versioning,
+    },
 ];
 
 /// Evaluates every rule; returns the outcomes and the problems of the rules not waived.
@@ -879,6 +907,39 @@ fn no_injected_secret_read(ctx: &Ctx<'_>, res: &Resource) -> Vec<Finding> {
     out
 }
 
+fn s3_kms_encryption(ctx: &Ctx<'_>, res: &Resource) -> Vec<Finding> {
+    on_name((!is_cmk(ctx, res.prop("kms_key_id"))).then(|| {
+        "`kms_key_id` does not name a customer-managed KMS key of this plan: objects would be encrypted with S3's own key"
+            .into()
+    }))
+}
+
+/// A bucket flag the rule needs to be `true`: off, absent, or not provably on.
+fn s3_flag(ctx: &Ctx<'_>, res: &Resource, prop: &str, what: &str) -> Vec<Finding> {
+    let node = res.prop(prop);
+    match (ctx.flag(node), node) {
+        (Some(true), _) => Vec::new(),
+        (Some(false), _) => on_name(Some(format!("`{prop} = false`: {what}"))),
+        (None, None) => on_name(Some(format!("`{prop}` is not set: {what}"))),
+        (None, Some(n)) => match ctx.text(n) {
+            Some(t) => vec![Finding::at(n, unprovable(prop, &t, "it is on"))],
+            None => on_name(Some(format!("`{prop}` is not a boolean"))),
+        },
+    }
+}
+
+fn s3_public_access_block(ctx: &Ctx<'_>, res: &Resource) -> Vec<Finding> {
+    s3_flag(ctx, res, "block_public_access", "a policy or an ACL could make objects public")
+}
+
+fn s3_tls_only(ctx: &Ctx<'_>, res: &Resource) -> Vec<Finding> {
+    s3_flag(ctx, res, "tls_only", "the bucket accepts requests without TLS")
+}
+
+fn s3_versioning(ctx: &Ctx<'_>, res: &Resource) -> Vec<Finding> {
+    s3_flag(ctx, res, "versioning", "an overwrite or a delete loses the object for good")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -929,6 +990,35 @@ network_configuration = {{ awsvpc_configuration = {{ subnets = ["subnet-1"], ass
         let unknown = problems(&service(r#""${other.mode}""#), &[]);
         assert_eq!(unknown.len(), 1);
         assert!(unknown[0].1.contains("cannot prove tasks get no public IP"), "{unknown:?}");
+    }
+
+    fn bucket(settings: &str) -> String {
+        format!(
+            "[resources.key]\ntype = \"kms:Key\"\n[resources.b]\ntype = \"s3:Bucket\"\nbucket = \"b-dev\"\n{settings}\n"
+        )
+    }
+
+    /// A bucket passes the four S3 rules only with each setting provably on; each one off (or
+    /// left out, or known only at deploy) fails its own rule alone.
+    #[test]
+    fn a_bucket_needs_every_s3_setting_on() {
+        let on = "versioning = true\nkms_key_id = \"${key.arn}\"\nblock_public_access = true\ntls_only = true";
+        assert!(violated(&bucket(on), &[]).is_empty(), "{:?}", problems(&bucket(on), &[]));
+        assert!(violated(&bucket(&on.replace("true", "\"${var.on}\"")), &[("on", "true")]).is_empty());
+        for (setting, rule) in [
+            ("versioning = true", "s3-versioning"),
+            ("kms_key_id = \"${key.arn}\"", "s3-kms-encryption"),
+            ("block_public_access = true", "s3-public-access-block"),
+            ("tls_only = true", "s3-tls-only"),
+        ] {
+            assert_eq!(violated(&bucket(&on.replace(setting, "")), &[]), [rule], "{setting} left out");
+            let off =
+                on.replace(setting, &setting.replace("true", "false").replace("\"${key.arn}\"", "\"alias/aws/s3\""));
+            assert_eq!(violated(&bucket(&off), &[]), [rule], "{setting} off");
+        }
+        let unknown = on.replace("tls_only = true", "tls_only = \"${other.flag}\"");
+        let got = problems(&bucket(&unknown), &[]);
+        assert!(got.len() == 1 && got[0].1.contains("cannot prove it is on"), "{got:?}");
     }
 
     fn method(auth: &str) -> String {

@@ -194,8 +194,21 @@ pub(super) fn name_violation(rule: &NameRule, segs: &[Seg]) -> Option<String> {
     {
         return Some(format!("ends with {}", show_char(c)));
     }
+    if let Some(Seg::Text(t)) = segs.last()
+        && let Some(s) = rule.reserved_suffixes.iter().find(|s| t.ends_with(**s))
+    {
+        return Some(format!("ends with `{s}`, which AWS reserves"));
+    }
     if rule.no_double_hyphen && texts().any(|t| t.contains("--")) {
         return Some("contains `--`".into());
+    }
+    if rule.form == Form::BucketName {
+        if texts().any(|t| t.contains("..")) {
+            return Some("contains `..`".into());
+        }
+        if all_known && looks_like_ipv4(&whole) {
+            return Some("is formatted as an IP address".into());
+        }
     }
     if rule.form == Form::IamPath {
         let starts = !matches!(segs.first(), Some(Seg::Text(t)) if !t.starts_with('/'));
@@ -228,6 +241,12 @@ pub(super) fn name_violation(rule: &NameRule, segs: &[Seg]) -> Option<String> {
         ));
     }
     None
+}
+
+/// Four dot-separated groups of digits (`192.168.5.4`): S3 refuses such a bucket name.
+fn looks_like_ipv4(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('.').collect();
+    groups.len() == 4 && groups.iter().all(|g| !g.is_empty() && g.len() <= 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Checks one property value against its schema check (or, without one, that an integer fits
@@ -622,6 +641,34 @@ mod tests {
 
         let subnet_group = NameRule::new("sn", "x", 1, 255, "a-z0-9._ -").first("a-z").reserved(&["default"]);
         assert!(violation(&subnet_group, "default").is_some_and(|m| m.contains("reserves")));
+
+        let bucket = crate::aws::s3::BUCKET_NAME;
+        for ok in ["ironplan-state-dev", "a.b-c", "abc", "my.bucket.1", "1.2.3.4.5", "${var.x}-s3alias-x"] {
+            assert_eq!(violation(&bucket, ok), None, "{ok}");
+        }
+        for (bad, why) in [
+            ("ab", "at least 3"),
+            ("Ironplan", "uppercase"),
+            ("my_bucket", "`_`"),
+            ("-abc", "starts with `-`"),
+            ("abc.", "ends with `.`"),
+            ("abc-", "ends with `-`"),
+            ("a..b", "`..`"),
+            ("192.168.5.4", "IP address"),
+            ("xn--abc", "starts with `xn--`"),
+            ("sthree-abc", "starts with `sthree-`"),
+            ("amzn-s3-demo-x", "starts with `amzn-s3-demo-`"),
+            ("data-s3alias", "ends with `-s3alias`"),
+            ("data--ol-s3", "ends with `--ol-s3`"),
+            ("data.mrap", "ends with `.mrap`"),
+            ("data--x-s3", "ends with `--x-s3`"),
+            ("data--table-s3", "ends with `--table-s3`"),
+            ("${var.x}..y", "`..`"),
+            ("${var.x}-s3alias", "ends with `-s3alias`"),
+        ] {
+            let got = violation(&bucket, bad);
+            assert!(got.as_deref().is_some_and(|m| m.contains(why)), "{bad}: {got:?}");
+        }
     }
 
     #[test]

@@ -177,6 +177,8 @@ pub enum Form {
     IamPath,
     /// An API Gateway path part: plain characters, or a `{name}` / `{name+}` path parameter.
     PathPart,
+    /// An S3 bucket name: no two adjacent periods, and not an IP address (`192.168.5.4`).
+    BucketName,
 }
 
 /// What AWS documents a name must be: length, characters, first and last character, prefixes.
@@ -206,6 +208,8 @@ pub struct NameRule {
     pub prefix: &'static str,
     /// The name may not start with any of these (`alias/aws/`, `sg-`).
     pub reserved_prefixes: &'static [&'static str],
+    /// The name may not end with any of these (`-s3alias`).
+    pub reserved_suffixes: &'static [&'static str],
     /// Whole names AWS refuses (`default`).
     pub reserved: &'static [&'static str],
     pub form: Form,
@@ -224,6 +228,7 @@ impl NameRule {
             no_double_hyphen: false,
             prefix: "",
             reserved_prefixes: &[],
+            reserved_suffixes: &[],
             reserved: &[],
             form: Form::Plain,
         }
@@ -251,6 +256,11 @@ impl NameRule {
 
     pub const fn reserved_prefixes(mut self, prefixes: &'static [&'static str]) -> Self {
         self.reserved_prefixes = prefixes;
+        self
+    }
+
+    pub const fn reserved_suffixes(mut self, suffixes: &'static [&'static str]) -> Self {
+        self.reserved_suffixes = suffixes;
         self
     }
 
@@ -309,6 +319,9 @@ impl NameRule {
         if !self.not_last.is_empty() {
             parts.push(format!("does not end with [{}]", self.not_last));
         }
+        for s in self.reserved_suffixes {
+            parts.push(format!("does not end with `{s}`"));
+        }
         if self.no_double_hyphen {
             parts.push("has no `--`".into());
         }
@@ -316,6 +329,7 @@ impl NameRule {
             Form::Plain => {}
             Form::IamPath => parts.push("is `/` or begins and ends with `/`".into()),
             Form::PathPart => parts.push("or is a `{name}` or `{name+}` path parameter".into()),
+            Form::BucketName => parts.push("has no `..` and is not an IP address".into()),
         }
         for r in self.reserved {
             parts.push(format!("is not `{r}`"));

@@ -46,6 +46,7 @@ pub const LISTED: &[&str] = &[
     "rds:DbCluster",
     "rds:DbInstance",
     "rds:DbSubnetGroup",
+    "s3:Bucket",
 ];
 
 /// The types it does not list, and why a leftover of one would still be seen.
@@ -217,6 +218,9 @@ pub async fn inventory(ctx: &Ctx) -> Inventory {
     add("apigateway:Account", account.cloudwatch_role_arn().filter(|a| !a.is_empty()));
     for a in ctx.cloudwatch.describe_alarms().send().await.expect("alarms").metric_alarms() {
         add("cloudwatch:MetricAlarm", a.alarm_name());
+    }
+    for b in ctx.s3.list_buckets().send().await.expect("buckets").buckets() {
+        add("s3:Bucket", b.name());
     }
     inv
 }

@@ -11,6 +11,7 @@
 //! - `output`: logs (RUST_LOG, -v) without credentials, colour only on a terminal, NO_COLOR.
 //! - `shared_state`: the state on S3: one run at a time from many directories, leases, takeover,
 //!   unlock, stale writers, S3 faults, `state migrate`.
+//! - `state_bucket`: `plans/state-bucket.toml` deployed, checked through the SDK, torn down.
 //! - `state_files`: the state directory as a hostile place: links, modes, OS errors, and the
 //!   way out of a corrupt state that its hint gives.
 
@@ -26,4 +27,5 @@ mod ownership;
 mod plan_cli;
 mod secrets;
 mod shared_state;
+mod state_bucket;
 mod state_files;

@@ -63,7 +63,7 @@ use serde_json::{Map, Value, json};
 
 use super::adapter::{Adapter, Lifecycle, Live, Type};
 pub(super) use super::found;
-use super::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, sdk_err};
+use super::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, partition, sdk_err};
 use crate::plan::Resource;
 use crate::schema::{Form, Kind, NameRule, PlanView, Prop};
 
@@ -242,16 +242,6 @@ fn str_map(pairs: Vec<(String, String)>) -> Option<HashMap<String, String>> {
 
 fn outputs<const N: usize>(pairs: [(&str, &str); N]) -> Outputs {
     pairs.into_iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect()
-}
-
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 fn dns_suffix(region: &str) -> &'static str {
