@@ -7,12 +7,14 @@
 //! - [`Adapter`]: the same, erased, as the registry hands it out (`crate::aws::registry`).
 //! - [`Type`]: wraps a `Lifecycle` into an `Adapter`; a type's registration line is
 //!   `&Type::<vpc::Vpc>::NEW`.
-//! - [`Live`]: what `read` saw of one resource.
+//! - [`Live`]: what `read` saw of one resource; [`Read`], `read`'s answer.
+//! - [`by_id`]: a batched read's answers, one per item, from one describe of their IDs.
 //!
 //! **Invariant:** `input` reads every property of the schema before any AWS call, and `create`
 //! fails if the plan gave one it did not read (`Props::finish`): a bad value never leaves half a
 //! resource behind, and schema and adapter cannot disagree (`every_schema_property_is_consumed`).
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use async_trait::async_trait;
@@ -30,6 +32,12 @@ pub struct Live {
     /// Its attributes, as `create` and `ready` give them.
     pub outputs: Outputs,
 }
+
+/// What `read` answers for one resource: its live view, `None` if it is gone, or the error.
+pub type Read = Result<Option<Live>, AwsError>;
+
+/// One resource to read: its physical ID and its outputs (as the state keeps them).
+pub type Item<'a> = (&'a str, &'a Outputs);
 
 /// One resource type's life in AWS. Every step has the type's typed input or the resource's
 /// ID and outputs (what `create` and `ready` returned, as the state keeps them).
@@ -80,6 +88,21 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// The live properties and outputs of the resource, or `None` if it is gone.
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError>;
 
+    /// How many resources one [`Lifecycle::read_many`] reads: AWS's maximum of IDs per call
+    /// of the describe it makes (1: the type has no batched read).
+    const READ_BATCH: usize = 1;
+
+    /// [`Lifecycle::read`] of each item (at most [`Lifecycle::READ_BATCH`]), in as few calls as
+    /// AWS allows: one answer per item, in their order, equal to what `read` answers. A failed
+    /// batched call is the answer of each item it was for. The default reads one by one.
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let mut answers = Vec::with_capacity(items.len());
+        for (id, out) in items {
+            answers.push(Self::read(ctx, id, out).await);
+        }
+        answers
+    }
+
     /// Changes `changed` properties in place to the values of `input`; returns the new
     /// outputs. A type (or property) AWS cannot change in place answers [`not_updatable`].
     async fn update(
@@ -112,6 +135,10 @@ pub trait Adapter: Send + Sync {
     async fn find(&self, ctx: &Ctx, props: &mut Props, who: &Identity) -> Result<Found, AwsError>;
     async fn ready(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError>;
     async fn read(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError>;
+    /// How many resources one [`Adapter::read_many`] call reads at best ([`Lifecycle::READ_BATCH`]).
+    fn read_batch(&self) -> usize;
+    /// [`Lifecycle::read_many`], in chunks of [`Adapter::read_batch`]: one answer per item, in order.
+    async fn read_many(&self, ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read>;
     async fn update(
         &self,
         ctx: &Ctx,
@@ -174,6 +201,21 @@ impl<T: Lifecycle> Adapter for Type<T> {
         T::read(ctx, id, out).await
     }
 
+    fn read_batch(&self) -> usize {
+        T::READ_BATCH.max(1)
+    }
+
+    async fn read_many(&self, ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let mut answers = Vec::with_capacity(items.len());
+        for chunk in items.chunks(self.read_batch()) {
+            let mut got = T::read_many(ctx, chunk).await;
+            // One answer per item, whatever an implementation returned.
+            got.resize_with(chunk.len(), || Err(AwsError::malformed("ReadMany", "an answer for every resource")));
+            answers.extend(got);
+        }
+        answers
+    }
+
     async fn update(
         &self,
         ctx: &Ctx,
@@ -211,6 +253,24 @@ impl<T: Lifecycle> Adapter for Type<T> {
         })
         .await
     }
+}
+
+/// The answers of a batched read, one per item in their order, from what one describe of their
+/// IDs `listed` (`id_of` gives each listed resource's ID; `live` is the conversion the type's
+/// single `read` uses, so that both agree): an item AWS did not list is gone, and a failed
+/// describe is every item's error.
+pub fn by_id<T>(
+    items: &[Item<'_>],
+    listed: Result<Vec<T>, AwsError>,
+    id_of: impl Fn(&T) -> Option<&str>,
+    live: impl Fn(&T, &str, &Outputs) -> Read,
+) -> Vec<Read> {
+    let listed = match listed {
+        Ok(l) => l,
+        Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let by_id: HashMap<&str, &T> = listed.iter().filter_map(|x| Some((id_of(x)?, x))).collect();
+    items.iter().map(|(id, out)| by_id.get(id).map_or(Ok(None), |x| live(x, id, out))).collect()
 }
 
 /// The answer of a type (or property) AWS cannot change in place.
