@@ -257,20 +257,20 @@ impl<T: Lifecycle> Adapter for Type<T> {
 
 /// The answers of a batched read, one per item in their order, from what one describe of their
 /// IDs `listed` (`id_of` gives each listed resource's ID; `live` is the conversion the type's
-/// single `read` uses, so that both agree): an item AWS did not list is gone, and a failed
+/// single `read` uses, so that both agree; `None`: gone): an item AWS did not list is gone, and a failed
 /// describe is every item's error.
 pub fn by_id<T>(
     items: &[Item<'_>],
     listed: Result<Vec<T>, AwsError>,
     id_of: impl Fn(&T) -> Option<&str>,
-    live: impl Fn(&T, &str, &Outputs) -> Read,
+    live: impl Fn(&T, &str, &Outputs) -> Option<Live>,
 ) -> Vec<Read> {
     let listed = match listed {
         Ok(l) => l,
         Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
     };
     let by_id: HashMap<&str, &T> = listed.iter().filter_map(|x| Some((id_of(x)?, x))).collect();
-    items.iter().map(|(id, out)| by_id.get(id).map_or(Ok(None), |x| live(x, id, out))).collect()
+    items.iter().map(|(id, out)| Ok(by_id.get(id).and_then(|x| live(x, id, out)))).collect()
 }
 
 /// The answer of a type (or property) AWS cannot change in place.
