@@ -8,7 +8,8 @@
 //! - [`Type`]: wraps a `Lifecycle` into an `Adapter`; a type's registration line is
 //!   `&Type::<vpc::Vpc>::NEW`.
 //! - [`Live`]: what `read` saw of one resource; [`Read`], `read`'s answer.
-//! - [`by_id`]: a batched read's answers, one per item, from one describe of their IDs.
+//! - [`by_id`]: a batched read's answers, one per item, from one describe of their IDs;
+//!   [`each_listed`], the same where each resource needs a call of its own (its tags).
 //!
 //! **Invariant:** `input` reads every property of the schema before any AWS call, and `create`
 //! fails if the plan gave one it did not read (`Props::finish`): a bad value never leaves half a
@@ -271,6 +272,32 @@ pub fn by_id<T>(
     };
     let by_id: HashMap<&str, &T> = listed.iter().filter_map(|x| Some((id_of(x)?, x))).collect();
     items.iter().map(|(id, out)| Ok(by_id.get(id).and_then(|x| live(x, id, out)))).collect()
+}
+
+/// [`by_id`] for a type whose `read` needs one more call per resource (its tags, where the API
+/// takes one ARN): `live` makes it for each item that `listed` holds, one after the other.
+pub async fn each_listed<T, Fut>(
+    items: &[Item<'_>],
+    listed: Result<Vec<T>, AwsError>,
+    id_of: impl Fn(&T) -> Option<&str>,
+    live: impl Fn(T, String, Outputs) -> Fut,
+) -> Vec<Read>
+where
+    T: Clone,
+    Fut: std::future::Future<Output = Result<Live, AwsError>>,
+{
+    let listed = match listed {
+        Ok(l) => l,
+        Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let mut answers = Vec::with_capacity(items.len());
+    for (id, out) in items {
+        answers.push(match listed.iter().find(|x| id_of(x) == Some(id)) {
+            Some(x) => live(x.clone(), id.to_string(), (*out).clone()).await.map(Some),
+            None => Ok(None),
+        });
+    }
+    answers
 }
 
 /// The answer of a type (or property) AWS cannot change in place.

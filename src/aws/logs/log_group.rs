@@ -12,7 +12,7 @@ use aws_sdk_cloudwatchlogs::types::LogGroup as Group;
 use serde_json::{Value, json};
 
 use super::{LOG_GROUP_NAME, RETENTION_DAYS};
-use crate::aws::adapter::{Item, Lifecycle, Live, Read};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read, each_listed};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -132,18 +132,8 @@ impl Lifecycle for LogGroup {
     /// listed group's tags: ListTagsForResource takes one ARN, so a log group costs a call
     /// whatever.
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
-        let groups = match listed(ctx, items).await {
-            Ok(g) => g,
-            Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
-        };
-        let mut answers = Vec::with_capacity(items.len());
-        for (id, out) in items {
-            answers.push(match groups.iter().find(|g| g.log_group_name() == Some(id)) {
-                Some(g) => tags(ctx, g).await.map(|tags| Some(live_of(g, tags, id, out))),
-                None => Ok(None),
-            });
-        }
-        answers
+        let live = |g: Group, id: String, out: Outputs| async move { Ok(live_of(&g, tags(ctx, &g).await?, &id, &out)) };
+        each_listed(items, listed(ctx, items).await, Group::log_group_name, live).await
     }
 
     /// PutRetentionPolicy (DeleteRetentionPolicy when the plan no longer sets one); the tags
