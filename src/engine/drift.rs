@@ -123,6 +123,14 @@ pub async fn drift(cloud: Arc<dyn Provider>, state: &State) -> DriftReport {
             results.insert(rd.name.clone(), rd);
         }
     }
+    // A batch whose task panicked answered nothing: its resources are unknown, not left out.
+    for (name, r) in &state.resources {
+        results.entry(name.clone()).or_insert_with(|| ResourceDrift {
+            verdict: Verdict::Unknown,
+            error: Some("the read did not finish".into()),
+            ..ResourceDrift::new(name, r)
+        });
+    }
     DriftReport { stack: state.stack.clone(), resources: results.into_values().collect() }
 }
 
