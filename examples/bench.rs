@@ -368,7 +368,7 @@ fn synthetic_drift(bin: &Path, endpoint: &str, state: &Path) {
         ops.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let ops: Vec<String> = ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
         println!(
-            "| {label} | {wall:.2}s | {calls} | {:.2} | {} | {} |",
+            "| {label} | {wall:.2}s | {calls} | {:.3} | {} | {} |",
             calls as f64 / SYNTHETIC as f64,
             stats["summary"]["throttled"].as_u64().unwrap_or(0),
             ops.join(", ")
