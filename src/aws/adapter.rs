@@ -310,3 +310,34 @@ pub fn not_updatable(type_name: &str, changed: &[String]) -> AwsError {
         hint: Some("the resource must be replaced (deleted and created again) for this change".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(name: &str) -> Live {
+        let mut props = Map::new();
+        props.insert("name".into(), Value::from(name));
+        Live { props, outputs: Outputs::new() }
+    }
+
+    /// One answer per item in the items' order, whatever order AWS listed them in; what it did
+    /// not list is gone; a failed call is every item's error.
+    #[test]
+    fn a_batched_read_answers_each_item_in_order() {
+        let out = Outputs::new();
+        let items: [Item<'_>; 3] = [("a", &out), ("b", &out), ("c", &out)];
+        let listed: Result<Vec<&str>, AwsError> = Ok(vec!["c", "x", "a"]);
+        let answers = by_id(&items, listed, |x| Some(*x), |x, _, _| Some(live(x)));
+        let names: Vec<Option<String>> = answers
+            .into_iter()
+            .map(|r| r.ok().flatten().and_then(|l| l.props["name"].as_str().map(str::to_owned)))
+            .collect();
+        assert_eq!(names, [Some("a".to_string()), None, Some("c".to_string())]);
+
+        let failed: Result<Vec<&str>, AwsError> = Err(AwsError::malformed("DescribeThings", "things"));
+        let answers = by_id(&items, failed, |x| Some(*x), |x, _, _| Some(live(x)));
+        assert_eq!(answers.len(), 3);
+        assert!(answers.iter().all(|r| r.as_ref().is_err_and(|e| e.operation == "DescribeThings")));
+    }
+}

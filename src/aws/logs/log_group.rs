@@ -255,9 +255,11 @@ async fn listed(ctx: &Ctx, items: &[Item<'_>]) -> Result<Vec<Group>, AwsError> {
     let req = ctx.logs.describe_log_groups();
     let req = if ctx.emulator {
         let first = items.first().map_or("", |(id, _)| *id);
-        let common = items
-            .iter()
-            .fold(first.len(), |n, (id, _)| first.bytes().zip(id.bytes()).take(n).take_while(|(a, b)| a == b).count());
+        let same = |n: usize, id: &str| first.bytes().zip(id.bytes()).take(n).take_while(|(a, b)| a == b).count();
+        let mut common = items.iter().fold(first.len(), |n, (id, _)| same(n, id));
+        while !first.is_char_boundary(common) {
+            common -= 1;
+        }
         req.log_group_name_prefix(&first[..common])
     } else {
         req.set_log_group_identifiers(Some(items.iter().map(|(id, _)| id.to_string()).collect()))
