@@ -8,6 +8,8 @@
 //!    against moto behind scripts/faultproxy.py, whose latency model makes each type take its
 //!    typical duration x SCALE and report the real intermediate states meanwhile. Makespan
 //!    against the critical-path bound of the same model; API calls; throttling; CPU and memory.
+//!    Then a no-op `drift` and `plan --refresh` of the deployed pipeline and of a synthetic
+//!    stack of 1,000 cheap resources: time and read calls per resource.
 //! 3. Scale: synthetic graphs of 1,000, 10,000 and 100,000 resources: plan (parse, check,
 //!    graph), and walk with a provider that does nothing; time and peak memory, each size in a
 //!    fresh process.
@@ -273,10 +275,107 @@ fn emulator() {
             rss / 1024
         );
     }
+    set_latency(0.0);
+    synthetic_drift(&bin, &endpoint, dir.path());
     let _ = proxy.kill();
     let _ = proxy.wait();
     let _ = moto.kill();
     let _ = moto.wait();
+}
+
+/// How many resources the synthetic stack of the drift benchmark has.
+const SYNTHETIC: usize = 1000;
+/// The policy rules a stack of bare network pieces and log groups has no use for.
+const SYNTHETIC_ALLOW: [&str; 2] = ["vpc-flow-logs", "kms-cmk-at-rest"];
+
+/// A stack of `n` resources of the pipeline's cheap types: one VPC, then subnets, security groups,
+/// route tables and log groups in turn (a quarter each), all in that VPC.
+fn synthetic_stack(n: usize) -> String {
+    let mut out = String::from(
+        "[plan]\nname = \"synthetic-drift\"\n\n[variables.environment_suffix]\ndefault = \"bench\"\n\n\
+         [resources.vpc]\ntype = \"ec2:Vpc\"\ncidr_block = \"10.0.0.0/16\"\n",
+    );
+    let mut subnets = 0;
+    for i in 1..n {
+        out.push('\n');
+        out.push_str(&match i % 4 {
+            0 => {
+                // /26 blocks: 1,024 of them in the /16.
+                let (third, fourth) = (subnets / 4, (subnets % 4) * 64);
+                subnets += 1;
+                format!(
+                    "[resources.subnet_{i}]\ntype = \"ec2:Subnet\"\nvpc_id = \"${{vpc.id}}\"\n\
+                     cidr_block = \"10.0.{third}.{fourth}/26\"\n"
+                )
+            }
+            1 => format!(
+                "[resources.sg_{i}]\ntype = \"ec2:SecurityGroup\"\n\
+                 group_name = \"synthetic-${{var.environment_suffix}}-{i}\"\ndescription = \"synthetic {i}\"\n\
+                 vpc_id = \"${{vpc.id}}\"\n"
+            ),
+            2 => format!("[resources.rt_{i}]\ntype = \"ec2:RouteTable\"\nvpc_id = \"${{vpc.id}}\"\n"),
+            _ => format!(
+                "[resources.logs_{i}]\ntype = \"logs:LogGroup\"\n\
+                 log_group_name = \"/ironplan/synthetic-${{var.environment_suffix}}/{i}\"\nretention_in_days = 90\n"
+            ),
+        });
+    }
+    out
+}
+
+/// The synthetic stack on the emulator: deployed (unmeasured), a no-op `drift` and
+/// `plan --refresh` measured (time, API calls per resource, by operation), torn down.
+/// Deploy and teardown go 20 resources at a time: hundreds of EC2 creates at once would wait
+/// on the 5/s mutating bucket longer than the SDK lets a request stall.
+fn synthetic_drift(bin: &Path, endpoint: &str, state: &Path) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plan = dir.path().join("synthetic-drift.toml");
+    let text = synthetic_stack(SYNTHETIC);
+    let opts = Options { allow: SYNTHETIC_ALLOW.iter().map(|r| r.to_string()).collect(), ..Options::default() };
+    let parsed = Plan::parse(&plan, &text).expect("the synthetic stack parses");
+    let checked = check::check(parsed, &opts).unwrap_or_else(|p| panic!("{}", p.render_plain()));
+    assert_eq!(checked.graph.len(), SYNTHETIC);
+    std::fs::write(&plan, &text).expect("write the synthetic plan");
+    let plan = plan.to_string_lossy().into_owned();
+    let allow: Vec<&str> = SYNTHETIC_ALLOW.iter().flat_map(|r| ["--allow", r]).collect();
+    let run = |args: &[&str]| {
+        let _ = ureq::post(&format!("{endpoint}/__faultproxy/reset")).send_json(serde_json::json!({}));
+        aws_like_limits(endpoint);
+        let (wall, _, _, out) = measured(bin, &[args, &allow].concat(), endpoint, state);
+        let mut resp = ureq::get(&format!("{endpoint}/__faultproxy/stats")).call().expect("proxy");
+        (wall, out, resp.body_mut().read_json::<Value>().unwrap_or(Value::Null))
+    };
+    println!(
+        "\n### A synthetic stack of {SYNTHETIC} resources (1 VPC, subnets, security groups, route tables, log groups)\n"
+    );
+    println!("| run | time | API calls | per resource | throttled | calls by operation |");
+    println!("|---|---:|---:|---:|---:|---|");
+    let (deploy, _, _) = run(&["deploy", &plan, "--parallelism", "20", "--output", "json"]);
+    for (label, args) in [
+        ("drift (no-op)", vec!["drift", &plan, "--json"]),
+        ("plan --refresh (no-op)", vec!["plan", &plan, "--refresh", "--format", "json"]),
+    ] {
+        let (wall, out, stats) = run(&args);
+        if label.starts_with("drift") {
+            let report: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+            assert_eq!(report["drifted"], false, "the synthetic stack drifted");
+        }
+        let calls = stats["summary"]["read"].as_u64().unwrap_or(0) + stats["summary"]["mutating"].as_u64().unwrap_or(0);
+        let mut ops: Vec<(String, u64)> = stats["operations"]
+            .as_object()
+            .map(|m| m.iter().map(|(op, c)| (op.clone(), c["calls"].as_u64().unwrap_or(0))).collect())
+            .unwrap_or_default();
+        ops.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let ops: Vec<String> = ops.iter().map(|(op, n)| format!("{op} {n}")).collect();
+        println!(
+            "| {label} | {wall:.2}s | {calls} | {:.3} | {} | {} |",
+            calls as f64 / SYNTHETIC as f64,
+            stats["summary"]["throttled"].as_u64().unwrap_or(0),
+            ops.join(", ")
+        );
+    }
+    let (teardown, _, _) = run(&["teardown", &plan, "--parallelism", "20", "--output", "json"]);
+    println!("\n(deploy {deploy:.1}s and teardown {teardown:.1}s, unmeasured otherwise)");
 }
 
 /// The proxy throttles what exceeds AWS's published request rates, as AWS would: the

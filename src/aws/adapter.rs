@@ -7,12 +7,15 @@
 //! - [`Adapter`]: the same, erased, as the registry hands it out (`crate::aws::registry`).
 //! - [`Type`]: wraps a `Lifecycle` into an `Adapter`; a type's registration line is
 //!   `&Type::<vpc::Vpc>::NEW`.
-//! - [`Live`]: what `read` saw of one resource.
+//! - [`Live`]: what `read` saw of one resource; [`Read`], `read`'s answer.
+//! - [`by_id`]: a batched read's answers, one per item, from one describe of their IDs;
+//!   [`each_listed`], the same where each resource needs a call of its own (its tags).
 //!
 //! **Invariant:** `input` reads every property of the schema before any AWS call, and `create`
 //! fails if the plan gave one it did not read (`Props::finish`): a bad value never leaves half a
 //! resource behind, and schema and adapter cannot disagree (`every_schema_property_is_consumed`).
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 
 use async_trait::async_trait;
@@ -30,6 +33,12 @@ pub struct Live {
     /// Its attributes, as `create` and `ready` give them.
     pub outputs: Outputs,
 }
+
+/// What `read` answers for one resource: its live view, `None` if it is gone, or the error.
+pub type Read = Result<Option<Live>, AwsError>;
+
+/// One resource to read: its physical ID and its outputs (as the state keeps them).
+pub type Item<'a> = (&'a str, &'a Outputs);
 
 /// One resource type's life in AWS. Every step has the type's typed input or the resource's
 /// ID and outputs (what `create` and `ready` returned, as the state keeps them).
@@ -80,6 +89,21 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// The live properties and outputs of the resource, or `None` if it is gone.
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError>;
 
+    /// How many resources one [`Lifecycle::read_many`] reads: AWS's maximum of IDs per call
+    /// of the describe it makes (1: the type has no batched read).
+    const READ_BATCH: usize = 1;
+
+    /// [`Lifecycle::read`] of each item (at most [`Lifecycle::READ_BATCH`]), in as few calls as
+    /// AWS allows: one answer per item, in their order, equal to what `read` answers. A failed
+    /// batched call is the answer of each item it was for. The default reads one by one.
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let mut answers = Vec::with_capacity(items.len());
+        for (id, out) in items {
+            answers.push(Self::read(ctx, id, out).await);
+        }
+        answers
+    }
+
     /// Changes `changed` properties in place to the values of `input`; returns the new
     /// outputs. A type (or property) AWS cannot change in place answers [`not_updatable`].
     async fn update(
@@ -112,6 +136,10 @@ pub trait Adapter: Send + Sync {
     async fn find(&self, ctx: &Ctx, props: &mut Props, who: &Identity) -> Result<Found, AwsError>;
     async fn ready(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Outputs, AwsError>;
     async fn read(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError>;
+    /// How many resources one [`Adapter::read_many`] call reads at best ([`Lifecycle::READ_BATCH`]).
+    fn read_batch(&self) -> usize;
+    /// [`Lifecycle::read_many`], in chunks of [`Adapter::read_batch`]: one answer per item, in order.
+    async fn read_many(&self, ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read>;
     async fn update(
         &self,
         ctx: &Ctx,
@@ -174,6 +202,21 @@ impl<T: Lifecycle> Adapter for Type<T> {
         T::read(ctx, id, out).await
     }
 
+    fn read_batch(&self) -> usize {
+        T::READ_BATCH.max(1)
+    }
+
+    async fn read_many(&self, ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let mut answers = Vec::with_capacity(items.len());
+        for chunk in items.chunks(self.read_batch()) {
+            let mut got = T::read_many(ctx, chunk).await;
+            // One answer per item, whatever an implementation returned.
+            got.resize_with(chunk.len(), || Err(AwsError::malformed("ReadMany", "an answer for every resource")));
+            answers.extend(got);
+        }
+        answers
+    }
+
     async fn update(
         &self,
         ctx: &Ctx,
@@ -213,6 +256,50 @@ impl<T: Lifecycle> Adapter for Type<T> {
     }
 }
 
+/// The answers of a batched read, one per item in their order, from what one describe of their
+/// IDs `listed` (`id_of` gives each listed resource's ID; `live` is the conversion the type's
+/// single `read` uses, so that both agree; `None`: gone): an item AWS did not list is gone, and a failed
+/// describe is every item's error.
+pub fn by_id<T>(
+    items: &[Item<'_>],
+    listed: Result<Vec<T>, AwsError>,
+    id_of: impl Fn(&T) -> Option<&str>,
+    live: impl Fn(&T, &str, &Outputs) -> Option<Live>,
+) -> Vec<Read> {
+    let listed = match listed {
+        Ok(l) => l,
+        Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let by_id: HashMap<&str, &T> = listed.iter().filter_map(|x| Some((id_of(x)?, x))).collect();
+    items.iter().map(|(id, out)| Ok(by_id.get(id).and_then(|x| live(x, id, out)))).collect()
+}
+
+/// [`by_id`] for a type whose `read` needs one more call per resource (its tags, where the API
+/// takes one ARN): `live` makes it for each item that `listed` holds, one after the other.
+pub async fn each_listed<T, Fut>(
+    items: &[Item<'_>],
+    listed: Result<Vec<T>, AwsError>,
+    id_of: impl Fn(&T) -> Option<&str>,
+    live: impl Fn(T, String, Outputs) -> Fut,
+) -> Vec<Read>
+where
+    T: Clone,
+    Fut: std::future::Future<Output = Result<Live, AwsError>>,
+{
+    let listed = match listed {
+        Ok(l) => l,
+        Err(e) => return items.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let mut answers = Vec::with_capacity(items.len());
+    for (id, out) in items {
+        answers.push(match listed.iter().find(|x| id_of(x) == Some(id)) {
+            Some(x) => live(x.clone(), id.to_string(), (*out).clone()).await.map(Some),
+            None => Ok(None),
+        });
+    }
+    answers
+}
+
 /// The answer of a type (or property) AWS cannot change in place.
 pub fn not_updatable(type_name: &str, changed: &[String]) -> AwsError {
     AwsError {
@@ -221,5 +308,36 @@ pub fn not_updatable(type_name: &str, changed: &[String]) -> AwsError {
         message: format!("{type_name} cannot change {} in place", changed.join(", ")),
         kind: ErrorKind::Input,
         hint: Some("the resource must be replaced (deleted and created again) for this change".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(name: &str) -> Live {
+        let mut props = Map::new();
+        props.insert("name".into(), Value::from(name));
+        Live { props, outputs: Outputs::new() }
+    }
+
+    /// One answer per item in the items' order, whatever order AWS listed them in; what it did
+    /// not list is gone; a failed call is every item's error.
+    #[test]
+    fn a_batched_read_answers_each_item_in_order() {
+        let out = Outputs::new();
+        let items: [Item<'_>; 3] = [("a", &out), ("b", &out), ("c", &out)];
+        let listed: Result<Vec<&str>, AwsError> = Ok(vec!["c", "x", "a"]);
+        let answers = by_id(&items, listed, |x| Some(*x), |x, _, _| Some(live(x)));
+        let names: Vec<Option<String>> = answers
+            .into_iter()
+            .map(|r| r.ok().flatten().and_then(|l| l.props["name"].as_str().map(str::to_owned)))
+            .collect();
+        assert_eq!(names, [Some("a".to_string()), None, Some("c".to_string())]);
+
+        let failed: Result<Vec<&str>, AwsError> = Err(AwsError::malformed("DescribeThings", "things"));
+        let answers = by_id(&items, failed, |x| Some(*x), |x, _, _| Some(live(x)));
+        assert_eq!(answers.len(), 3);
+        assert!(answers.iter().all(|r| r.as_ref().is_err_and(|e| e.operation == "DescribeThings")));
     }
 }

@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-pub use adapter::{Adapter, Live};
+pub use adapter::{Adapter, Item, Live, Read};
 pub use identity::{Found, Identity};
 pub use props::Props;
 
@@ -638,6 +638,20 @@ pub async fn update(
 /// The live properties and outputs of a resource, by its ID (`None`: it is gone).
 pub async fn read(ctx: &Ctx, type_name: &str, id: &str, outputs: &Outputs) -> Result<Option<Live>, AwsError> {
     adapter(type_name)?.read(ctx, id, outputs).await.map_err(|e| ctx.locate(e))
+}
+
+/// How many resources of `type_name` one batched read takes at best (1: not batched).
+pub fn read_batch(type_name: &str) -> usize {
+    registry::get(type_name).map_or(1, |a| a.read_batch())
+}
+
+/// [`read`] of each item, batched where AWS accepts several IDs in one call: one answer per
+/// item, in order.
+pub async fn read_many(ctx: &Ctx, type_name: &str, items: &[Item<'_>]) -> Vec<Read> {
+    match adapter(type_name) {
+        Ok(a) => a.read_many(ctx, items).await.into_iter().map(|r| r.map_err(|e| ctx.locate(e))).collect(),
+        Err(e) => items.iter().map(|_| Err(e.clone())).collect(),
+    }
 }
 
 pub(crate) fn unknown_type(type_name: &str) -> AwsError {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Props};
+use super::{Created, Ctx, Props};
 use crate::emulator::Moto;
 
 /// SDK clients on the emulator, with the explicit emulator signal (`Ctx::emulator`).
@@ -75,4 +75,22 @@ pub async fn assert_updates(
         .unwrap_or_else(|e| panic!("update {ty} ({}): {e}", changed.join(", ")));
     assert_reads_back(ctx, ty, planned, id, &out).await;
     out
+}
+
+/// `read_many` of `made` (some deleted since) answers, in their order, what `read` answers of
+/// each: the batched and the single read cannot disagree. The type must have a batched read,
+/// and `made` must hold one resource that exists and one that is gone.
+pub async fn assert_reads_many(ctx: &Ctx, ty: &str, made: &[Created]) {
+    assert!(super::read_batch(ty) > 1, "{ty} has no batched read");
+    let items: Vec<super::Item<'_>> = made.iter().map(|c| (c.id.as_str(), &c.outputs)).collect();
+    let many = super::read_many(ctx, ty, &items).await;
+    assert_eq!(many.len(), made.len(), "{ty}: one answer per resource");
+    let (mut live, mut gone) = (0, 0);
+    for (c, got) in made.iter().zip(many) {
+        let got = got.unwrap_or_else(|e| panic!("read_many {ty}: {e}"));
+        let one = super::read(ctx, ty, &c.id, &c.outputs).await.unwrap_or_else(|e| panic!("read {ty}: {e}"));
+        assert_eq!(got, one, "{ty} {}: read_many and read disagree", c.id);
+        if got.is_some() { live += 1 } else { gone += 1 }
+    }
+    assert!(live > 0 && gone > 0, "{ty}: {live} live and {gone} gone: the test needs both");
 }

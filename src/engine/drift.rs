@@ -1,6 +1,7 @@
 //! Drift: what changed in AWS behind ironplan's back. Every resource of the state is read
-//! (`read` of its type, a few at a time, paced like every call) and each property ironplan set
-//! compared with what AWS reports.
+//! (`read_many` of its type: one describe of many IDs where AWS takes several, else `read` of
+//! each; a few calls at a time, paced like every call) and each property ironplan set compared
+//! with what AWS reports.
 //!
 //! **Invariant:** only what the plan set is compared: a table by the keys the plan gave (AWS
 //! adds defaults; another tool may add tags), numbers by value (`4` and `4.0`), lists item by
@@ -13,10 +14,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Provider;
+use crate::aws::{Item, Read};
 use crate::schema;
-use crate::state::{State, Status};
+use crate::state::{ResourceState, State, Status};
 
-/// How many reads are in flight at once (the SDK's token buckets pace them further).
+/// How many reads (each of one resource, or of a batch) are in flight at once (the SDK's token
+/// buckets pace them further).
 const READS_IN_FLIGHT: usize = 8;
 
 /// What one resource looks like against the state.
@@ -79,50 +82,88 @@ impl DriftReport {
     }
 }
 
-/// Reads every resource of `state` and compares it with what ironplan recorded.
+/// Reads every resource of `state` and compares it with what ironplan recorded. The `ready`
+/// ones are read by type, in batches of what one call of that type's describe takes
+/// ([`Provider::read_batch`]), [`READS_IN_FLIGHT`] batches at once. A batch whose call failed
+/// leaves each of its resources [`Verdict::Unknown`] with that error (after the SDK's
+/// retries): they are not read again one by one, which would only multiply the calls to an
+/// API that is throttling or refusing.
 pub async fn drift(cloud: Arc<dyn Provider>, state: &State) -> DriftReport {
     let sem = Arc::new(tokio::sync::Semaphore::new(READS_IN_FLIGHT));
     let mut tasks = tokio::task::JoinSet::new();
     let mut results: BTreeMap<String, ResourceDrift> = BTreeMap::new();
+    let mut by_type: BTreeMap<&str, Vec<(&String, &ResourceState)>> = BTreeMap::new();
     for (name, r) in &state.resources {
-        let mut rd = ResourceDrift {
-            name: name.clone(),
+        if r.status == Status::Ready {
+            by_type.entry(r.type_name.as_str()).or_default().push((name, r));
+            continue;
+        }
+        let mut rd = ResourceDrift::new(name, r);
+        rd.verdict = Verdict::Unfinished;
+        results.insert(name.clone(), rd);
+    }
+    for (type_name, resources) in by_type {
+        for chunk in resources.chunks(cloud.read_batch(type_name).max(1)) {
+            let chunk: Vec<(String, ResourceState)> = chunk.iter().map(|(n, r)| ((*n).clone(), (*r).clone())).collect();
+            let (cloud, sem, type_name) = (cloud.clone(), sem.clone(), type_name.to_string());
+            tasks.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let items: Vec<Item<'_>> = chunk.iter().map(|(_, r)| (r.id.as_str(), &r.outputs)).collect();
+                let answers = cloud.read_many(&type_name, &items).await;
+                chunk
+                    .iter()
+                    .zip(answers)
+                    .map(|((name, r), answer)| verdict(ResourceDrift::new(name, r), r, answer))
+                    .collect::<Vec<_>>()
+            });
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        for rd in done.into_iter().flatten() {
+            results.insert(rd.name.clone(), rd);
+        }
+    }
+    // A batch whose task panicked answered nothing: its resources are unknown, not left out.
+    for (name, r) in &state.resources {
+        results.entry(name.clone()).or_insert_with(|| ResourceDrift {
+            verdict: Verdict::Unknown,
+            error: Some("the read did not finish".into()),
+            ..ResourceDrift::new(name, r)
+        });
+    }
+    DriftReport { stack: state.stack.clone(), resources: results.into_values().collect() }
+}
+
+impl ResourceDrift {
+    /// `r`, in sync until a read says otherwise.
+    fn new(name: &str, r: &ResourceState) -> Self {
+        ResourceDrift {
+            name: name.to_string(),
             type_name: r.type_name.clone(),
             id: r.id.clone(),
             verdict: Verdict::InSync,
             properties: Vec::new(),
             error: None,
-        };
-        if r.status != Status::Ready {
-            rd.verdict = Verdict::Unfinished;
-            results.insert(name.clone(), rd);
-            continue;
         }
-        let (cloud, sem, r) = (cloud.clone(), sem.clone(), r.clone());
-        tasks.spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            match cloud.read(&r.type_name, &r.id, &r.outputs).await {
-                Ok(None) => rd.verdict = Verdict::Deleted,
-                Ok(Some(live)) => {
-                    rd.properties = compare(&r.type_name, &r.props, &live.props);
-                    if !rd.properties.is_empty() {
-                        rd.verdict = Verdict::Drifted;
-                    }
-                }
-                Err(e) => {
-                    rd.verdict = Verdict::Unknown;
-                    rd.error = Some(format!("{}: {}: {}", e.operation, e.code, e.message));
-                }
+    }
+}
+
+/// What one read says of `r`.
+fn verdict(mut rd: ResourceDrift, r: &ResourceState, answer: Read) -> ResourceDrift {
+    match answer {
+        Ok(None) => rd.verdict = Verdict::Deleted,
+        Ok(Some(live)) => {
+            rd.properties = compare(&r.type_name, &r.props, &live.props);
+            if !rd.properties.is_empty() {
+                rd.verdict = Verdict::Drifted;
             }
-            rd
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        if let Ok(rd) = done {
-            results.insert(rd.name.clone(), rd);
+        }
+        Err(e) => {
+            rd.verdict = Verdict::Unknown;
+            rd.error = Some(format!("{}: {}: {}", e.operation, e.code, e.message));
         }
     }
-    DriftReport { stack: state.stack.clone(), resources: results.into_values().collect() }
+    rd
 }
 
 /// The state as AWS has it: a drifted property takes the value AWS reports (so that the diff

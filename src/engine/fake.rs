@@ -41,6 +41,8 @@ struct Cloud {
     faults: Vec<Fault>,
     /// ID → the properties the updates set.
     props: BTreeMap<String, Map<String, Value>>,
+    /// How many resources one `read_many` call reads (0: one, as without batched reads).
+    read_batch: usize,
 }
 
 /// The fake cloud; clones share it.
@@ -50,6 +52,11 @@ pub struct Fake(Arc<Mutex<Cloud>>);
 impl Fake {
     fn cloud(&self) -> std::sync::MutexGuard<'_, Cloud> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads `n` resources of a type in one `ReadMany` call.
+    pub fn batch_reads(&self, n: usize) {
+        self.cloud().read_batch = n;
     }
 
     pub fn fail(&self, op: &'static str, resource: &str, kind: ErrorKind, times: u32) {
@@ -184,6 +191,25 @@ impl Provider for Fake {
         Ok(c.live
             .contains_key(id)
             .then(|| crate::aws::Live { props: c.props.get(id).cloned().unwrap_or_default(), outputs: out.clone() }))
+    }
+
+    fn read_batch(&self, _type_name: &str) -> usize {
+        self.cloud().read_batch.max(1)
+    }
+
+    /// One `ReadMany` call, logged for the batch's first resource (a fault on it fails the
+    /// whole batch).
+    async fn read_many(&self, _type_name: &str, items: &[crate::aws::Item<'_>]) -> Vec<crate::aws::Read> {
+        let first = items.first().map(|(id, _)| self.resource_of_id(id)).unwrap_or_default();
+        if let Err(e) = self.call("ReadMany", &first) {
+            return items.iter().map(|_| Err(e.clone())).collect();
+        }
+        let c = self.cloud();
+        let live = |id: &str, out: &Outputs| crate::aws::Live {
+            props: c.props.get(id).cloned().unwrap_or_default(),
+            outputs: out.clone(),
+        };
+        items.iter().map(|(id, out)| Ok(c.live.contains_key(*id).then(|| live(id, out)))).collect()
     }
 
     async fn delete(&self, _type_name: &str, id: &str, _out: &Outputs) -> Result<(), AwsError> {

@@ -77,6 +77,11 @@ pub trait Provider: Send + Sync + 'static {
     ) -> Result<Outputs, AwsError>;
     /// The live resource (`None`: gone).
     async fn read(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<Option<aws::Live>, AwsError>;
+    /// How many resources of `type_name` one [`Provider::read_many`] call reads at best.
+    fn read_batch(&self, type_name: &str) -> usize;
+    /// [`Provider::read`] of each item, in as few calls as the cloud allows: one answer per
+    /// item, in order.
+    async fn read_many(&self, type_name: &str, items: &[aws::Item<'_>]) -> Vec<aws::Read>;
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError>;
     async fn wait_deleted(
         &self,
@@ -128,6 +133,14 @@ impl Provider for Ctx {
 
     async fn read(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<Option<aws::Live>, AwsError> {
         aws::read(self, type_name, id, outputs).await
+    }
+
+    fn read_batch(&self, type_name: &str) -> usize {
+        aws::read_batch(type_name)
+    }
+
+    async fn read_many(&self, type_name: &str, items: &[aws::Item<'_>]) -> Vec<aws::Read> {
+        aws::read_many(self, type_name, items).await
     }
 
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {

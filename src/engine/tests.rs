@@ -453,3 +453,32 @@ async fn a_replacement_deletes_first_then_creates_and_updates_what_references_it
     );
     assert_eq!(fake.live(), ["a", "b", "c", "d"]);
 }
+
+/// `drift` reads a type's resources in batches (a, b, c, d are all `kms:Key`: batches of 3 are
+/// two calls, none one by one), and a batch whose call fails leaves each of its resources
+/// unknown with that error while the other batch is judged.
+#[tokio::test(start_paused = true)]
+async fn drift_reads_in_batches_and_a_failed_batch_leaves_each_of_its_resources_unknown() {
+    let fake = Fake::default();
+    let run = engine(&fake, None);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    let state = run.state();
+    fake.batch_reads(3);
+    let report = drift(Arc::new(fake.clone()), &state).await;
+    assert_eq!(fake.calls_of("ReadMany"), ["a", "d"], "one call per batch of the sorted names");
+    assert!(fake.calls_of("Read").is_empty());
+    assert_eq!(report.count(Verdict::InSync), 4, "{report:?}");
+
+    let d = &state.resources["d"];
+    fake.delete("kms:Key", &d.id, &d.outputs).await.expect("delete d");
+    fake.fail("ReadMany", "a", ErrorKind::Throttling, 1);
+    let report = drift(Arc::new(fake.clone()), &state).await;
+    let verdict = |name: &str| report.resources.iter().find(|r| r.name == name).map(|r| r.verdict);
+    assert_eq!(verdict("d"), Some(Verdict::Deleted));
+    for name in ["a", "b", "c"] {
+        assert_eq!(verdict(name), Some(Verdict::Unknown), "{name}");
+        let r = report.resources.iter().find(|r| r.name == name).expect(name);
+        assert!(r.error.as_deref().is_some_and(|e| e.contains("InjectedThrottling")), "{r:?}");
+    }
+    assert!(report.incomplete() && report.drifted());
+}

@@ -5,11 +5,11 @@
 //! stack's: it never replaces an alarm that is not ours.
 
 use async_trait::async_trait;
-use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm as Alarm, Statistic, Tag};
 use serde_json::{Map, Value, json};
 
 use super::{ALARM_NAME, NOT_FOUND, PERIODS, describe_alarm, pairs, tags_of};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read, each_listed};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -82,6 +82,8 @@ impl Lifecycle for MetricAlarm {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    /// DescribeAlarms takes at most 100 AlarmNames.
+    const READ_BATCH: usize = 100;
     const UPDATES: &'static [&'static str] = &[
         "alarm_description",
         "namespace",
@@ -210,38 +212,20 @@ impl Lifecycle for MetricAlarm {
         outputs(id, &alarm, out)
     }
 
-    /// The alarm's properties, for those DescribeAlarms reports (lists the alarm has empty are
-    /// left out, as the plan leaves them out).
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let Some(alarm) = describe_alarm(ctx, id).await? else { return Ok(None) };
-        let outputs = outputs(id, &alarm, out)?;
-        let mut props = Map::new();
-        props.insert("alarm_name".into(), json!(id));
-        let mut put = |k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                props.insert(k.into(), v);
-            }
-        };
-        let list = |v: &[String]| (!v.is_empty()).then(|| json!(v));
-        put("alarm_description", alarm.alarm_description().map(|v| json!(v)));
-        put("namespace", alarm.namespace().map(|v| json!(v)));
-        put("metric_name", alarm.metric_name().map(|v| json!(v)));
-        put("statistic", alarm.statistic().map(|v| json!(v.as_str())));
-        let dimensions: Vec<Value> =
-            alarm.dimensions().iter().map(|d| json!({"name": d.name(), "value": d.value()})).collect();
-        put("dimensions", (!dimensions.is_empty()).then(|| json!(dimensions)));
-        put("period", alarm.period().map(|v| json!(v)));
-        put("evaluation_periods", alarm.evaluation_periods().map(|v| json!(v)));
-        put("datapoints_to_alarm", alarm.datapoints_to_alarm().map(|v| json!(v)));
-        put("threshold", alarm.threshold().map(|v| json!(v)));
-        put("comparison_operator", alarm.comparison_operator().map(|v| json!(v.as_str())));
-        put("treat_missing_data", alarm.treat_missing_data().map(|v| json!(v)));
-        put("alarm_actions", list(alarm.alarm_actions()));
-        put("ok_actions", list(alarm.ok_actions()));
-        let arn = required(alarm.alarm_arn(), "DescribeAlarms", "AlarmArn")?;
-        let tags = tags_of(ctx, &arn).await?;
-        put("tags", Some(Value::Object(pairs(&tags).map(|(k, v)| (k.into(), json!(v))).collect())));
-        Ok(Some(Live { props, outputs }))
+        Ok(Some(live_of(ctx, alarm, id, out).await?))
+    }
+
+    /// One DescribeAlarms of the batch's names (at most 100), then each listed alarm's tags:
+    /// ListTagsForResource takes one ARN, so an alarm costs a call whatever.
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let names = items.iter().map(|(id, _)| id.to_string()).collect();
+        let pages = ctx.cloudwatch.describe_alarms().set_alarm_names(Some(names)).into_paginator().send();
+        let listed = pages.collect::<Result<Vec<_>, _>>().await.map_err(|e| sdk_err("DescribeAlarms", e));
+        let alarms = listed.map(|pages| pages.iter().flat_map(|p| p.metric_alarms().to_vec()).collect());
+        let live = |alarm, id: String, out: Outputs| async move { live_of(ctx, alarm, &id, &out).await };
+        each_listed(items, alarms, Alarm::alarm_name, live).await
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
@@ -281,6 +265,40 @@ fn outputs(id: &str, alarm: &aws_sdk_cloudwatch::types::MetricAlarm, out: &Outpu
     outputs.insert("name".into(), json!(id));
     outputs.insert("arn".into(), json!(required(alarm.alarm_arn(), "DescribeAlarms", "AlarmArn")?));
     Ok(outputs)
+}
+
+/// What `read` (and `read_many`) report of a described alarm: its properties, for those
+/// DescribeAlarms reports (lists the alarm has empty are left out, as the plan leaves them out),
+/// and its tags (ListTagsForResource).
+async fn live_of(ctx: &Ctx, alarm: Alarm, id: &str, out: &Outputs) -> Result<Live, AwsError> {
+    let outputs = outputs(id, &alarm, out)?;
+    let mut props = Map::new();
+    props.insert("alarm_name".into(), json!(id));
+    let mut put = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            props.insert(k.into(), v);
+        }
+    };
+    let list = |v: &[String]| (!v.is_empty()).then(|| json!(v));
+    put("alarm_description", alarm.alarm_description().map(|v| json!(v)));
+    put("namespace", alarm.namespace().map(|v| json!(v)));
+    put("metric_name", alarm.metric_name().map(|v| json!(v)));
+    put("statistic", alarm.statistic().map(|v| json!(v.as_str())));
+    let dimensions: Vec<Value> =
+        alarm.dimensions().iter().map(|d| json!({"name": d.name(), "value": d.value()})).collect();
+    put("dimensions", (!dimensions.is_empty()).then(|| json!(dimensions)));
+    put("period", alarm.period().map(|v| json!(v)));
+    put("evaluation_periods", alarm.evaluation_periods().map(|v| json!(v)));
+    put("datapoints_to_alarm", alarm.datapoints_to_alarm().map(|v| json!(v)));
+    put("threshold", alarm.threshold().map(|v| json!(v)));
+    put("comparison_operator", alarm.comparison_operator().map(|v| json!(v.as_str())));
+    put("treat_missing_data", alarm.treat_missing_data().map(|v| json!(v)));
+    put("alarm_actions", list(alarm.alarm_actions()));
+    put("ok_actions", list(alarm.ok_actions()));
+    let arn = required(alarm.alarm_arn(), "DescribeAlarms", "AlarmArn")?;
+    let tags = tags_of(ctx, &arn).await?;
+    put("tags", Some(Value::Object(pairs(&tags).map(|(k, v)| (k.into(), json!(v))).collect())));
+    Ok(Live { props, outputs })
 }
 
 #[cfg(test)]
@@ -336,6 +354,10 @@ mod adopt_tests {
         wait_deleted(&ctx, ty, &created.id, &created.outputs).await.unwrap();
         assert!(matches!(find(&ctx, ty, &alarm("s-dev-lag", "s-dev")).await, Found::Nothing));
         assert!(crate::aws::read(&ctx, ty, &created.id, &ready).await.unwrap().is_none());
+
+        let other = create(&ctx, ty, &mut props("s-dev-lag-b", "s-dev")).await.expect("create");
+        let gone = crate::aws::Created { id: created.id, outputs: ready };
+        crate::aws::testing::assert_reads_many(&ctx, ty, &[other, gone]).await;
     }
 
     /// An update puts the alarm again with the new threshold and periods; a property the type

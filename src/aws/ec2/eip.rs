@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
-use super::{TAGS, identity_filters, is_ours, live, obj, one, pairs, retag, tag_specs};
-use crate::aws::adapter::{Lifecycle, Live};
+use super::{READ_BATCH, TAGS, identity_filters, ids_filter, is_ours, listed, live, obj, one, pairs, retag, tag_specs};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -36,6 +36,7 @@ impl Lifecycle for Eip {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidAllocationID.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
     const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -74,9 +75,7 @@ impl Lifecycle for Eip {
     }
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(a) = describe(ctx, id).await? else { return Ok(None) };
-        let props = json!({ "domain": a.domain().map(DomainType::as_str) });
-        Ok(Some(live(props, Some(a.tags()), out, json!({ "id": id, "public_ip": a.public_ip() }))))
+        Ok(describe(ctx, id).await?.and_then(|a| live_of(&a, id, out)))
     }
 
     /// Only the tags change in place (DeleteTags, CreateTags).
@@ -99,6 +98,11 @@ impl Lifecycle for Eip {
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none())
     }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let r = ctx.ec2.describe_addresses().filters(ids_filter("allocation-id", items)).send().await;
+        listed(items, "DescribeAddresses", r.map(|r| r.addresses.unwrap_or_default()), Address::allocation_id, live_of)
+    }
 }
 
 fn created(id: String, public_ip: Option<&str>) -> Created {
@@ -108,6 +112,12 @@ fn created(id: String, public_ip: Option<&str>) -> Created {
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Address>, AwsError> {
     let r = ctx.ec2.describe_addresses().allocation_ids(id).send().await;
     one(r.map(|r| r.addresses).map_err(|e| sdk_err("DescribeAddresses", e)))
+}
+
+/// What `read` (and `read_many`) report of a described address.
+fn live_of(a: &Address, id: &str, out: &Outputs) -> Option<Live> {
+    let props = json!({ "domain": a.domain().map(DomainType::as_str) });
+    Some(live(props, Some(a.tags()), out, json!({ "id": id, "public_ip": a.public_ip() })))
 }
 
 #[cfg(test)]
@@ -122,6 +132,7 @@ mod tests {
         let eip = round_trip(ctx, "ec2:Eip", &eip_p).await;
         assert_reads_back(ctx, "ec2:Eip", &eip_p, &eip.id, &eip.outputs).await;
         remove(ctx, "ec2:Eip", &eip_p, &eip).await;
+        assert_reads_many_with(ctx, "ec2:Eip", eip, &[eip_p.clone(), eip_p.clone()]).await;
     }
 
     #[tokio::test]

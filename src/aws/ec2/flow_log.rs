@@ -7,8 +7,8 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::json;
 
-use super::{TAGS, filter, live, obj, one, pairs, retag, tag_specs};
-use crate::aws::adapter::{Lifecycle, Live};
+use super::{READ_BATCH, TAGS, filter, ids_filter, listed, live, obj, one, pairs, retag, tag_specs};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -77,6 +77,7 @@ impl Lifecycle for FlowLog {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidFlowLogId.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
     const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -164,24 +165,7 @@ impl Lifecycle for FlowLog {
     /// `subnet-`, `eni-`). For a CloudWatch Logs destination AWS reports the group's name and
     /// its ARN as `log_destination`: only the name is reported, as a plan gives one or the other.
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(f) = describe(ctx, id).await? else { return Ok(None) };
-        let resource_type = f.resource_id().and_then(|r| {
-            [("vpc-", "VPC"), ("subnet-", "Subnet"), ("eni-", "NetworkInterface")]
-                .iter()
-                .find_map(|(prefix, ty)| r.starts_with(prefix).then_some(*ty))
-        });
-        let props = json!({
-            "resource_ids": f.resource_id().map(|r| vec![r]),
-            "resource_type": resource_type,
-            "traffic_type": f.traffic_type().map(TrafficType::as_str),
-            "log_destination_type": f.log_destination_type().map(LogDestinationType::as_str),
-            "log_group_name": f.log_group_name(),
-            "log_destination": f.log_group_name().is_none().then(|| f.log_destination()).flatten(),
-            "deliver_logs_permission_arn": f.deliver_logs_permission_arn(),
-            "log_format": f.log_format(),
-            "max_aggregation_interval": f.max_aggregation_interval(),
-        });
-        Ok(Some(live(props, Some(f.tags()), out, json!({ "id": id, "resource_id": f.resource_id() }))))
+        Ok(describe(ctx, id).await?.and_then(|f| live_of(&f, id, out)))
     }
 
     /// Only the tags change in place (DeleteTags, CreateTags).
@@ -200,6 +184,11 @@ impl Lifecycle for FlowLog {
 
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none())
+    }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let pages = ctx.ec2.describe_flow_logs().filter(ids_filter("flow-log-id", items)).into_paginator();
+        listed(items, "DescribeFlowLogs", pages.items().send().collect().await, Described::flow_log_id, live_of)
     }
 }
 
@@ -228,6 +217,27 @@ fn unsuccessful(operation: &'static str, items: &[UnsuccessfulItem]) -> Option<A
         kind = ErrorKind::Eventual;
     }
     Some(AwsError { operation, hint: crate::aws::hint_for(&code, &message), code, message, kind })
+}
+
+/// What `read` (and `read_many`) report of a described flow log.
+fn live_of(f: &Described, id: &str, out: &Outputs) -> Option<Live> {
+    let resource_type = f.resource_id().and_then(|r| {
+        [("vpc-", "VPC"), ("subnet-", "Subnet"), ("eni-", "NetworkInterface")]
+            .iter()
+            .find_map(|(prefix, ty)| r.starts_with(prefix).then_some(*ty))
+    });
+    let props = json!({
+        "resource_ids": f.resource_id().map(|r| vec![r]),
+        "resource_type": resource_type,
+        "traffic_type": f.traffic_type().map(TrafficType::as_str),
+        "log_destination_type": f.log_destination_type().map(LogDestinationType::as_str),
+        "log_group_name": f.log_group_name(),
+        "log_destination": f.log_group_name().is_none().then(|| f.log_destination()).flatten(),
+        "deliver_logs_permission_arn": f.deliver_logs_permission_arn(),
+        "log_format": f.log_format(),
+        "max_aggregation_interval": f.max_aggregation_interval(),
+    });
+    Some(live(props, Some(f.tags()), out, json!({ "id": id, "resource_id": f.resource_id() })))
 }
 
 #[cfg(test)]
@@ -269,6 +279,9 @@ mod tests {
         let fl = round_trip(ctx, "ec2:FlowLog", &fl_p).await;
         assert_reads_back(ctx, "ec2:FlowLog", &fl_p, &fl.id, &fl.outputs).await;
         remove(ctx, "ec2:FlowLog", &fl_p, &fl).await;
+        let mut other = fl_p.clone();
+        other["log_group_name"] = json!("/s-dev/flow-b");
+        assert_reads_many_with(ctx, "ec2:FlowLog", fl, &[other]).await;
     }
 
     /// Another stack's flow log, and one made by hand, of the plan's VPC and log group are

@@ -6,8 +6,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{InternetGateway as Described, ResourceType};
 use serde_json::json;
 
-use super::{ID, TAGS, done_unless, identity_filters, is_ours, live, obj, one, pairs, retag, tag_specs};
-use crate::aws::adapter::{Lifecycle, Live};
+use super::{
+    ID, READ_BATCH, TAGS, done_unless, identity_filters, ids_filter, is_ours, listed, live, obj, one, pairs, retag,
+    tag_specs,
+};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -40,6 +43,7 @@ impl Lifecycle for InternetGateway {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidInternetGatewayID.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
     const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -95,14 +99,7 @@ impl Lifecycle for InternetGateway {
     }
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(g) = describe(ctx, id).await? else { return Ok(None) };
-        // An unattached gateway reports no VPC (and keeps the planned one in its outputs).
-        let vpc_id = g.attachments().first().and_then(|a| a.vpc_id());
-        let mut attrs = json!({ "id": id });
-        if let Some(v) = vpc_id {
-            attrs["vpc_id"] = json!(v);
-        }
-        Ok(Some(live(json!({ "vpc_id": vpc_id }), Some(g.tags()), out, attrs)))
+        Ok(describe(ctx, id).await?.and_then(|g| live_of(&g, id, out)))
     }
 
     /// The tags (DeleteTags, CreateTags); moving it to another VPC is not built yet.
@@ -127,6 +124,12 @@ impl Lifecycle for InternetGateway {
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none())
     }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let filter = ids_filter("internet-gateway-id", items);
+        let pages = ctx.ec2.describe_internet_gateways().filters(filter).into_paginator().items();
+        listed(items, "DescribeInternetGateways", pages.send().collect().await, Described::internet_gateway_id, live_of)
+    }
 }
 
 /// What `create` returns: `ready` attaches the gateway to `vpc_id`.
@@ -137,6 +140,17 @@ fn created(id: String, g: &Input) -> Created {
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Described>, AwsError> {
     let r = ctx.ec2.describe_internet_gateways().internet_gateway_ids(id).send().await;
     one(r.map(|r| r.internet_gateways).map_err(|e| sdk_err("DescribeInternetGateways", e)))
+}
+
+/// What `read` (and `read_many`) report of a described gateway. An unattached gateway reports no VPC
+/// (and keeps the planned one in its outputs).
+fn live_of(g: &Described, id: &str, out: &Outputs) -> Option<Live> {
+    let vpc_id = g.attachments().first().and_then(|a| a.vpc_id());
+    let mut attrs = json!({ "id": id });
+    if let Some(v) = vpc_id {
+        attrs["vpc_id"] = json!(v);
+    }
+    Some(live(json!({ "vpc_id": vpc_id }), Some(g.tags()), out, attrs))
 }
 
 #[cfg(test)]
@@ -154,6 +168,12 @@ mod tests {
         assert_eq!(find(ctx, "ec2:InternetGateway", &igw_p).await.map(|c| c.id), Some(igw.id.clone()));
         assert_reads_back(ctx, "ec2:InternetGateway", &igw_p, &igw.id, &igw.outputs).await;
         remove(ctx, "ec2:InternetGateway", &igw_p, &igw).await;
+        let (a, b) = (
+            super::super::testing::vpc(ctx, "10.1.0.0/16").await,
+            super::super::testing::vpc(ctx, "10.2.0.0/16").await,
+        );
+        let other = |vpc_id: &str| tagged(json!({ "vpc_id": vpc_id }), "s-dev", "igw");
+        assert_reads_many_with(ctx, "ec2:InternetGateway", igw, &[other(&a.id), other(&b.id)]).await;
     }
 
     #[tokio::test]

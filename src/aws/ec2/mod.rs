@@ -31,7 +31,11 @@ mod vpc;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use serde_json::Value;
 
-use super::adapter::{Adapter, Live, Type};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::adapter::{Adapter, Item, Live, Read, Type, by_id};
 use super::{AwsError, Identity, Outputs};
 use crate::schema::{Attr, Kind, NameRule, Prop, RESOURCE_TAG, STACK_TAG, attr};
 
@@ -99,6 +103,32 @@ fn identity_filters(who: &Identity) -> Vec<Filter> {
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
+}
+
+/// How many resources one batched describe reads: AWS documents no maximum of filter values,
+/// and 200 keeps a request small (and the answer one page in practice; the paginator takes the
+/// rest).
+const READ_BATCH: usize = 200;
+
+/// The filter `name` (`subnet-id`, `group-id`...) on every item's ID, for a batched read. A
+/// describe by filter lists what exists and leaves the rest out, where one by a list of IDs
+/// fails whole for one missing ID (`Invalid*.NotFound`): what it does not list is gone.
+fn ids_filter(name: &str, items: &[Item<'_>]) -> Filter {
+    Filter::builder().name(name).set_values(Some(items.iter().map(|(id, _)| id.to_string()).collect())).build()
+}
+
+/// A batched read's answers ([`by_id`]) from the pages of an EC2 describe (`operation`).
+fn listed<T, E>(
+    items: &[Item<'_>],
+    operation: &'static str,
+    pages: Result<Vec<T>, SdkError<E, HttpResponse>>,
+    id_of: impl Fn(&T) -> Option<&str>,
+    live: impl Fn(&T, &str, &Outputs) -> Option<Live>,
+) -> Vec<Read>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    by_id(items, pages.map_err(|e| super::sdk_err(operation, e)), id_of, live)
 }
 
 /// EC2 tags as pairs, for the ownership guard.
@@ -277,6 +307,17 @@ mod testing {
         let keys = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<std::collections::BTreeSet<_>>();
         assert_eq!(keys(&live.props), keys(&obj(planned.clone())), "{ty}: the properties read");
         assert_eq!(live.outputs, *outputs, "{ty}: the outputs read are those of wait_ready");
+    }
+
+    /// After `gone` was deleted: `read_many` of it among resources made from `others` answers
+    /// what `read` answers of each ([`crate::aws::testing::assert_reads_many`]).
+    pub(super) async fn assert_reads_many_with(ctx: &Ctx, ty: &str, gone: Created, others: &[Value]) {
+        let mut made = Vec::new();
+        for p in others {
+            made.push(make(ctx, ty, p).await);
+        }
+        made.insert(made.len().min(1), gone);
+        crate::aws::testing::assert_reads_many(ctx, ty, &made).await;
     }
 
     /// A VPC of stack `s-dev`, made and ready, for the types that live in one.

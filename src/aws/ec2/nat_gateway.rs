@@ -5,8 +5,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{ConnectivityType, NatGateway as Described, NatGatewayState, ResourceType};
 use serde_json::json;
 
-use super::{ID, TAGS, filter, identity_filters, is_ours, live, obj, one, pairs, retag, tag_specs};
-use crate::aws::adapter::{Lifecycle, Live};
+use super::{
+    ID, READ_BATCH, TAGS, filter, identity_filters, ids_filter, is_ours, listed, live, obj, one, pairs, retag,
+    tag_specs,
+};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::plan::Resource;
 use crate::schema::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
@@ -69,6 +72,7 @@ impl Lifecycle for NatGateway {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["NatGatewayNotFound", "InvalidNatGatewayID.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
     const UPDATES: &'static [&'static str] = &["tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -148,18 +152,7 @@ impl Lifecycle for NatGateway {
     }
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(n) = describe(ctx, id).await?.filter(|n| n.state() != Some(&NatGatewayState::Deleted)) else {
-            return Ok(None);
-        };
-        // The primary address holds the allocation of a public gateway (a private one has none).
-        let address = n.nat_gateway_addresses().iter().find(|a| a.is_primary() != Some(false));
-        let props = json!({
-            "subnet_id": n.subnet_id(),
-            "allocation_id": address.and_then(|a| a.allocation_id()),
-            "connectivity_type": n.connectivity_type().map(ConnectivityType::as_str),
-        });
-        let attrs = outputs(&n, &obj(json!({ "id": id, "subnet_id": n.subnet_id() })));
-        Ok(Some(live(props, Some(n.tags()), out, attrs.into())))
+        Ok(describe(ctx, id).await?.and_then(|n| live_of(&n, id, out)))
     }
 
     /// AWS disassociates the gateway's Elastic IP once it is deleted. moto keeps the
@@ -197,6 +190,11 @@ impl Lifecycle for NatGateway {
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none_or(|n| n.state() == Some(&NatGatewayState::Deleted)))
     }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let pages = ctx.ec2.describe_nat_gateways().filter(ids_filter("nat-gateway-id", items)).into_paginator();
+        listed(items, "DescribeNatGateways", pages.items().send().collect().await, Described::nat_gateway_id, live_of)
+    }
 }
 
 /// What `create` returns; `ready` adds the addresses.
@@ -217,6 +215,23 @@ fn outputs(n: &Described, out: &Outputs) -> Outputs {
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Described>, AwsError> {
     let r = ctx.ec2.describe_nat_gateways().nat_gateway_ids(id).send().await;
     one(r.map(|r| r.nat_gateways).map_err(|e| sdk_err("DescribeNatGateways", e)))
+}
+
+/// What `read` (and `read_many`) report of a described gateway (`None`: it is deleted, as AWS
+/// lists it for a while).
+fn live_of(n: &Described, id: &str, out: &Outputs) -> Option<Live> {
+    if n.state() == Some(&NatGatewayState::Deleted) {
+        return None;
+    }
+    // The primary address holds the allocation of a public gateway (a private one has none).
+    let address = n.nat_gateway_addresses().iter().find(|a| a.is_primary() != Some(false));
+    let props = json!({
+        "subnet_id": n.subnet_id(),
+        "allocation_id": address.and_then(|a| a.allocation_id()),
+        "connectivity_type": n.connectivity_type().map(ConnectivityType::as_str),
+    });
+    let attrs = outputs(n, &obj(json!({ "id": id, "subnet_id": n.subnet_id() })));
+    Some(live(props, Some(n.tags()), out, attrs.into()))
 }
 
 #[cfg(test)]
@@ -278,6 +293,9 @@ mod tests {
         assert_reads_back(ctx, "ec2:NatGateway", &nat_p, &nat.id, &nat.outputs).await;
         // moto keeps the deleted NAT gateway listed, in state `deleted` (as AWS does for an hour).
         remove(ctx, "ec2:NatGateway", &nat_p, &nat).await;
+        let eip = make(ctx, "ec2:Eip", &tagged(json!({"domain": "vpc"}), "s-dev", "nat_eip_b")).await;
+        let other = tagged(json!({"subnet_id": subnet.id, "allocation_id": eip.id}), "s-dev", "nat_b");
+        assert_reads_many_with(ctx, "ec2:NatGateway", nat, &[other]).await;
     }
 
     #[tokio::test]

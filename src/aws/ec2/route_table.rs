@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{
-    ID, TAGS, done_unless, filter, identity_filters, is_ours, live, obj, one, pairs, retag, stashed, tag_specs,
+    ID, READ_BATCH, TAGS, done_unless, filter, identity_filters, ids_filter, is_ours, listed, live, obj, one, pairs,
+    retag, stashed, tag_specs,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -61,6 +62,7 @@ impl Lifecycle for RouteTable {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidRouteTableID.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
     const UPDATES: &'static [&'static str] = &["routes", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -120,25 +122,8 @@ impl Lifecycle for RouteTable {
         Ok(out.clone())
     }
 
-    /// The routes made by CreateRoute, in AWS's order: not the VPC's local route (made with the
-    /// table), nor propagated ones, nor those to a destination the schema cannot write (IPv6,
-    /// prefix lists).
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(t) = describe(ctx, id).await? else { return Ok(None) };
-        let routes: Vec<_> = t
-            .routes()
-            .iter()
-            .filter(|r| r.origin() == Some(&RouteOrigin::CreateRoute) && r.destination_cidr_block().is_some())
-            .map(|r| {
-                json!({
-                    "destination_cidr_block": r.destination_cidr_block(),
-                    "gateway_id": r.gateway_id(),
-                    "nat_gateway_id": r.nat_gateway_id(),
-                })
-            })
-            .collect();
-        let props = json!({ "vpc_id": t.vpc_id(), "routes": routes });
-        Ok(Some(live(props, Some(t.tags()), out, json!({ "id": id, "vpc_id": t.vpc_id() }))))
+        Ok(describe(ctx, id).await?.and_then(|t| live_of(&t, id, out)))
     }
 
     /// The routes one by one against what the table has: ReplaceRoute for a destination whose
@@ -196,6 +181,12 @@ impl Lifecycle for RouteTable {
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none())
     }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let filter = ids_filter("route-table-id", items);
+        let pages = ctx.ec2.describe_route_tables().filters(filter).into_paginator().items();
+        listed(items, "DescribeRouteTables", pages.send().collect().await, Described::route_table_id, live_of)
+    }
 }
 
 /// What `create` returns: `ready` makes the routes from the outputs.
@@ -220,6 +211,26 @@ async fn create_route(ctx: &Ctx, id: &str, r: &Route) -> Result<(), AwsError> {
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Described>, AwsError> {
     let r = ctx.ec2.describe_route_tables().route_table_ids(id).send().await;
     one(r.map(|r| r.route_tables).map_err(|e| sdk_err("DescribeRouteTables", e)))
+}
+
+/// What `read` (and `read_many`) report of a described route table: the routes made by
+/// CreateRoute, in AWS's order: not the VPC's local route (made with the table), nor propagated
+/// ones, nor those to a destination the schema cannot write (IPv6, prefix lists).
+fn live_of(t: &Described, id: &str, out: &Outputs) -> Option<Live> {
+    let routes: Vec<_> = t
+        .routes()
+        .iter()
+        .filter(|r| r.origin() == Some(&RouteOrigin::CreateRoute) && r.destination_cidr_block().is_some())
+        .map(|r| {
+            json!({
+                "destination_cidr_block": r.destination_cidr_block(),
+                "gateway_id": r.gateway_id(),
+                "nat_gateway_id": r.nat_gateway_id(),
+            })
+        })
+        .collect();
+    let props = json!({ "vpc_id": t.vpc_id(), "routes": routes });
+    Some(live(props, Some(t.tags()), out, json!({ "id": id, "vpc_id": t.vpc_id() })))
 }
 
 #[cfg(test)]
@@ -282,6 +293,7 @@ mod tests {
         assert_eq!(live.props["routes"].as_array().map(Vec::len), Some(1), "{:?}", live.props["routes"]);
         assert_eq!(live.props["tags"].get("Team"), None);
         remove(ctx, "ec2:RouteTable", &rt_p, &rt).await;
+        assert_reads_many_with(ctx, "ec2:RouteTable", rt, &[rt_p.clone(), rt_p.clone()]).await;
     }
 
     /// Another stack's route table, and one made by hand, are not found.

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{RouteTableAssociation as Association, RouteTableAssociationStateCode as State};
 use serde_json::json;
 
-use super::{filter, live, obj, pairs};
-use crate::aws::adapter::{Lifecycle, Live};
+use super::{READ_BATCH, filter, ids_filter, listed, live, obj, pairs};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -50,6 +50,7 @@ impl Lifecycle for RouteTableAssociation {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidAssociationID.NotFound", "InvalidRouteTableID.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("AssociateRouteTable");
@@ -111,12 +112,7 @@ impl Lifecycle for RouteTableAssociation {
     }
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(a) = describe(ctx, id).await?.filter(|a| state(a) != State::Disassociated) else {
-            return Ok(None);
-        };
-        let props = json!({ "route_table_id": a.route_table_id(), "subnet_id": a.subnet_id() });
-        let attrs = json!({ "id": id, "route_table_id": a.route_table_id(), "subnet_id": a.subnet_id() });
-        Ok(Some(live(props, None, out, attrs)))
+        Ok(describe(ctx, id).await?.and_then(|a| live_of(&a, id, out)))
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
@@ -132,12 +128,22 @@ impl Lifecycle for RouteTableAssociation {
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none_or(|a| state(&a) == State::Disassociated))
     }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let pages = ctx.ec2.describe_route_tables().filters(ids_filter(ASSOCIATION_ID, items)).into_paginator();
+        let tables = pages.items().send().collect::<Result<Vec<_>, _>>().await;
+        let associations = tables.map(|t| t.iter().flat_map(|t| t.associations()).cloned().collect());
+        listed(items, "DescribeRouteTables", associations, Association::route_table_association_id, live_of)
+    }
 }
 
 fn created(id: String, a: &Input) -> Created {
     let outputs = obj(json!({ "id": id, "route_table_id": a.route_table_id, "subnet_id": a.subnet_id }));
     Created { id, outputs }
 }
+
+/// DescribeRouteTables' filter on the IDs of the associations a table lists.
+const ASSOCIATION_ID: &str = "association.route-table-association-id";
 
 /// An association AWS reports without a state is in effect.
 fn state(a: &Association) -> State {
@@ -149,7 +155,7 @@ async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Association>, AwsError> 
     let r = ctx
         .ec2
         .describe_route_tables()
-        .filters(filter("association.route-table-association-id", id))
+        .filters(filter(ASSOCIATION_ID, id))
         .send()
         .await
         .map_err(|e| sdk_err("DescribeRouteTables", e));
@@ -159,6 +165,16 @@ async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Association>, AwsError> 
         .flat_map(|t| t.associations())
         .find(|a| a.route_table_association_id() == Some(id))
         .cloned())
+}
+
+/// What `read` (and `read_many`) report of an association (`None`: it is disassociated).
+fn live_of(a: &Association, id: &str, out: &Outputs) -> Option<Live> {
+    if state(a) == State::Disassociated {
+        return None;
+    }
+    let props = json!({ "route_table_id": a.route_table_id(), "subnet_id": a.subnet_id() });
+    let attrs = json!({ "id": id, "route_table_id": a.route_table_id(), "subnet_id": a.subnet_id() });
+    Some(live(props, None, out, attrs))
 }
 
 #[cfg(test)]
@@ -177,6 +193,9 @@ mod tests {
         let assoc = round_trip(ctx, "ec2:RouteTableAssociation", &assoc_p).await;
         assert_reads_back(ctx, "ec2:RouteTableAssociation", &assoc_p, &assoc.id, &assoc.outputs).await;
         remove(ctx, "ec2:RouteTableAssociation", &assoc_p, &assoc).await;
+        let other = super::super::testing::subnet(ctx, &vpc, "10.0.2.0/24").await;
+        let other_p = json!({"route_table_id": rt.id, "subnet_id": other.id});
+        assert_reads_many_with(ctx, "ec2:RouteTableAssociation", assoc, &[other_p]).await;
     }
 
     /// An association in a route table that is not ours (made by hand) is not ours.

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    RULE_DESCRIPTION, SECURITY_GROUP_DESCRIPTION, SECURITY_GROUP_NAME, TAGS, done_unless, filter, identity_filters,
-    is_ours, live, obj, one, pairs, retag, stashed, tag_specs,
+    READ_BATCH, RULE_DESCRIPTION, SECURITY_GROUP_DESCRIPTION, SECURITY_GROUP_NAME, TAGS, done_unless, filter,
+    identity_filters, ids_filter, is_ours, listed, live, obj, one, pairs, retag, stashed, tag_specs,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -163,6 +163,7 @@ impl Lifecycle for SecurityGroup {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidGroup.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
     const UPDATES: &'static [&'static str] = &["ingress", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -254,17 +255,8 @@ impl Lifecycle for SecurityGroup {
         Ok(out)
     }
 
-    /// The ingress rules as AWS reports them ([`Rule::live`]); egress rules are not in the schema.
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(g) = describe(ctx, id).await? else { return Ok(None) };
-        let props = json!({
-            "group_name": g.group_name(),
-            "description": g.description(),
-            "vpc_id": g.vpc_id(),
-            "ingress": g.ip_permissions().iter().map(Rule::live).collect::<Vec<_>>(),
-        });
-        let attrs = json!({ "id": id, "arn": g.security_group_arn(), "name": g.group_name(), "vpc_id": g.vpc_id() });
-        Ok(Some(live(props, Some(g.tags()), out, attrs)))
+        Ok(describe(ctx, id).await?.and_then(|g| live_of(&g, id, out)))
     }
 
     /// The ingress rules against what the group has: those the plan no longer has revoked first
@@ -308,6 +300,11 @@ impl Lifecycle for SecurityGroup {
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none())
     }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let pages = ctx.ec2.describe_security_groups().filters(ids_filter("group-id", items)).into_paginator().items();
+        listed(items, "DescribeSecurityGroups", pages.send().collect().await, Described::group_id, live_of)
+    }
 }
 
 /// What `create` returns: `ready` authorizes the ingress rules from the outputs.
@@ -325,6 +322,19 @@ fn created(id: String, arn: Option<&str>, g: &Input) -> Created {
 async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Described>, AwsError> {
     let r = ctx.ec2.describe_security_groups().group_ids(id).send().await;
     one(r.map(|r| r.security_groups).map_err(|e| sdk_err("DescribeSecurityGroups", e)))
+}
+
+/// What `read` (and `read_many`) report of a described group: the ingress rules as AWS reports them
+/// ([`Rule::live`]); egress rules are not in the schema.
+fn live_of(g: &Described, id: &str, out: &Outputs) -> Option<Live> {
+    let props = json!({
+        "group_name": g.group_name(),
+        "description": g.description(),
+        "vpc_id": g.vpc_id(),
+        "ingress": g.ip_permissions().iter().map(Rule::live).collect::<Vec<_>>(),
+    });
+    let attrs = json!({ "id": id, "arn": g.security_group_arn(), "name": g.group_name(), "vpc_id": g.vpc_id() });
+    Some(live(props, Some(g.tags()), out, attrs))
 }
 
 #[cfg(test)]
@@ -362,6 +372,9 @@ mod tests {
         let sg = round_trip(ctx, "ec2:SecurityGroup", &sg_p).await;
         assert_reads_back(ctx, "ec2:SecurityGroup", &sg_p, &sg.id, &sg.outputs).await;
         remove(ctx, "ec2:SecurityGroup", &sg_p, &sg).await;
+        let named =
+            |name: &str| tagged(json!({"group_name": name, "description": "d", "vpc_id": vpc.id}), "s-dev", name);
+        assert_reads_many_with(ctx, "ec2:SecurityGroup", sg, &[sg_p.clone(), named("s-dev-b")]).await;
     }
 
     /// A new rule authorized, a dropped one revoked, a tag added: the group reads back as the

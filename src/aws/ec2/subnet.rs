@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Subnet as Described, SubnetState};
 use serde_json::{Value, json};
 
-use super::{ID, TAGS, filter, live, obj, one, pairs, retag, tag_specs};
-use crate::aws::adapter::{Lifecycle, Live};
+use super::{ID, READ_BATCH, TAGS, filter, ids_filter, listed, live, obj, one, pairs, retag, tag_specs};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -56,6 +56,7 @@ impl Lifecycle for Subnet {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidSubnetID.NotFound"];
+    const READ_BATCH: usize = READ_BATCH;
     const UPDATES: &'static [&'static str] = &["map_public_ip_on_launch", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -141,23 +142,8 @@ impl Lifecycle for Subnet {
         Ok(out)
     }
 
-    /// AWS reports both the zone's name and its ID, whichever the plan gave.
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(s) = describe(ctx, id).await? else { return Ok(None) };
-        let props = json!({
-            "vpc_id": s.vpc_id(),
-            "cidr_block": s.cidr_block(),
-            "availability_zone": s.availability_zone(),
-            "availability_zone_id": s.availability_zone_id(),
-            "map_public_ip_on_launch": s.map_public_ip_on_launch(),
-        });
-        let attrs = json!({
-            "id": id,
-            "availability_zone": s.availability_zone(),
-            "vpc_id": s.vpc_id(),
-            "cidr_block": s.cidr_block(),
-        });
-        Ok(Some(live(props, Some(s.tags()), out, attrs)))
+        Ok(describe(ctx, id).await?.and_then(|s| live_of(&s, id, out)))
     }
 
     /// `map_public_ip_on_launch` (ModifySubnetAttribute, as `ready`) and the tags.
@@ -185,6 +171,11 @@ impl Lifecycle for Subnet {
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none())
     }
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let pages = ctx.ec2.describe_subnets().filters(ids_filter("subnet-id", items)).into_paginator().items();
+        listed(items, "DescribeSubnets", pages.send().collect().await, Described::subnet_id, live_of)
+    }
 }
 
 /// What `create` returns: `ready` sets `map_public_ip_on_launch` from the outputs.
@@ -210,6 +201,25 @@ async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Described>, AwsError> {
         .map_err(|e| sdk_err("DescribeSubnets", e)))
 }
 
+/// What `read` (and `read_many`) report of a described subnet. AWS reports both the zone's name
+/// and its ID, whichever the plan gave.
+fn live_of(s: &Described, id: &str, out: &Outputs) -> Option<Live> {
+    let props = json!({
+        "vpc_id": s.vpc_id(),
+        "cidr_block": s.cidr_block(),
+        "availability_zone": s.availability_zone(),
+        "availability_zone_id": s.availability_zone_id(),
+        "map_public_ip_on_launch": s.map_public_ip_on_launch(),
+    });
+    let attrs = json!({
+        "id": id,
+        "availability_zone": s.availability_zone(),
+        "vpc_id": s.vpc_id(),
+        "cidr_block": s.cidr_block(),
+    });
+    Some(live(props, Some(s.tags()), out, attrs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -233,6 +243,8 @@ mod tests {
         planned["availability_zone_id"] = json!(zone_id);
         assert_reads_back(ctx, "ec2:Subnet", &planned, &subnet.id, &subnet.outputs).await;
         remove(ctx, "ec2:Subnet", &subnet_p, &subnet).await;
+        let other = |cidr: &str| tagged(json!({"vpc_id": vpc.id, "cidr_block": cidr}), "s-dev", cidr);
+        assert_reads_many_with(ctx, "ec2:Subnet", subnet, &[other("10.0.2.0/24"), other("10.0.3.0/24")]).await;
     }
 
     /// Another stack's subnet, and one made by hand, in the plan's VPC and CIDR block are not

@@ -5,12 +5,14 @@
 //! that state knows and teardown removes. The ARN comes from DescribeLogGroups, without the
 //! `:*` suffix that its older `arn` field carries (IAM policies add `:*` themselves).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::LogGroup as Group;
 use serde_json::{Value, json};
 
 use super::{LOG_GROUP_NAME, RETENTION_DAYS};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read, each_listed};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -66,6 +68,8 @@ impl Lifecycle for LogGroup {
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["ResourceNotFoundException"];
     const UPDATES: &'static [&'static str] = &["retention_in_days", "tags"];
+    /// DescribeLogGroups takes at most 50 `logGroupIdentifiers`.
+    const READ_BATCH: usize = 50;
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateLogGroup");
@@ -121,21 +125,15 @@ impl Lifecycle for LogGroup {
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let Some(group) = describe(ctx, id).await? else { return Ok(None) };
-        let tags = tags(ctx, &group).await?;
-        let mut props = serde_json::Map::new();
-        props.insert("log_group_name".into(), json!(id));
-        if let Some(k) = group.kms_key_id() {
-            props.insert("kms_key_id".into(), json!(k));
-        }
-        if let Some(d) = group.retention_in_days() {
-            props.insert("retention_in_days".into(), json!(d));
-        }
-        props.insert("tags".into(), json!(tags));
-        let mut outputs = out.clone();
-        outputs.insert("id".into(), json!(id));
-        outputs.insert("name".into(), json!(id));
-        outputs.insert("arn".into(), json!(group_arn(&group)));
-        Ok(Some(Live { props, outputs }))
+        Ok(Some(live_of(&group, tags(ctx, &group).await?, id, out)))
+    }
+
+    /// One DescribeLogGroups of the batch's names (`logGroupIdentifiers`, at most 50), then each
+    /// listed group's tags: ListTagsForResource takes one ARN, so a log group costs a call
+    /// whatever.
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let live = |g: Group, id: String, out: Outputs| async move { Ok(live_of(&g, tags(ctx, &g).await?, &id, &out)) };
+        each_listed(items, listed(ctx, items).await, Group::log_group_name, live).await
     }
 
     /// PutRetentionPolicy (DeleteRetentionPolicy when the plan no longer sets one); the tags
@@ -216,7 +214,7 @@ fn group_arn(group: &Group) -> &str {
     group.log_group_arn().or(group.arn().map(|a| a.trim_end_matches(":*"))).unwrap_or_default()
 }
 
-async fn tags(ctx: &Ctx, group: &Group) -> Result<std::collections::HashMap<String, String>, AwsError> {
+async fn tags(ctx: &Ctx, group: &Group) -> Result<HashMap<String, String>, AwsError> {
     let out = ctx.logs.list_tags_for_resource().resource_arn(group_arn(group)).send().await;
     Ok(out.map_err(|e| sdk_err("ListTagsForResource", e))?.tags().cloned().unwrap_or_default())
 }
@@ -230,6 +228,43 @@ async fn describe(ctx: &Ctx, name: &str) -> Result<Option<Group>, AwsError> {
         }
     }
     Ok(None)
+}
+
+/// What `read` (and `read_many`) report of a described group and its tags.
+fn live_of(group: &Group, tags: HashMap<String, String>, id: &str, out: &Outputs) -> Live {
+    let mut props = serde_json::Map::new();
+    props.insert("log_group_name".into(), json!(id));
+    if let Some(k) = group.kms_key_id() {
+        props.insert("kms_key_id".into(), json!(k));
+    }
+    if let Some(d) = group.retention_in_days() {
+        props.insert("retention_in_days".into(), json!(d));
+    }
+    props.insert("tags".into(), json!(tags));
+    let mut outputs = out.clone();
+    outputs.insert("id".into(), json!(id));
+    outputs.insert("name".into(), json!(id));
+    outputs.insert("arn".into(), json!(group_arn(group)));
+    Live { props, outputs }
+}
+
+/// The log groups named by `items` that exist (and, on the emulator, others). moto ignores
+/// `logGroupIdentifiers` and answers every group (ARCHITECTURE.md): on the emulator, and only
+/// there, the batch lists by its names' common prefix instead.
+async fn listed(ctx: &Ctx, items: &[Item<'_>]) -> Result<Vec<Group>, AwsError> {
+    let req = ctx.logs.describe_log_groups();
+    let req = if ctx.emulator {
+        let first = items.first().map_or("", |(id, _)| *id);
+        let same = |n: usize, id: &str| first.bytes().zip(id.bytes()).take(n).take_while(|(a, b)| a == b).count();
+        let mut common = items.iter().fold(first.len(), |n, (id, _)| same(n, id));
+        while !first.is_char_boundary(common) {
+            common -= 1;
+        }
+        req.log_group_name_prefix(&first[..common])
+    } else {
+        req.set_log_group_identifiers(Some(items.iter().map(|(id, _)| id.to_string()).collect()))
+    };
+    req.into_paginator().items().send().collect::<Result<_, _>>().await.map_err(|e| sdk_err("DescribeLogGroups", e))
 }
 
 #[cfg(test)]
@@ -303,6 +338,11 @@ mod adopt_tests {
         delete(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
         wait_deleted(&ctx, "logs:LogGroup", &created.id, &created.outputs).await.unwrap();
         assert!(lookup(&ctx, "logs:LogGroup", &value("/s-dev/app", "s-dev")).await.ours().is_none());
+
+        // The deleted group's name is a prefix of another's: only its own name answers for it.
+        let other = create(&ctx, "logs:LogGroup", &mut props("/s-dev/app-b", "s-dev")).await.expect("create");
+        let prod = create(&ctx, "logs:LogGroup", &mut props("/s-prod/other", "s-prod")).await.expect("create");
+        crate::aws::testing::assert_reads_many(&ctx, "logs:LogGroup", &[other, created, prod]).await;
     }
 
     /// A log group made outside ironplan under a plan group's name is not ours.
