@@ -518,12 +518,8 @@ pub(super) fn refresh(
 }
 
 pub(super) fn drift(plan: &PlanArgs, aws: &AwsArgs, state_args: &StateArgs, json: bool) -> ExitCode {
-    let checked = match super::load_checked(plan, json) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let location = match state_args.location(checked.plan.state.as_deref()) {
-        Ok(l) => l,
+    let (checked, location) = match load_located(plan, state_args, false, json) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let state = match read_state(&location, &checked.stack(), aws) {
@@ -613,12 +609,8 @@ pub(super) fn drift(plan: &PlanArgs, aws: &AwsArgs, state_args: &StateArgs, json
 }
 
 pub(super) fn outputs(plan: &PlanArgs, json: bool, state_args: &StateArgs, aws: &AwsArgs) -> ExitCode {
-    let checked = match super::load_checked(plan, json) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let location = match state_args.location(checked.plan.state.as_deref()) {
-        Ok(l) => l,
+    let (checked, location) = match load_located(plan, state_args, false, json) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let state = match read_state(&location, &checked.stack(), aws) {
@@ -640,14 +632,22 @@ pub(super) fn outputs(plan: &PlanArgs, json: bool, state_args: &StateArgs, aws: 
     ExitCode::SUCCESS
 }
 
+/// The plan (every policy rule waived when `unpoliced`) and where its stack's state lives.
+fn load_located(
+    plan: &PlanArgs,
+    state_args: &StateArgs,
+    unpoliced: bool,
+    json: bool,
+) -> Result<(Checked, Location), ExitCode> {
+    let checked = if unpoliced { load_unpoliced(plan, json)? } else { super::load_checked(plan, json)? };
+    let location = state_args.location(checked.plan.state.as_deref())?;
+    Ok((checked, location))
+}
+
 /// `ironplan unlock LOCK_ID`: prints the holder, and deletes the lock only if its ID is that one.
 pub(super) fn unlock(id: &str, plan: &PlanArgs, state_args: &StateArgs, aws: &AwsArgs) -> ExitCode {
-    let checked = match load_unpoliced(plan, false) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let location = match state_args.location(checked.plan.state.as_deref()) {
-        Ok(l) => l,
+    let (checked, location) = match load_located(plan, state_args, true, false) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let Location::S3(loc) = location else {
@@ -677,12 +677,8 @@ pub(super) fn unlock(id: &str, plan: &PlanArgs, state_args: &StateArgs, aws: &Aw
 /// `ironplan state migrate --to LOCATION`: both locks held; the destination written and read
 /// back, then the source deleted.
 pub(super) fn migrate(plan: &PlanArgs, to: &str, state_args: &StateArgs, aws: &AwsArgs) -> ExitCode {
-    let checked = match load_unpoliced(plan, false) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let from = match state_args.location(checked.plan.state.as_deref()) {
-        Ok(l) => l,
+    let (checked, from) = match load_located(plan, state_args, true, false) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let to = match Location::parse(to) {

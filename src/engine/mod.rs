@@ -41,6 +41,7 @@ pub use drift::{DriftReport, Drifted, ResourceDrift, Verdict, compare, covers, d
 pub use event::{Event, ResourceError};
 pub use resolve::{Scope, resolve};
 pub(crate) use resolve::{redact, resolve_with};
+pub(crate) use retry::jitter;
 
 use crate::aws::{self, AwsError, Created, Ctx, Found, Identity, Outputs, Props};
 use crate::check::Checked;

@@ -537,7 +537,8 @@ fn humantime_now() -> String {
 mod tests {
     use super::*;
 
-    fn res(id: &str) -> ResourceState {
+    /// A ready resource with this ID (also for the S3 backend's tests).
+    pub(super) fn res(id: &str) -> ResourceState {
         ResourceState {
             type_name: "ec2:Vpc".into(),
             status: Status::Ready,

@@ -87,19 +87,12 @@ where
             {
                 attempt += 1;
                 tracing::warn!(operation = e.operation, code = %e.code, attempt, "state call retried");
-                let delay = 0.1 * 2f64.powi(attempt as i32) * (0.5 + jitter());
+                let delay = 0.1 * 2f64.powi(attempt as i32) * (0.5 + crate::engine::jitter());
                 tokio::time::sleep(Duration::from_secs_f64(delay.min(5.0))).await;
             }
             other => return other,
         }
     }
-}
-
-fn jitter() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
-    (h.finish() % 10_000) as f64 / 10_000.0
 }
 
 fn failed(e: ObjError, url: String) -> StateError {
@@ -446,6 +439,7 @@ impl S3Store {
         let o = objs.clone();
         let stack_s = stack.to_string();
         let read = worker.block(async move { StateObject::read(o, &state_key, &stack_s).await })?;
+        let took_over = lease.took_over.is_some();
         let lease = Arc::new(tokio::sync::Mutex::new(lease));
         let (mut obj, state) = match read {
             Ok(r) => r,
@@ -455,10 +449,6 @@ impl S3Store {
                 return Err(e);
             }
         };
-        let took_over = worker.block({
-            let l = lease.clone();
-            async move { l.lock().await.took_over.is_some() }
-        })?;
         if took_over && obj.etag.is_some() {
             // Fence: the stale holder's next write is refused from now on.
             let body = super::state_text(&state).into_bytes();

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::*;
-use crate::state::{ResourceState, StateStore, Status};
+use crate::state::StateStore;
+use crate::state::tests::res;
 
 /// What the next call does instead of its work.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -211,20 +212,6 @@ async fn unlock_needs_the_holders_lock_id() {
     assert_eq!(was.id, held.info.id);
     assert!(mem.body(KEY).is_none());
     assert!(matches!(unlock(objs.as_ref(), KEY, "s-dev", &held.info.id).await, Err(StateError::NotLocked { .. })));
-}
-
-fn res(id: &str) -> ResourceState {
-    ResourceState {
-        type_name: "ec2:Vpc".into(),
-        status: Status::Ready,
-        id: id.into(),
-        outputs: Default::default(),
-        props: Default::default(),
-        depends_on: vec![],
-        delete_secs: 1.0,
-        run_id: "r1".into(),
-        previous: None,
-    }
 }
 
 /// The store as the engine uses it (synchronously, from inside a runtime), with the heartbeat.
