@@ -45,12 +45,15 @@ fn main() {
             scale_one(n);
         }
         "models" => models(),
-        "emulator" => emulator(),
+        "emulator" => emulator(true),
+        // Only the synthetic 1,000-resource stack (deploy at the default parallelism, drift,
+        // plan --refresh, teardown).
+        "synthetic" => emulator(false),
         "scale" => scale(),
         "render" => render(),
         _ => {
             models();
-            emulator();
+            emulator(true);
             scale();
             render();
         }
@@ -146,7 +149,7 @@ fn measured(bin: &Path, args: &[&str], endpoint: &str, state: &Path) -> (f64, f6
     (wall, tv(usage.ru_utime) + tv(usage.ru_stime), usage.ru_maxrss as u64, out)
 }
 
-fn emulator() {
+fn emulator(pipeline: bool) {
     let venv = root().join(".venv/bin");
     let bin = std::env::current_exe().ok().and_then(|p| Some(p.parent()?.parent()?.join("ironplan")));
     let Some(bin) = bin.filter(|b| b.exists()) else {
@@ -196,6 +199,12 @@ fn emulator() {
         let _ = ureq::post(&format!("{endpoint}/__faultproxy/reset")).send_json(serde_json::json!({}));
     };
 
+    if !pipeline {
+        synthetic_drift(&bin, &endpoint, dir.path());
+        let _ = proxy.kill();
+        let _ = moto.kill();
+        return;
+    }
     // The bound of the same model: the proxy's durations for the types it delays, the others instant.
     let model = stats("latency");
     let checked = check::load(Path::new(PLAN), &Options::default()).expect("plan");
@@ -325,8 +334,8 @@ fn synthetic_stack(n: usize) -> String {
 
 /// The synthetic stack on the emulator: deployed (unmeasured), a no-op `drift` and
 /// `plan --refresh` measured (time, API calls per resource, by operation), torn down.
-/// Deploy and teardown go 20 resources at a time: hundreds of EC2 creates at once would wait
-/// on the 5/s mutating bucket longer than the SDK lets a request stall.
+/// Deploy and teardown run at the default parallelism: the admission gates (`aws::limits`)
+/// keep a thousand EC2 creates from queueing on the 5/s bucket inside the SDK's timeouts.
 fn synthetic_drift(bin: &Path, endpoint: &str, state: &Path) {
     let dir = tempfile::tempdir().expect("temp dir");
     let plan = dir.path().join("synthetic-drift.toml");
@@ -350,7 +359,11 @@ fn synthetic_drift(bin: &Path, endpoint: &str, state: &Path) {
     );
     println!("| run | time | API calls | per resource | throttled | calls by operation |");
     println!("|---|---:|---:|---:|---:|---|");
-    let (deploy, _, _) = run(&["deploy", &plan, "--parallelism", "20", "--output", "json"]);
+    let calls = |stats: &Value| {
+        let n = |k: &str| stats["summary"][k].as_u64().unwrap_or(0);
+        (n("read") + n("mutating"), n("throttled"))
+    };
+    let (deploy, _, deploy_stats) = run(&["deploy", &plan, "--output", "json"]);
     for (label, args) in [
         ("drift (no-op)", vec!["drift", &plan, "--json"]),
         ("plan --refresh (no-op)", vec!["plan", &plan, "--refresh", "--format", "json"]),
@@ -374,8 +387,12 @@ fn synthetic_drift(bin: &Path, endpoint: &str, state: &Path) {
             ops.join(", ")
         );
     }
-    let (teardown, _, _) = run(&["teardown", &plan, "--parallelism", "20", "--output", "json"]);
-    println!("\n(deploy {deploy:.1}s and teardown {teardown:.1}s, unmeasured otherwise)");
+    let (teardown, _, teardown_stats) = run(&["teardown", &plan, "--output", "json"]);
+    let ((up_calls, up_throttled), (down_calls, down_throttled)) = (calls(&deploy_stats), calls(&teardown_stats));
+    println!(
+        "\n(at the default parallelism: deploy {deploy:.1}s, {up_calls} calls, {up_throttled} throttled; \
+         teardown {teardown:.1}s, {down_calls} calls, {down_throttled} throttled)"
+    );
 }
 
 /// The proxy throttles what exceeds AWS's published request rates, as AWS would: the

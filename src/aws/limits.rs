@@ -15,6 +15,13 @@
 //! | API Gateway CreateDeployment | 1 per 5 s | 1 | same |
 //! | API Gateway CreateRestApi | 1 per 3 s | 1 | same |
 //! | RDS, any call | 12/s | 12 | RDS API throttling |
+//!
+//! A bucket's wait happens inside the SDK's attempt, whose timeout allows it 30 s
+//! ([`super::Timeouts::attempt`]). So that a wide stack cannot queue hundreds of calls on one
+//! bucket (a thousand EC2 creates at 5/s would wait minutes, time out and retry), a resource's
+//! own steps (create, find, update, delete: one to a few calls each) first pass its service's
+//! [`Admission`] gate: at most [`admitted`] of them at once per paced service, so a call waits
+//! seconds for its tokens, and the rest wait their turn in the engine, outside any timeout.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -94,35 +101,64 @@ pub fn buckets_for(service: &str, operation: &str) -> Vec<&'static str> {
 }
 
 impl Limiter {
-    /// Waits until each named bucket has a token, then takes them.
+    /// Waits for a token of each named bucket in turn. Tokens are reserved in the order asked
+    /// (the bucket may go into debt), so waiters are served first come, first served: a call's
+    /// wait is the queue ahead of it over the rate, never longer because others were luckier.
     pub async fn acquire(&self, names: &[&'static str]) {
         for name in names {
-            loop {
-                let wait = self.try_take(name, tokio::time::Instant::now());
-                match wait {
-                    None => break,
-                    Some(d) => tokio::time::sleep(d).await,
-                }
+            let wait = self.reserve(name, tokio::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
             }
         }
     }
 
-    /// Takes a token now, or says how long until one is there.
-    fn try_take(&self, name: &'static str, now: tokio::time::Instant) -> Option<Duration> {
+    /// Takes a token (now, or the next not yet promised) and says how long until it is there.
+    fn reserve(&self, name: &'static str, now: tokio::time::Instant) -> Duration {
         let b = bucket(name);
         if !b.rate.is_finite() {
-            return None;
+            return Duration::ZERO;
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (tokens, last) = state.entry(name).or_insert((b.burst, now));
         *tokens = (*tokens + now.saturating_duration_since(*last).as_secs_f64() * b.rate).min(b.burst);
         *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            None
-        } else {
-            Some(Duration::from_secs_f64((1.0 - *tokens) / b.rate))
-        }
+        *tokens -= 1.0;
+        if *tokens >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-*tokens / b.rate) }
+    }
+}
+
+/// How many resource steps of `service` (the type name's prefix, `ec2` of `ec2:Vpc`) may run
+/// at once, for the paced services: enough to use each bucket's rate, few enough that the
+/// calls they make (up to about 3 each) wait well under the attempt's 30 s for their tokens
+/// (EC2: 20 steps, 60 calls, 50 at once then 5/s: 2 s).
+pub fn admitted(service: &str) -> Option<usize> {
+    match service {
+        "ec2" => Some(20),
+        "apigateway" => Some(10),
+        "rds" => Some(8),
+        _ => None,
+    }
+}
+
+/// One gate per paced service ([`admitted`]), shared by every step of a run.
+#[derive(Debug, Default)]
+pub struct Admission {
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl Admission {
+    /// Waits for a turn of `type_name`'s service; the turn lasts as long as the permit. `None`
+    /// for a service without a gate.
+    pub async fn enter(&self, type_name: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let service = type_name.split(':').next().unwrap_or_default();
+        let cap = admitted(service)?;
+        let gate = {
+            let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+            gates.entry(service.to_string()).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(cap))).clone()
+        };
+        // The gate is never closed: an error here cannot happen, and would only mean no gate.
+        gate.acquire_owned().await.ok()
     }
 }
 
@@ -234,6 +270,36 @@ mod tests {
         // The 6 after it come at 0.2 s intervals: the last at 1.2 s, none sooner than the rate allows.
         let last = times[55].as_secs_f64();
         assert!((1.19..1.3).contains(&last), "{last}");
+    }
+
+    /// A thousand EC2 creates at once, three mutating calls each: behind the admission gate no
+    /// call waits for its token anywhere near the attempt's 30 s (without it the last waits
+    /// about 590 s), and the gate costs no throughput: they finish when the 5/s rate allows.
+    #[tokio::test(start_paused = true)]
+    async fn admission_keeps_each_calls_wait_for_tokens_short() {
+        let (limiter, admission) = (Arc::new(Limiter::default()), Arc::new(Admission::default()));
+        let start = tokio::time::Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..1000 {
+            let (l, a) = (limiter.clone(), admission.clone());
+            set.spawn(async move {
+                let _turn = a.enter("ec2:Subnet").await;
+                let mut longest = Duration::ZERO;
+                for _ in 0..3 {
+                    let asked = tokio::time::Instant::now();
+                    l.acquire(&["ec2:mutating"]).await;
+                    longest = longest.max(asked.elapsed());
+                }
+                longest
+            });
+        }
+        let longest = set.join_all().await.into_iter().max().unwrap_or_default();
+        assert!(longest < Duration::from_secs(15), "a call waited {longest:?} for its token");
+        // 3,000 tokens: 50 at once, then 5 a second.
+        let took = start.elapsed().as_secs_f64();
+        assert!((589.0..592.0).contains(&took), "{took}");
+        // Services without a published rate have no gate.
+        assert!(admission.enter("kms:Key").await.is_none());
     }
 
     #[tokio::test(start_paused = true)]

@@ -299,6 +299,8 @@ pub struct Ctx {
     pub s3: aws_sdk_s3::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The turns of the paced services' resource steps ([`limits::Admission`]).
+    pub admission: std::sync::Arc<limits::Admission>,
 }
 
 /// A local emulator the endpoint is known to be: an explicit signal (`--emulator moto`,
@@ -525,6 +527,7 @@ impl Ctx {
             s3: s3_client(config, None),
             secretsmanager: aws_sdk_secretsmanager::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            admission: std::sync::Arc::default(),
         }
     }
 

@@ -103,11 +103,15 @@ impl Provider for Ctx {
         &self.account_id
     }
 
+    // A resource's own steps take a turn of their service's gate first (`aws::limits::Admission`):
+    // a wide stack waits here, outside the SDK's timeouts, not on the rate limits inside them.
     async fn create(&self, type_name: &str, props: Map<String, Value>) -> Result<Created, AwsError> {
+        let _turn = self.admission.enter(type_name).await;
         aws::create(self, type_name, &mut Props::new(props)).await
     }
 
     async fn find(&self, type_name: &str, props: Map<String, Value>, who: &Identity) -> Result<Found, AwsError> {
+        let _turn = self.admission.enter(type_name).await;
         aws::adopt(self, type_name, &mut Props::new(props), who).await
     }
 
@@ -129,6 +133,7 @@ impl Provider for Ctx {
         props: Map<String, Value>,
         changed: &[String],
     ) -> Result<Outputs, AwsError> {
+        let _turn = self.admission.enter(type_name).await;
         aws::update(self, type_name, id, outputs, &mut Props::new(props), changed).await
     }
 
@@ -145,6 +150,7 @@ impl Provider for Ctx {
     }
 
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {
+        let _turn = self.admission.enter(type_name).await;
         aws::delete(self, type_name, id, outputs).await
     }
 
