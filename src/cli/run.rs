@@ -193,11 +193,15 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
     }
     // A change deploy will not make is refused before any AWS call: the state has what it
     // needs to tell (a replacement, a resource that holds data, an update ironplan cannot make).
+    // (The engine refuses the same on its own, for library callers; here it is before the
+    // first AWS call, STS's included, and with the diff printed.)
+    let allowed = crate::engine::Allowed {
+        replace: run.allow_replace.iter().cloned().collect(),
+        delete: run.allow_delete.iter().cloned().collect(),
+    };
     if let Job::Deploy(_) = job {
         let change = crate::diff::diff(&checked, refreshed.as_ref().unwrap_or(store.state()));
-        let allow_replace = run.allow_replace.iter().cloned().collect();
-        let allow_delete = run.allow_delete.iter().cloned().collect();
-        let refused = change.refusals(&allow_replace, &allow_delete);
+        let refused = change.refusals(&allowed.replace, &allowed.delete);
         if !refused.is_empty() {
             eprintln!("error: deploy refuses this change; nothing was called:\n");
             eprint!("{}", change.render_text(&[]));
@@ -230,7 +234,7 @@ fn execute(checked: Checked, plan: &PlanArgs, aws: &AwsArgs, run: &RunArgs, job:
         };
         let stack = checked.stack();
         let (tx, rx) = unbounded_channel();
-        let engine = Engine::new(ctx, checked, store, tx, opts);
+        let engine = Engine::new(ctx, checked, store, tx, opts).allowing(allowed);
         let lease_lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         if let Some(mut lease) = lease {
             let (stopper, lost) = (engine.stopper(), lease_lost.clone());
@@ -345,6 +349,9 @@ fn finish(s: &RunSummary, output: Output, verb: &str) -> ExitCode {
         if s.interrupted {
             eprintln!("interrupted: the state records exactly what exists");
         }
+        for f in &s.refused {
+            eprintln!("error: {}: {}\n  help: {}", f.resource, f.why, f.help);
+        }
         if !s.outputs.is_empty() {
             println!("outputs:");
             let w = s.outputs.keys().map(String::len).max().unwrap_or(0);
@@ -355,6 +362,8 @@ fn finish(s: &RunSummary, output: Output, verb: &str) -> ExitCode {
     }
     if s.ok() {
         ExitCode::SUCCESS
+    } else if !s.refused.is_empty() {
+        ExitCode::from(EXIT_STATE)
     } else if s.interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
     } else {

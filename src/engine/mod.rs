@@ -28,7 +28,7 @@ mod retry;
 mod tests;
 mod visit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -194,13 +194,16 @@ pub struct RunSummary {
     /// Left in place after a failure (`--on-failure keep`, or a failed rollback).
     pub kept: Vec<String>,
     pub interrupted: bool,
+    /// Why deploy would not make this change (a resource that holds data replaced or deleted
+    /// without being named, an update ironplan cannot make): nothing was called.
+    pub refused: Vec<crate::diff::Refusal>,
     pub outputs: BTreeMap<String, Value>,
     pub elapsed_secs: f64,
 }
 
 impl RunSummary {
     pub fn ok(&self) -> bool {
-        self.failed.is_empty() && !self.interrupted && self.not_started.is_empty()
+        self.failed.is_empty() && !self.interrupted && self.not_started.is_empty() && self.refused.is_empty()
     }
 }
 
@@ -227,6 +230,14 @@ impl Default for RunOptions {
     }
 }
 
+/// The resources holding data that a deploy may replace or delete (`--allow-replace`,
+/// `--allow-delete`): any other such change is refused before any call.
+#[derive(Debug, Clone, Default)]
+pub struct Allowed {
+    pub replace: BTreeSet<String>,
+    pub delete: BTreeSet<String>,
+}
+
 /// One update this run made, for its rollback.
 #[derive(Debug, Clone)]
 struct Updated {
@@ -249,6 +260,7 @@ struct Shared {
     updated: Mutex<Vec<Updated>>,
     /// Resources the walk visited and found already as the plan says.
     untouched: Mutex<Vec<String>>,
+    allowed: Allowed,
 }
 
 /// Runs deploys and teardowns of one stack.
@@ -343,9 +355,18 @@ impl Engine {
                 not_ours: Mutex::new(Vec::new()),
                 updated: Mutex::new(Vec::new()),
                 untouched: Mutex::new(Vec::new()),
+                allowed: Allowed::default(),
             }),
             stopper: Stopper::default(),
         }
+    }
+
+    /// The data resources [`Engine::deploy`] may replace or delete; none unless given here.
+    pub fn allowing(mut self, allowed: Allowed) -> Engine {
+        if let Some(s) = Arc::get_mut(&mut self.shared) {
+            s.allowed = allowed;
+        }
+        self
     }
 
     /// A handle that stops the run from starting new work.
@@ -353,11 +374,19 @@ impl Engine {
         self.stopper.clone()
     }
 
-    /// Creates what is missing. On failure applies `on_failure`.
+    /// Creates what is missing, updates, replaces and deletes what changed; refuses, before
+    /// any call, a change [`crate::diff::Diff::refusals`] names (see [`Engine::allowing`]).
+    /// On failure applies `on_failure`.
     pub async fn deploy(&self, on_failure: OnFailure) -> Result<RunSummary, StateError> {
         let stopper = &self.stopper;
         let started = Instant::now();
         let s = self.shared.clone();
+        // What changes, from the plan and the state: no AWS call.
+        let change = crate::diff::diff(&s.checked, lock(&s.store).state());
+        let refused = change.refusals(&s.allowed.replace, &s.allowed.delete);
+        if !refused.is_empty() {
+            return Ok(RunSummary { refused, ..Default::default() });
+        }
         {
             let mut store = lock(&s.store);
             let (region, account) = (s.cloud.region().to_string(), s.cloud.account_id().to_string());
@@ -374,7 +403,6 @@ impl Engine {
         {
             let store = lock(&s.store);
             // What changes is visited (updated in place, in dependency order); the rest is skipped.
-            let change = crate::diff::diff(&s.checked, store.state());
             replaced = change
                 .resources
                 .iter()

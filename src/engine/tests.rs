@@ -101,6 +101,13 @@ impl Run {
         Run { engine, events: rx, _dir, dir }
     }
 
+    /// The same run, allowed to replace or delete these data resources.
+    fn allowing(self, replace: &[&str], delete: &[&str]) -> Run {
+        let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        let allowed = Allowed { replace: set(replace), delete: set(delete) };
+        Run { engine: self.engine.allowing(allowed), ..self }
+    }
+
     /// Writes a resource's entry as a dead run left it.
     fn left(self, fake: &Fake, name: &str, status: Status, id: &str) -> Run {
         let Run { engine, _dir, .. } = self;
@@ -407,13 +414,20 @@ async fn resume_updating_applies_the_update() {
     }
 }
 
-/// A resource gone from the plan is deleted once the rest is deployed; the others stay.
+/// A resource gone from the plan is deleted once the rest is deployed; the others stay. A key
+/// holds data: the engine itself refuses, with no call, until it is named (`--allow-delete`).
 #[tokio::test(start_paused = true)]
 async fn a_resource_gone_from_the_plan_is_deleted() {
     let fake = Fake::default();
     let run = engine(&fake, None);
     assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    let calls = fake.calls().len();
     let run = run.with_plan(&fake, &PLAN.replace("[resources.d]\ntype = \"kms:Key\"\n", ""));
+    let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
+    assert!(!s.ok() && s.refused.iter().map(|r| r.resource.as_str()).eq(["d"]), "{s:?}");
+    assert_eq!(fake.calls().len(), calls, "a refused change makes no call");
+    assert_eq!(fake.live(), ["a", "b", "c", "d"]);
+    let run = run.allowing(&[], &["d"]);
     let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
     assert!(s.ok(), "{s:?}");
     assert_eq!(s.deleted, ["d"]);
@@ -432,7 +446,7 @@ async fn a_replacement_deletes_first_then_creates_and_updates_what_references_it
     let old_b = run.state().resources["b"].id.clone();
     let changed = referenced
         .replace("[resources.b]\ntype = \"kms:Key\"", "[resources.b]\ntype = \"kms:Key\"\nkey_spec = \"RSA_2048\"");
-    let run = run.with_plan(&fake, &changed);
+    let run = run.with_plan(&fake, &changed).allowing(&["b"], &[]);
     let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy");
     assert!(s.ok(), "{s:?}");
     assert_eq!(
