@@ -231,20 +231,20 @@ mod tests {
             let r = ctx.ec2.describe_internet_gateways().filters(f).send().await.expect("DescribeInternetGateways");
             r.internet_gateways().iter().filter_map(|g| g.internet_gateway_id().map(String::from)).collect::<Vec<_>>()
         };
-        assert_eq!(attached(a.id.clone()).await, [igw.id.clone()]);
+        assert_eq!(attached(a.id.clone()).await, [igw.id.as_str()]);
         p["vpc_id"] = json!(b.id);
         p["tags"]["Team"] = json!("net");
         let out = crate::aws::testing::assert_updates(ctx, TY, &igw.id, &igw.outputs, &p, &["vpc_id", "tags"]).await;
         assert_reads_back(ctx, TY, &p, &igw.id, &out).await;
         assert_eq!(attached(a.id.clone()).await, Vec::<String>::new(), "detached from the old VPC");
-        assert_eq!(attached(b.id.clone()).await, [igw.id.clone()], "attached to the new one");
+        assert_eq!(attached(b.id.clone()).await, [igw.id.as_str()], "attached to the new one");
         let again = crate::aws::testing::assert_updates(ctx, TY, &igw.id, &igw.outputs, &p, &["vpc_id"]).await;
         assert_eq!(again, out, "a second run of the update finds it done");
-        assert_eq!(attached(b.id.clone()).await, [igw.id.clone()]);
+        assert_eq!(attached(b.id.clone()).await, [igw.id.as_str()]);
         // Back to the first VPC (a rollback's update), then deleted from there.
         p["vpc_id"] = json!(a.id);
         let back = crate::aws::testing::assert_updates(ctx, TY, &igw.id, &out, &p, &["vpc_id"]).await;
-        assert_eq!(attached(a.id.clone()).await, [igw.id.clone()]);
+        assert_eq!(attached(a.id.clone()).await, [igw.id.as_str()]);
         remove(ctx, TY, &p, &Created { id: igw.id.clone(), outputs: back }).await;
     }
 
