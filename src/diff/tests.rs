@@ -228,7 +228,7 @@ fn an_internet_gateway_moved_to_a_new_vpc_is_an_update_in_place() {
 #[test]
 fn an_internet_gateway_is_replaced_with_its_vpc() {
     let d =
-        diff(&checked(&PLAN.replace("cidr_block = \"10.1.0.0/16\"", "cidr_block = \"10.0.0.0/15\"")), &deployed(PLAN));
+        diff(&checked(&PLAN.replace("cidr_block = \"10.1.0.0/16\"", "cidr_block = \"10.1.0.0/17\"")), &deployed(PLAN));
     assert_eq!(action(&d, "vpc"), Action::Replace);
     // The old VPC is deleted first, which AWS refuses while the gateway is attached to it: the
     // gateway goes with it rather than moving afterwards.
