@@ -207,11 +207,13 @@ pub fn diff(checked: &Checked, state: &State) -> Diff {
                         rc.reasons.push(format!("a reference cannot be resolved against the state: {e}"));
                     }
                 }
-                for dep in referenced(res).into_iter().filter(|d| pending.contains_key(d)) {
+                let deps: Vec<String> = referenced(res).into_iter().filter(|d| pending.contains_key(d)).collect();
+                for dep in &deps {
                     if rc.action != Action::Unchanged {
-                        rc.reasons.push(format!("`{dep}` is {}", verb_of(&resources, &dep)));
+                        rc.reasons.push(format!("`{dep}` is {}", verb_of(&resources, dep)));
                     }
                 }
+                pinned(&mut rc, &deps, &resources);
                 // A snapshot (an API deployment) of what changes is made anew.
                 if crate::aws::registry::snapshot(t.name) && rc.action != Action::Replace {
                     let changed: Vec<String> = g
@@ -336,6 +338,33 @@ fn compare(rc: &mut ResourceChange, t: &TypeSpec, old: &Map<String, Value>, new:
     } else {
         Action::Update
     };
+}
+
+/// A resource that would be moved in place off a resource that is deleted first (its
+/// replacement's old one) is replaced with it instead: AWS refuses to delete what a pinning
+/// property ([`crate::aws::registry::pins`]) still attaches to it, and the deletion comes
+/// before any update.
+fn pinned(rc: &mut ResourceChange, deps: &[String], resources: &[ResourceChange]) {
+    let deleted_first =
+        |d: &String| resources.iter().any(|r| r.name == *d && r.action == Action::Replace && !r.create_before_delete);
+    if rc.action != Action::Update || !deps.iter().any(deleted_first) {
+        return;
+    }
+    let unknown = Value::String(KNOWN_AFTER_DEPLOY.into());
+    let mut forcing = Vec::new();
+    for c in rc.changes.iter_mut() {
+        if c.new == unknown && crate::aws::registry::pins(&rc.type_name, &c.property) {
+            (c.forces_replacement, c.unsupported) = (true, false);
+            forcing.push(format!("`{}`", c.property));
+        }
+    }
+    if !forcing.is_empty() {
+        rc.action = Action::Replace;
+        rc.reasons.push(format!(
+            "{} attaches it to what is replaced, and AWS refuses to delete that while it is attached",
+            forcing.join(", ")
+        ));
+    }
 }
 
 /// How many resources of the state depend on `name`, transitively (deletion order: most first).

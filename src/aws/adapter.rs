@@ -68,6 +68,12 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// it, and the old one is deleted last.
     const COEXISTS: bool = false;
 
+    /// In-place properties that attach it to the resource they reference, which AWS refuses to
+    /// delete while it is attached (an internet gateway's `vpc_id`). When that resource is
+    /// replaced and deleted first, this one is replaced with it (deleted before it) rather than
+    /// moved to the new one afterwards, which the deletion would never wait for.
+    const PINS: &'static [&'static str] = &[];
+
     /// Reads every property of the schema (and nothing else) into the typed input.
     fn input(p: &mut Props) -> Result<Self::Input, AwsError>;
 
@@ -131,6 +137,7 @@ pub trait Adapter: Send + Sync {
     fn updates(&self) -> &'static [&'static str];
     fn snapshot(&self) -> bool;
     fn coexists(&self) -> bool;
+    fn pins(&self) -> &'static [&'static str];
     /// Reads `props` (every one: the create is refused if one is left) and creates.
     async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError>;
     async fn find(&self, ctx: &Ctx, props: &mut Props, who: &Identity) -> Result<Found, AwsError>;
@@ -181,6 +188,10 @@ impl<T: Lifecycle> Adapter for Type<T> {
 
     fn coexists(&self) -> bool {
         T::COEXISTS
+    }
+
+    fn pins(&self) -> &'static [&'static str] {
+        T::PINS
     }
 
     async fn create(&self, ctx: &Ctx, props: &mut Props) -> Result<Created, AwsError> {

@@ -80,6 +80,13 @@ pub fn coexists(type_name: &str) -> bool {
     get(type_name).is_some_and(|a| a.coexists())
 }
 
+/// True if `prop` of `type_name` attaches it to what it references ([`Lifecycle::PINS`]).
+///
+/// [`Lifecycle::PINS`]: super::adapter::Lifecycle::PINS
+pub fn pins(type_name: &str, prop: &str) -> bool {
+    get(type_name).is_some_and(|a| a.pins().contains(&prop))
+}
+
 /// The union of the types' "it is not there" error codes.
 pub fn not_found_codes() -> &'static [&'static str] {
     &registry().not_found
@@ -107,6 +114,9 @@ mod tests {
                     "{} updates `{u}`, which its schema says forces a replacement",
                     a.spec().name
                 );
+            }
+            for pin in a.pins() {
+                assert!(a.updates().contains(pin), "{} pins `{pin}`, which its update does not change", a.spec().name);
             }
         }
     }

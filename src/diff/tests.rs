@@ -200,3 +200,42 @@ fn sensitive_values_are_never_shown() {
     assert!(task.changes.iter().all(|c| c.sensitive), "{task:#?}");
     assert!(d.render_text(&[]).contains("a sensitive value in it changed"), "{}", d.render_text(&[]));
 }
+
+#[test]
+fn an_internet_gateway_moved_to_a_new_vpc_is_an_update_in_place() {
+    let text = PLAN
+        .replace(
+            "[resources.igw]\ntype = \"ec2:InternetGateway\"\nvpc_id = \"${vpc.id}\"",
+            "[resources.igw]\ntype = \"ec2:InternetGateway\"\nvpc_id = \"${vpc2.id}\"",
+        )
+        .replace(
+            "[resources.public]",
+            "[resources.vpc2]\ntype = \"ec2:Vpc\"\ncidr_block = \"10.9.0.0/16\"\n\n[resources.public]",
+        );
+    assert_ne!(text, PLAN);
+    let d = diff(&checked(&text), &deployed(PLAN));
+    assert_eq!(action(&d, "vpc2"), Action::Create);
+    let igw = d.get("igw").expect("igw");
+    assert_eq!(igw.action, Action::Update, "{igw:#?}");
+    let c = &igw.changes[0];
+    assert_eq!((c.property.as_str(), &c.old, &c.new), ("vpc_id", &json!("vpc-id"), &json!(KNOWN_AFTER_DEPLOY)));
+    assert!(!c.forces_replacement && !c.unsupported, "{c:#?}");
+    assert!(d.refusals(&Default::default(), &Default::default()).is_empty());
+    // The gateway keeps its ID: the route through it is untouched.
+    assert_eq!(action(&d, "public_rt"), Action::Unchanged);
+}
+
+#[test]
+fn an_internet_gateway_is_replaced_with_its_vpc() {
+    let d =
+        diff(&checked(&PLAN.replace("cidr_block = \"10.1.0.0/16\"", "cidr_block = \"10.1.0.0/17\"")), &deployed(PLAN));
+    assert_eq!(action(&d, "vpc"), Action::Replace);
+    // The old VPC is deleted first, which AWS refuses while the gateway is attached to it: the
+    // gateway goes with it rather than moving afterwards.
+    let igw = d.get("igw").expect("igw");
+    assert_eq!(igw.action, Action::Replace, "{igw:#?}");
+    assert!(igw.changes.iter().any(|c| c.property == "vpc_id" && c.forces_replacement && !c.unsupported));
+    assert!(igw.reasons.iter().any(|r| r.contains("`vpc_id` attaches it")), "{:?}", igw.reasons);
+    let refused = d.refusals(&Default::default(), &Default::default());
+    assert!(!refused.iter().any(|r| r.resource == "igw"), "{refused:?}");
+}

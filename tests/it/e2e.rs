@@ -578,6 +578,42 @@ async fn a_running_stack_is_updated_replaced_and_pruned_and_data_is_protected() 
     assert!(vpcs.vpcs().iter().all(|v| v.vpc_id() != Some(id(&state, "vpc"))));
 }
 
+/// A new VPC CIDR replaces the VPC and what lives in it; its internet gateway, which AWS would
+/// not let the old VPC be deleted with, is replaced with it (deleted first, a new one attached to
+/// the new VPC) rather than moved afterwards; checked through the SDK.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replaced_vpc_takes_its_internet_gateway_along() {
+    let env = Env::start();
+    let plan = "examples/audited-network.toml";
+    env.ironplan(&["deploy", plan]).assert_ok("deploy");
+    let state = env.state("audited-network-dev");
+    let dir = tempfile::tempdir().expect("temp");
+    let text = std::fs::read_to_string(crate::common::root().join(plan)).expect("plan");
+    let path = dir.path().join("vpc.toml");
+    std::fs::write(&path, text.replace("cidr_block = \"10.1.0.0/16\"", "cidr_block = \"10.1.0.0/17\"")).expect("write");
+    let changed = path.to_str().expect("utf-8 path");
+    let shown = env.ironplan(&["plan", changed]);
+    shown.assert_ok("plan");
+    assert!(shown.stdout.contains("`vpc_id` attaches it to what is replaced"), "{}", shown.stdout);
+    env.ironplan(&["deploy", changed]).assert_ok("deploy the new VPC");
+    let new = env.state("audited-network-dev");
+    assert_ne!(id(&new, "vpc"), id(&state, "vpc"));
+    assert_ne!(id(&new, "igw"), id(&state, "igw"), "replaced, not moved");
+    let ctx = env.ctx().await;
+    let igws = ctx.ec2.describe_internet_gateways().send().await.expect("DescribeInternetGateways");
+    let ids: Vec<&str> = igws.internet_gateways().iter().filter_map(|g| g.internet_gateway_id()).collect();
+    assert_eq!(ids, [id(&new, "igw")], "the old gateway is deleted");
+    let vpcs: Vec<&str> = igws.internet_gateways()[0].attachments().iter().filter_map(|a| a.vpc_id()).collect();
+    assert_eq!(vpcs, [id(&new, "vpc")], "attached to the new VPC");
+    let vpcs = ctx.ec2.describe_vpcs().vpc_ids(id(&new, "vpc")).send().await.expect("DescribeVpcs");
+    assert_eq!(vpcs.vpcs()[0].cidr_block(), Some("10.1.0.0/17"));
+    let all = ctx.ec2.describe_vpcs().send().await.expect("DescribeVpcs");
+    assert!(all.vpcs().iter().all(|v| v.vpc_id() != Some(id(&state, "vpc"))), "the old VPC is left");
+    let again = env.ironplan(&["plan", changed, "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    env.ironplan(&["teardown", changed]).assert_ok("teardown");
+}
+
 /// An API change reaches the stage: a new integration response template updates it in place,
 /// makes a new deployment (a snapshot of the API) and moves the stage to it, then deletes the
 /// old deployment; checked through the SDK.

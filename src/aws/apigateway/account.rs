@@ -49,6 +49,7 @@ impl Lifecycle for Account {
     const SPEC: &'static TypeSpec = &SPEC;
     /// Beyond API Gateway's: IAM's, for the role `find` looks at.
     const NOT_FOUND: &'static [&'static str] = &["NotFoundException", "NoSuchEntity"];
+    const UPDATES: &'static [&'static str] = &["cloudwatch_role_arn"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("UpdateAccount");
@@ -109,6 +110,14 @@ impl Lifecycle for Account {
         Ok(Some(Live { props, outputs: out.clone() }))
     }
 
+    /// Sets the plan's new role (UpdateAccount). The role to restore at teardown stays the one
+    /// found at creation: the setting was never this stack's before that.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, a: &Input, _changed: &[String]) -> Result<Outputs, AwsError> {
+        let mut outputs = out.clone();
+        outputs.insert("cloudwatch_role_arn".into(), json!(a.role_arn));
+        Self::ready(ctx, id, &outputs).await
+    }
+
     /// Puts back the role found at creation ("" clears the setting).
     async fn delete(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<(), AwsError> {
         let previous = out.get("previous_cloudwatch_role_arn").and_then(Value::as_str).unwrap_or_default();
@@ -153,7 +162,7 @@ mod adopt_tests {
     use serde_json::json;
 
     use super::super::tests::{adopt, create, delete, s, start, tags};
-    use crate::aws::testing::{assert_not_ours, assert_reads_back, find};
+    use crate::aws::testing::{assert_not_ours, assert_reads_back, assert_updates, find};
 
     #[tokio::test]
     async fn account() {
@@ -184,6 +193,30 @@ mod adopt_tests {
         assert!(adopt(&ctx, TY, &v).await.is_none());
         let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
         assert_eq!(now.cloudwatch_role_arn().unwrap_or_default(), "", "teardown restored the setting");
+    }
+
+    /// A new role is set in place; teardown still puts back what was there before the stack.
+    #[tokio::test]
+    async fn account_role_updates_in_place() {
+        let (_moto, ctx) = start().await;
+        const TY: &str = "apigateway:Account";
+        let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+        let mut roles = Vec::new();
+        for name in ["s-dev-apigw-logs", "s-dev-apigw-logs-2"] {
+            let v = json!({"role_name": name, "assume_role_policy_document": trust, "tags": tags("s-dev", name)});
+            roles.push(s(&create(&ctx, "iam:Role", &v).await, "arn"));
+        }
+        let created = create(&ctx, TY, &json!({"cloudwatch_role_arn": roles[0]})).await;
+        let ready = crate::aws::wait_ready(&ctx, TY, &created.id, &created.outputs).await.expect("wait_ready");
+        let v = json!({"cloudwatch_role_arn": roles[1]});
+        let out = assert_updates(&ctx, TY, &created.id, &ready, &v, &["cloudwatch_role_arn"]).await;
+        let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
+        assert_eq!(now.cloudwatch_role_arn(), Some(roles[1].as_str()));
+        assert_eq!(out["cloudwatch_role_arn"], json!(roles[1]), "the state's outputs follow the update");
+        crate::aws::delete(&ctx, TY, &created.id, &out).await.expect("delete");
+        let now = ctx.apigateway.get_account().send().await.expect("GetAccount");
+        assert_eq!(now.cloudwatch_role_arn().unwrap_or_default(), "", "teardown restored the setting before the stack");
     }
 
     /// A region setting that points at a role ironplan did not create is someone else's:

@@ -22,6 +22,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         RESOURCE_ID,
         HTTP_METHOD,
         STATUS_CODE,
+        // Not in UPDATES: moto 5.2.5 has no UpdateMethodResponse (500), so a change is untested.
         Prop::opt("response_models", Kind::StrMap, "model names by content type (`application/json = \"Empty\"`)")
             .in_place(),
     ],

@@ -16,6 +16,7 @@ pub static SPEC: TypeSpec = TypeSpec {
     calls: "CreateResource (rest_api_id, parent_id, path_part)",
     props: &[
         REST_API_ID,
+        // Neither in UPDATES: moto 5.2.5 has no UpdateResource (500), so a move is untested.
         Prop::req("parent_id", Kind::Str, "the parent resource's ID (the API's root_resource_id for `/x`)").in_place(),
         Prop::req("path_part", Kind::Str, "the last path segment (`patients`, or `{id}`)")
             .name_rule(&PATH_PART)

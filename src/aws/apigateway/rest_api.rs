@@ -5,7 +5,7 @@
 //! them is someone else's and in nobody's way.
 
 use async_trait::async_trait;
-use aws_sdk_apigateway::types::{ApiKeySourceType, EndpointConfiguration, EndpointType};
+use aws_sdk_apigateway::types::{ApiKeySourceType, EndpointConfiguration, EndpointType, PatchOperation};
 use serde_json::{Map, json};
 
 use super::{REST_API_NAME, found, gone_unless_read, outputs, pairs, partition, str_map};
@@ -18,7 +18,8 @@ pub static SPEC: TypeSpec = TypeSpec {
     aliases: &["AWS::ApiGateway::RestApi", "aws_api_gateway_rest_api", "aws:apigateway/restApi:RestApi"],
     summary: "A REST API",
     calls: "CreateRestApi (name, description, endpoint_configuration, api_key_source, disable_execute_api_endpoint, \
-            tags)",
+            tags); UpdateRestApi (`replace` patch operations; the endpoint type as \
+            `replace /endpointConfiguration/types/<OLD>`)",
     props: &[
         Prop::req("name", Kind::Str, "the API's name").name_rule(&REST_API_NAME).in_place(),
         Prop::opt("description", Kind::Str, "a description").in_place(),
@@ -35,6 +36,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         .in_place(),
         Prop::opt("api_key_source", Kind::Str, "where API keys are read from: HEADER or AUTHORIZER").in_place(),
         Prop::opt("disable_execute_api_endpoint", Kind::Bool, "turn off the default execute-api endpoint").in_place(),
+        // Not in UPDATES: moto 5.2.5 answers 404 to TagResource/UntagResource of a REST API ARN.
         Prop::opt("tags", Kind::Tags, "tags"),
     ],
     attrs: &[
@@ -68,7 +70,8 @@ impl Lifecycle for RestApi {
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
     // Its tags change by TagResource on AWS; moto 5.2.5 answers 404 to it for an API (it tags
     // stages only), so they are not offered until they can be tested.
-    const UPDATES: &'static [&'static str] = &["name", "description", "api_key_source", "disable_execute_api_endpoint"];
+    const UPDATES: &'static [&'static str] =
+        &["name", "description", "endpoint_configuration", "api_key_source", "disable_execute_api_endpoint"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateRestApi");
@@ -174,6 +177,9 @@ impl Lifecycle for RestApi {
             let off = a.disable_execute_api_endpoint.unwrap_or(false).to_string();
             ops.push(super::replace("/disableExecuteApiEndpoint", &off));
         }
+        if has("endpoint_configuration") {
+            ops.extend(endpoint_type_change(ctx, id, a).await?);
+        }
         if !ops.is_empty() {
             let req = ctx.apigateway.update_rest_api().rest_api_id(id).set_patch_operations(Some(ops));
             req.send().await.map_err(|e| sdk_err("UpdateRestApi", e))?;
@@ -195,6 +201,34 @@ impl Lifecycle for RestApi {
 fn created(ctx: &Ctx, id: &str, root_resource_id: &str) -> Created {
     let arn = format!("arn:{}:apigateway:{}::/restapis/{id}", partition(&ctx.region), ctx.region);
     Created { id: id.into(), outputs: outputs([("id", id), ("root_resource_id", root_resource_id), ("arn", &arn)]) }
+}
+
+/// The patch that moves the API to the plan's endpoint type (AWS's default EDGE when the plan
+/// has none): `replace /endpointConfiguration/types/<OLD>`, the old type as AWS has it now.
+/// Nothing when it already has it.
+async fn endpoint_type_change(ctx: &Ctx, id: &str, a: &Input) -> Result<Option<PatchOperation>, AwsError> {
+    const OP: &str = "UpdateRestApi";
+    let new = match a.endpoint_types.as_deref() {
+        None => "EDGE",
+        Some([one]) => one.as_str(),
+        Some(other) => {
+            let msg = format!("REST API `{}`: endpoint_configuration.types has {} types", a.name, other.len());
+            return Err(
+                AwsError::input(OP, msg).with_hint("AWS takes exactly one endpoint type: REGIONAL, EDGE or PRIVATE")
+            );
+        }
+    };
+    let r = ctx.apigateway.get_rest_api().rest_api_id(id).send().await.map_err(|e| sdk_err("GetRestApi", e))?;
+    let old: Vec<&str> =
+        r.endpoint_configuration().map(|ec| ec.types().iter().map(EndpointType::as_str).collect()).unwrap_or_default();
+    match old.as_slice() {
+        [old] if *old == new => Ok(None),
+        [old] => Ok(Some(super::replace(&format!("/endpointConfiguration/types/{old}"), new))),
+        _ => Err(AwsError::malformed(
+            "GetRestApi",
+            format!("one endpoint type of REST API `{id}` (it has {})", old.len()),
+        )),
+    }
 }
 
 /// The ID of the API's `/`, for an answer that does not carry `rootResourceId`.
@@ -255,5 +289,31 @@ mod adopt_tests {
         v["disable_execute_api_endpoint"] = json!(true);
         let keys = ["name", "description", "api_key_source", "disable_execute_api_endpoint"];
         crate::aws::testing::assert_updates(&ctx, "apigateway:RestApi", &api.id, &api.outputs, &v, &keys).await;
+    }
+
+    /// The endpoint type moves (`replace /endpointConfiguration/types/<OLD>`) both ways, and
+    /// back to AWS's default EDGE when the plan drops it.
+    #[tokio::test]
+    async fn rest_api_endpoint_type_updates_in_place() {
+        let (_moto, ctx) = start().await;
+        const TY: &str = "apigateway:RestApi";
+        let mut v = json!({"name": "s-dev-api", "description": "d", "endpoint_configuration": {"types": ["REGIONAL"]},
+            "api_key_source": "HEADER", "disable_execute_api_endpoint": false, "tags": tags("s-dev", "api")});
+        let api = create(&ctx, TY, &v).await;
+        let keys = ["endpoint_configuration"];
+        for types in ["EDGE", "REGIONAL"] {
+            v["endpoint_configuration"]["types"] = json!([types]);
+            crate::aws::testing::assert_updates(&ctx, TY, &api.id, &api.outputs, &v, &keys).await;
+        }
+        let live = ctx.apigateway.get_rest_api().rest_api_id(&api.id).send().await.expect("GetRestApi");
+        let types = live.endpoint_configuration().map(|e| e.types().to_vec()).unwrap_or_default();
+        assert_eq!(types, [aws_sdk_apigateway::types::EndpointType::Regional]);
+        v.as_object_mut().unwrap().remove("endpoint_configuration");
+        let changed = vec!["endpoint_configuration".to_string()];
+        let mut props = crate::aws::testing::props(v.clone());
+        crate::aws::update(&ctx, TY, &api.id, &api.outputs, &mut props, &changed).await.expect("update");
+        let live = ctx.apigateway.get_rest_api().rest_api_id(&api.id).send().await.expect("GetRestApi");
+        let types = live.endpoint_configuration().map(|e| e.types().to_vec()).unwrap_or_default();
+        assert_eq!(types, [aws_sdk_apigateway::types::EndpointType::Edge], "AWS's default once the plan drops it");
     }
 }

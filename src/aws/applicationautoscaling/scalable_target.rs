@@ -25,6 +25,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         Prop::req("scalable_dimension", Kind::Str, "what is scaled, such as `ecs:service:DesiredCount`"),
         Prop::opt("min_capacity", Kind::Int, "the lowest capacity scaling may set").at_least(0).in_place(),
         Prop::opt("max_capacity", Kind::Int, "the highest capacity scaling may set").at_least(0).in_place(),
+        // Not in UPDATES: moto 5.2.5 has no TagResource, UntagResource or ListTagsForResource (500).
         Prop::opt("tags", Kind::Tags, "tags of the scalable target"),
     ],
     attrs: &[

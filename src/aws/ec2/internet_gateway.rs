@@ -18,8 +18,8 @@ pub static SPEC: TypeSpec = TypeSpec {
     name: "ec2:InternetGateway",
     aliases: &["AWS::EC2::InternetGateway", "aws_internet_gateway", "aws:ec2/internetGateway:InternetGateway"],
     summary: "an internet gateway, attached to a VPC",
-    calls: "CreateInternetGateway (tags); AttachInternetGateway (vpc_id); \
-            teardown detaches it, then deletes it",
+    calls: "CreateInternetGateway (tags); AttachInternetGateway (vpc_id); a new vpc_id: DetachInternetGateway \
+            from the old VPC, then AttachInternetGateway; teardown detaches it, then deletes it",
     // Detach and Attach move the gateway to another VPC; it keeps its ID.
     props: &[Prop::req("vpc_id", Kind::Str, "the VPC to attach the gateway to").in_place(), TAGS],
     attrs: &[ID, attr("vpc_id", "the VPC it is attached to")],
@@ -44,7 +44,9 @@ impl Lifecycle for InternetGateway {
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = &["InvalidInternetGatewayID.NotFound"];
     const READ_BATCH: usize = READ_BATCH;
-    const UPDATES: &'static [&'static str] = &["tags"];
+    const UPDATES: &'static [&'static str] = &["vpc_id", "tags"];
+    // AWS refuses to delete a VPC with a gateway attached: a replaced VPC takes it along.
+    const PINS: &'static [&'static str] = &["vpc_id"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateInternetGateway");
@@ -102,9 +104,33 @@ impl Lifecycle for InternetGateway {
         Ok(describe(ctx, id).await?.and_then(|g| live_of(&g, id, out)))
     }
 
-    /// The tags (DeleteTags, CreateTags); moving it to another VPC is not built yet.
-    async fn update(ctx: &Ctx, id: &str, out: &Outputs, input: &Input, _: &[String]) -> Result<Outputs, AwsError> {
-        retag(ctx, id, &input.tags).await.map(|()| out.clone())
+    /// The tags (DeleteTags, CreateTags); a new VPC: detached from every VPC DescribeInternetGateways
+    /// shows it on (the old one), then attached to the new one. Each step tolerates "already
+    /// done", so an update run again after a crash finishes the move.
+    async fn update(
+        ctx: &Ctx,
+        id: &str,
+        out: &Outputs,
+        input: &Input,
+        changed: &[String],
+    ) -> Result<Outputs, AwsError> {
+        let mut outputs = out.clone();
+        if changed.iter().any(|c| c == "vpc_id") {
+            // A gateway gone since: the attach below says so (InvalidInternetGatewayID.NotFound).
+            let g = describe(ctx, id).await?;
+            let attached = g.iter().flat_map(|g| g.attachments()).filter_map(|a| a.vpc_id());
+            for old in attached.filter(|v| *v != input.vpc_id) {
+                let r = ctx.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(old).send().await;
+                let r = r.map_err(|e| detach_err(sdk_err("DetachInternetGateway", e), id, old));
+                done_unless(r, "Gateway.NotAttached")?;
+            }
+            outputs.insert("vpc_id".into(), json!(input.vpc_id));
+            outputs = Self::ready(ctx, id, &outputs).await?;
+        }
+        if changed.iter().any(|c| c == "tags") {
+            retag(ctx, id, &input.tags).await?;
+        }
+        Ok(outputs)
     }
 
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
@@ -132,6 +158,18 @@ impl Lifecycle for InternetGateway {
     }
 }
 
+/// A failed DetachInternetGateway, with what to do when AWS refuses because the VPC still uses
+/// the gateway.
+fn detach_err(e: AwsError, id: &str, vpc_id: &str) -> AwsError {
+    if e.code != "DependencyViolation" {
+        return e;
+    }
+    e.with_hint(format!(
+        "VPC {vpc_id} still has public addresses (Elastic IPs, NAT gateways, instances) that use internet \
+         gateway {id}: release or move them first, then deploy again"
+    ))
+}
+
 /// What `create` returns: `ready` attaches the gateway to `vpc_id`.
 fn created(id: String, g: &Input) -> Created {
     Created { outputs: obj(json!({ "id": id, "vpc_id": g.vpc_id })), id }
@@ -156,6 +194,7 @@ fn live_of(g: &Described, id: &str, out: &Outputs) -> Option<Live> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
+    use crate::aws::Created;
 
     #[tokio::test]
     async fn internet_gateway_is_adopted_read_back_and_deleted() {
@@ -174,6 +213,39 @@ mod tests {
         );
         let other = |vpc_id: &str| tagged(json!({ "vpc_id": vpc_id }), "s-dev", "igw");
         assert_reads_many_with(ctx, "ec2:InternetGateway", igw, &[other(&a.id), other(&b.id)]).await;
+    }
+
+    /// Moved to another VPC with new tags: detached from the old VPC, attached to the new one,
+    /// as DescribeInternetGateways shows; an update run again (a crash after the move) changes
+    /// nothing; teardown then detaches it from the new VPC.
+    #[tokio::test]
+    async fn internet_gateway_moves_to_another_vpc_in_place() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        const TY: &str = "ec2:InternetGateway";
+        let (a, b) = (vpc(ctx, "10.1.0.0/16").await, vpc(ctx, "10.2.0.0/16").await);
+        let mut p = tagged(json!({"vpc_id": a.id}), "s-dev", "igw");
+        let igw = make(ctx, TY, &p).await;
+        let attached = |vpc_id: String| async move {
+            let f = aws_sdk_ec2::types::Filter::builder().name("attachment.vpc-id").values(vpc_id).build();
+            let r = ctx.ec2.describe_internet_gateways().filters(f).send().await.expect("DescribeInternetGateways");
+            r.internet_gateways().iter().filter_map(|g| g.internet_gateway_id().map(String::from)).collect::<Vec<_>>()
+        };
+        assert_eq!(attached(a.id.clone()).await, [igw.id.as_str()]);
+        p["vpc_id"] = json!(b.id);
+        p["tags"]["Team"] = json!("net");
+        let out = crate::aws::testing::assert_updates(ctx, TY, &igw.id, &igw.outputs, &p, &["vpc_id", "tags"]).await;
+        assert_reads_back(ctx, TY, &p, &igw.id, &out).await;
+        assert_eq!(attached(a.id.clone()).await, Vec::<String>::new(), "detached from the old VPC");
+        assert_eq!(attached(b.id.clone()).await, [igw.id.as_str()], "attached to the new one");
+        let again = crate::aws::testing::assert_updates(ctx, TY, &igw.id, &igw.outputs, &p, &["vpc_id"]).await;
+        assert_eq!(again, out, "a second run of the update finds it done");
+        assert_eq!(attached(b.id.clone()).await, [igw.id.as_str()]);
+        // Back to the first VPC (a rollback's update), then deleted from there.
+        p["vpc_id"] = json!(a.id);
+        let back = crate::aws::testing::assert_updates(ctx, TY, &igw.id, &out, &p, &["vpc_id"]).await;
+        assert_eq!(attached(a.id.clone()).await, [igw.id.as_str()]);
+        remove(ctx, TY, &p, &Created { id: igw.id.clone(), outputs: back }).await;
     }
 
     #[tokio::test]
