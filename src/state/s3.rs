@@ -618,13 +618,16 @@ impl S3Objects {
     }
 }
 
-/// The bucket's region, from HeadBucket (its `x-amz-bucket-region`, also sent with a 301).
+/// The bucket's region, from HeadBucket's `x-amz-bucket-region`. S3 sends it with a 200, and
+/// also when the request was signed for another region: with a 301 (PermanentRedirect, no body:
+/// HEAD) or a 400 (AuthorizationHeaderMalformed); a 307 (a new bucket's temporary redirect) too.
 async fn bucket_region(client: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, AwsError> {
     use aws_smithy_runtime_api::client::result::SdkError;
     match client.head_bucket().bucket(bucket).send().await {
         Ok(out) => Ok(out.bucket_region().map(str::to_string)),
         Err(SdkError::ServiceError(se))
-            if se.raw().headers().get("x-amz-bucket-region").is_some() && se.raw().status().as_u16() == 301 =>
+            if matches!(se.raw().status().as_u16(), 301 | 307 | 400)
+                && se.raw().headers().get("x-amz-bucket-region").is_some_and(|r| !r.is_empty()) =>
         {
             Ok(se.raw().headers().get("x-amz-bucket-region").map(str::to_string))
         }
