@@ -336,6 +336,32 @@ fn client_of(url: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(conf)
 }
 
+/// A PutObject (or GetObject) answered without an ETag is a `MalformedResponse`, never an empty
+/// ETag that the next conditional write would carry: the lock is not taken, the state write fails.
+#[tokio::test]
+async fn an_answer_without_an_etag_is_a_malformed_response_not_an_empty_etag() {
+    let url = fixed_answer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nx-amz-request-id: r1\r\n\r\n");
+    let objs: Arc<dyn Objects> = Arc::new(S3Objects { client: client_of(&url), bucket: "team-state".into() });
+    let Err(ObjError::Failed(e)) = objs.put(STATE, b"{}".to_vec(), &Cond::Absent).await else {
+        panic!("a PutObject without an ETag must fail")
+    };
+    assert_eq!((e.operation, e.code.as_str()), ("PutObject", "MalformedResponse"), "{e:?}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("s3://team-state/p/s-dev.json")), "{e:?}");
+    let Err(e) = objs.get(STATE).await else { panic!("a GetObject without an ETag must fail") };
+    assert_eq!((e.operation, e.code.as_str()), ("GetObject", "MalformedResponse"), "{e:?}");
+
+    let mut obj = StateObject { objs: objs.clone(), key: STATE.into(), etag: None };
+    let Err(StateError::Remote { code, operation, .. }) = obj.write(b"{}".to_vec()).await else {
+        panic!("the state write must fail")
+    };
+    assert_eq!((operation, code.as_str()), ("PutObject", "MalformedResponse"));
+    assert_eq!(obj.etag, None, "nothing remembered as written");
+    let Err(StateError::Remote { code, .. }) = Lease::acquire(objs, KEY, "s-dev", info(60)).await else {
+        panic!("the lock is not taken on an answer without an ETag")
+    };
+    assert_eq!(code, "MalformedResponse");
+}
+
 /// S3 tells a HeadBucket signed for the wrong region where the bucket is, in
 /// `x-amz-bucket-region`, with a 301 (no body: HEAD) or a 400; both are taken.
 #[tokio::test]
