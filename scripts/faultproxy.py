@@ -2,7 +2,8 @@
 """faultproxy: a fault-injecting HTTP proxy between an AWS SDK and a local AWS emulator (moto).
 
     faultproxy.py --listen 127.0.0.1:0 --upstream http://127.0.0.1:MOTOPORT \
-                  [--port-file F] [--config rules.json] [--seed N] [--latency FACTOR] [--verbose]
+                  [--port-file F] [--config rules.json] [--seed N] [--latency FACTOR]
+                  [--s3-bucket-region BUCKET=REGION ...] [--verbose]
 
 Every request is forwarded to the upstream unchanged (method, path, query, headers, body) and
 the upstream's answer is returned unchanged, unless a fault rule matches the request's AWS
@@ -462,6 +463,102 @@ def throttle_code(protocol: str | None, service: str | None = None) -> str:
     if protocol == "awsQuery":
         return "Throttling"
     return "ThrottlingException"
+
+
+# --------------------------------------------------------------------------------------------
+# S3 buckets in another region (moto serves every region from one server and never redirects)
+# --------------------------------------------------------------------------------------------
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+REDIRECT_STATUSES = (301, 400)
+
+
+def signing_region(target: str, headers) -> str | None:
+    """The region of the request's SigV4 credential scope (header or presigned query), or None."""
+    m = _SCOPE_RE.search(_header(headers, "Authorization") or "")
+    if m:
+        return m.group(1)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+    parts = query.get("X-Amz-Credential", [""])[0].split("/")
+    return parts[2] if len(parts) >= 5 else None
+
+
+def s3_bucket_and_key(target: str, headers, buckets) -> tuple[str | None, str]:
+    """(bucket, key) of an S3 request: virtual-hosted (`Host: BUCKET.…`, for one of `buckets`)
+    or path-style (`/BUCKET/KEY`). The key is "" for a bucket-level call."""
+    path = urllib.parse.unquote(urllib.parse.urlsplit(target).path or "/")
+    host = (_header(headers, "Host") or "").strip().lower()
+    host = host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    hosted = [b for b in buckets if host == b or host.startswith(b + ".")]
+    if hosted:
+        return max(hosted, key=len), path.lstrip("/")
+    segments = path.lstrip("/").split("/", 1)
+    if not segments[0]:
+        return None, ""
+    return segments[0], segments[1] if len(segments) > 1 else ""
+
+
+def parse_bucket_regions(payload) -> dict[str, dict]:
+    """{BUCKET: {"region", "status"}} from `{BUCKET: REGION}` or `{BUCKET: {"region", "status"}}`
+    (also wrapped as `{"buckets": {...}}`); ValueError says what is wrong."""
+    if isinstance(payload, dict) and set(payload) == {"buckets"}:
+        payload = payload["buckets"]
+    if not isinstance(payload, dict):
+        raise ValueError('the body is {"BUCKET": "REGION", ...} or {"buckets": {...}}')
+    out = {}
+    for bucket, spec in payload.items():
+        if not isinstance(bucket, str) or not _BUCKET_RE.match(bucket):
+            raise ValueError(f"{bucket!r} is not an S3 bucket name")
+        if isinstance(spec, str):
+            spec = {"region": spec}
+        if not isinstance(spec, dict) or set(spec) - {"region", "status"}:
+            raise ValueError(f"{bucket}: a region, or {{\"region\": R, \"status\": 301|400}}")
+        region, status = spec.get("region"), spec.get("status", 301)
+        if not isinstance(region, str) or not _REGION_RE.match(region):
+            raise ValueError(f"{bucket}: {region!r} is not a region name (e.g. eu-west-1)")
+        if status not in REDIRECT_STATUSES or isinstance(status, bool):
+            raise ValueError(f"{bucket}: status is 301 (PermanentRedirect) or 400 (AuthorizationHeaderMalformed)")
+        out[bucket] = {"region": region, "status": status}
+    return out
+
+
+def parse_bucket_region_arg(value: str) -> tuple[str, dict]:
+    bucket, sep, region = value.partition("=")
+    if not sep:
+        raise ValueError(f"--s3-bucket-region is BUCKET=REGION, got {value!r}")
+    return bucket, parse_bucket_regions({bucket: region})[bucket]
+
+
+def wrong_region_response(method: str, bucket: str, signed: str, spec: dict) -> tuple[int, list, bytes, str | None]:
+    """What S3 answers a request for `bucket` signed for region `signed` when the bucket lives in
+    `spec["region"]`: (status, headers, body, error code). A HEAD (HeadBucket, HeadObject) gets
+    no body, only the status and `x-amz-bucket-region`; anything else an XML error: 301
+    PermanentRedirect with the bucket's endpoint, or 400 AuthorizationHeaderMalformed with the
+    expected `<Region>`."""
+    region, status = spec["region"], spec["status"]
+    request_id = uuid.uuid4().hex[:16].upper()
+    headers = [("x-amz-bucket-region", region), ("x-amz-request-id", request_id), ("Content-Type", "application/xml")]
+    if method == "HEAD":
+        return status, headers + [("Content-Length", "0")], b"", None
+    if status == 301:
+        code = "PermanentRedirect"
+        detail = (
+            "<Message>The bucket you are attempting to access must be addressed using the specified endpoint. "
+            "Please send all future requests to this endpoint.</Message>"
+            f"<Endpoint>{_xml_escape(bucket)}.s3.{region}.amazonaws.com</Endpoint><Bucket>{_xml_escape(bucket)}</Bucket>"
+        )
+    else:
+        code = "AuthorizationHeaderMalformed"
+        detail = (
+            f"<Message>The authorization header is malformed; the region '{_xml_escape(signed)}' is wrong; "
+            f"expecting '{region}'</Message><Region>{region}</Region>"
+        )
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>{detail}'
+        f"<RequestId>{request_id}</RequestId></Error>"
+    ).encode()
+    return status, headers + [("Content-Length", str(len(body)))], body, code
 
 
 # --------------------------------------------------------------------------------------------
@@ -1711,6 +1808,9 @@ class ProxyServer(http.server.ThreadingHTTPServer):
         self.state = state
         self.verbose = verbose
         self.upstream_timeout = timeout
+        # {BUCKET: {"region", "status"}}: S3 buckets that live in another region (--s3-bucket-region).
+        self.bucket_regions: dict[str, dict] = {}
+        self.bucket_regions_lock = threading.Lock()
         super().__init__(listen, Handler)
 
     def server_bind(self):
@@ -1859,13 +1959,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._send_plain(400, {"error": str(e)})
                 return
             self._send_plain(200, self.server.latency.describe())
+        elif route == "s3-bucket-regions" and method == "GET":
+            with self.server.bucket_regions_lock:
+                self._send_plain(200, {"buckets": dict(self.server.bucket_regions)})
+        elif route == "s3-bucket-regions" and method in ("POST", "PUT"):
+            try:
+                regions = parse_bucket_regions(payload if payload is not None else {})
+            except ValueError as e:
+                self._send_plain(400, {"error": str(e)})
+                return
+            with self.server.bucket_regions_lock:
+                self.server.bucket_regions = regions
+            self._send_plain(200, {"buckets": regions})
         elif route in ("", "health") and method == "GET":
             host, port = self.server.upstream
             self._send_plain(200, {"ok": True, "upstream": f"http://{_fmt_host(host)}:{port}", "seed": state.seed})
         else:
             self._send_plain(404, {"error": f"unknown control endpoint {method} {CONTROL_PREFIX}{route}",
                                    "endpoints": ["GET rules", "POST rules", "GET stats", "GET log?since=SEQ", "POST reset",
-                                                 "GET latency", "POST latency", "GET health"]})
+                                                 "GET latency", "POST latency", "GET s3-bucket-regions",
+                                                 "POST s3-bucket-regions", "GET health"]})
 
     # ---- proxying --------------------------------------------------------------------------
 
@@ -1875,9 +1988,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ident = identify(self.command, target, headers, body)
         op, service, protocol = ident["op"], ident["service"], ident["protocol"]
         started = time.monotonic()
-        rule = state.choose(op, service)
+        region = signing_region(target, headers)
         entry = {"op": op, "service": service, "protocol": protocol, "method": self.command,
-                 "path": urllib.parse.urlsplit(target).path, "status": None, "fault": None, "rule": None}
+                 "path": urllib.parse.urlsplit(target).path, "region": region, "status": None, "fault": None,
+                 "rule": None}
+        bucket_spec = None
+        if service == "s3":
+            with self.server.bucket_regions_lock:
+                regions = dict(self.server.bucket_regions)
+            bucket, _key = s3_bucket_and_key(target, headers, regions)
+            bucket_spec = regions.get(bucket) if bucket else None
+            if bucket_spec is not None and region is not None and region != bucket_spec["region"]:
+                # S3 routes a request before anything else happens to it: no rule applies.
+                status, out_headers, out_body, code = wrong_region_response(self.command, bucket, region, bucket_spec)
+                entry.update(status=status, fault="redirect", code=code)
+                entry["ms"] = round((time.monotonic() - started) * 1000, 1)
+                self._record(entry, forwarded=False)
+                self._write_response(status, None, out_headers, out_body, chunked=False)
+                return
+        rule = state.choose(op, service)
         if rule is not None:
             entry["fault"] = rule.kind
             entry["rule"] = rule.index
@@ -1925,6 +2054,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     chunked = chunked and new_status == status
                 if new_status != status:
                     status, reason = new_status, None
+        if bucket_spec is not None:
+            # moto answers with the region it was asked in; S3 with the bucket's own.
+            up_headers = [(k, bucket_spec["region"] if k.lower() == "x-amz-bucket-region" else v) for k, v in up_headers]
         entry["status"] = status
         entry["ms"] = round((time.monotonic() - started) * 1000, 1)
         self._record(entry, forwarded=True)
@@ -2095,11 +2227,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="model AWS creation and deletion times, scaled by FACTOR (e.g. 1/60 or 0.0167); needs --durations; see FAULTPROXY.md")
     ap.add_argument("--durations", metavar="FILE",
                     help="the types' typical durations: the output of `ironplan types --format json`")
+    ap.add_argument("--s3-bucket-region", metavar="BUCKET=REGION", action="append", default=[],
+                    help="answer S3 requests for BUCKET signed for another region as S3 does (301 and x-amz-bucket-region); repeatable")
     ap.add_argument("--verbose", "-v", action="store_true", help="log every request to stderr")
     args = ap.parse_args(argv)
 
     listen = parse_listen(args.listen)
     upstream = parse_upstream(args.upstream)
+    bucket_regions = {}
+    for value in args.s3_bucket_region:
+        try:
+            bucket, spec = parse_bucket_region_arg(value)
+        except ValueError as e:
+            raise SystemExit(f"faultproxy: {e}")
+        bucket_regions[bucket] = spec
     state = State(args.seed)
     latency = Latency()
     if args.durations:
@@ -2125,6 +2266,7 @@ def main(argv: list[str] | None = None) -> int:
         server = ProxyServer(listen, upstream, state, args.verbose, args.upstream_timeout, latency)
     except OSError as e:
         raise SystemExit(f"faultproxy: cannot listen on {_fmt_host(listen[0])}:{listen[1]}: {e}")
+    server.bucket_regions = bucket_regions
     port = server.server_address[1]
 
     stop = threading.Event()

@@ -620,6 +620,110 @@ def test_reset(ctx):
     check("log: reset entry has no status", [(e["status"], e["fault"]) for e in log] == [(None, "reset"), (200, None)], log)
 
 
+def s3_raw(port: int, method: str, path: str, region: str, host: str | None = None, body: bytes = b""):
+    """A path-style (or, with `host`, virtual-hosted) S3 request whose SigV4 scope says `region`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    auth = f"AWS4-HMAC-SHA256 Credential=testing/20240101/{region}/s3/aws4_request, SignedHeaders=host, Signature=0"
+    headers = {"Authorization": auth, "Host": host or f"127.0.0.1:{port}", "x-amz-content-sha256": "UNSIGNED-PAYLOAD"}
+    if method in ("PUT", "POST"):
+        headers["Content-Length"] = str(len(body))
+    conn.request(method, path, body=body or None, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+
+@section("(h) S3 buckets in another region: 301 / 400 with x-amz-bucket-region")
+def test_bucket_region(ctx, tmp):
+    ctl, port, direct_s3 = ctx["ctl"], ctx["port"], ctx["direct_s3"]
+    ctl.reset()
+    for b in ("far-bucket", "near-bucket"):
+        direct_s3.create_bucket(Bucket=b)
+    status, body = ctl.call("POST", "s3-bucket-regions", {"far-bucket": "eu-west-1"})
+    check("POST s3-bucket-regions", status == 200 and body == {"buckets": {"far-bucket": {"region": "eu-west-1", "status": 301}}}, body)
+    check("GET s3-bucket-regions", ctl.call("GET", "s3-bucket-regions") == (200, body), ctl.call("GET", "s3-bucket-regions"))
+
+    status, headers, data = s3_raw(port, "HEAD", "/far-bucket", "us-east-1")
+    check("HeadBucket signed for us-east-1: 301, x-amz-bucket-region, empty body",
+          (status, headers.get("x-amz-bucket-region"), data) == (301, "eu-west-1", b""), (status, headers, data))
+    status, headers, data = s3_raw(port, "PUT", "/far-bucket/ironplan/s.lock", "us-east-1", body=b"{}")
+    check("PutObject signed for us-east-1: 301 PermanentRedirect XML with the header",
+          status == 301 and b"<Code>PermanentRedirect</Code>" in data and b"far-bucket.s3.eu-west-1.amazonaws.com" in data
+          and headers.get("x-amz-bucket-region") == "eu-west-1", (status, headers, data))
+    keys = [o["Key"] for o in direct_s3.list_objects_v2(Bucket="far-bucket").get("Contents", [])]
+    check("the refused PutObject never reached moto", keys == [], keys)
+    status, headers, data = s3_raw(port, "PUT", "/ironplan/v.lock", "us-east-1", host=f"far-bucket.localhost:{port}", body=b"{}")
+    check("virtual-hosted style (Host: far-bucket.…) is redirected too", status == 301 and headers.get("x-amz-bucket-region") == "eu-west-1", (status, data))
+
+    status, headers, data = s3_raw(port, "PUT", "/far-bucket/ironplan/s.lock", "eu-west-1", body=b"{}")
+    check("PutObject signed for eu-west-1 is forwarded to moto", status == 200, (status, data))
+    keys = [o["Key"] for o in direct_s3.list_objects_v2(Bucket="far-bucket").get("Contents", [])]
+    check("and the object is in moto", keys == ["ironplan/s.lock"], keys)
+    status, headers, _ = s3_raw(port, "HEAD", "/far-bucket", "eu-west-1")
+    check("HeadBucket signed for eu-west-1: 200 with the bucket's region (moto says us-east-1)",
+          (status, headers.get("x-amz-bucket-region")) == (200, "eu-west-1"), (status, headers))
+    status, headers, _ = s3_raw(port, "HEAD", "/near-bucket", "us-east-1")
+    check("another bucket is forwarded as before", (status, headers.get("x-amz-bucket-region")) == (200, "us-east-1"), (status, headers))
+
+    log = ctl.log()
+    got = [(e["op"], e["region"], e["status"], e["fault"]) for e in log]
+    want = [("HeadBucket", "us-east-1", 301, "redirect"), ("PutObject", "us-east-1", 301, "redirect"),
+            ("PutObject", "us-east-1", 301, "redirect"), ("PutObject", "eu-west-1", 200, None),
+            ("HeadBucket", "eu-west-1", 200, None), ("HeadBucket", "us-east-1", 200, None)]
+    check("log: each call's signing region, redirects as faults", got == want, got)
+    check("stats count redirects", ctl.stats()["operations"]["PutObject"]["faults"] == {"redirect": 2}, ctl.stats()["operations"])
+
+    # The 400 style: AuthorizationHeaderMalformed with <Region> (what S3 answers some regions' calls).
+    ctl.call("POST", "s3-bucket-regions", {"buckets": {"far-bucket": {"region": "eu-west-1", "status": 400}}})
+    status, headers, data = s3_raw(port, "GET", "/far-bucket/ironplan/s.lock", "us-east-1")
+    check("GetObject, 400 style: AuthorizationHeaderMalformed with <Region>",
+          status == 400 and b"<Code>AuthorizationHeaderMalformed</Code>" in data and b"<Region>eu-west-1</Region>" in data
+          and headers.get("x-amz-bucket-region") == "eu-west-1", (status, headers, data))
+    status, headers, data = s3_raw(port, "HEAD", "/far-bucket", "us-east-1")
+    check("HeadBucket, 400 style: 400, the header, no body", (status, headers.get("x-amz-bucket-region"), data) == (400, "eu-west-1", b""), (status, headers))
+
+    # The real SDK signing for the bucket's region goes through; the rules apply to it as before.
+    s3_eu = ctx["session"].client("s3", endpoint_url=ctx["url"], region_name="eu-west-1", config=ctx["s3_config"])
+    s3_eu.put_object(Bucket="far-bucket", Key="boto3.json", Body=b"{}")
+    check("boto3 in eu-west-1 through the proxy: PutObject reaches moto",
+          direct_s3.get_object(Bucket="far-bucket", Key="boto3.json")["Body"].read() == b"{}")
+    ctl.rules([{"op": "GetObject", "server_error": 503, "count": 1}])
+    err = client_error(s3_eu.get_object, Bucket="far-bucket", Key="boto3.json")
+    check("a rule still applies to a call signed for the right region",
+          err is not None and err.response["ResponseMetadata"]["HTTPStatusCode"] == 503, err)
+    ctl.rules([])
+
+    for bad in ({"Bad_Bucket": "eu-west-1"}, {"far-bucket": "Europe"}, {"far-bucket": {"region": "eu-west-1", "status": 302}},
+                ["far-bucket"], {"far-bucket": {"region": "eu-west-1", "extra": 1}}):
+        status, body = ctl.call("POST", "s3-bucket-regions", bad)
+        check(f"refused {bad}", status == 400 and "error" in body, (status, body))
+    check("a refused body changes nothing",
+          ctl.call("GET", "s3-bucket-regions")[1] == {"buckets": {"far-bucket": {"region": "eu-west-1", "status": 400}}})
+    ctl.reset()
+    check("reset leaves the bucket regions (configuration, like the latency model)",
+          ctl.call("GET", "s3-bucket-regions")[1]["buckets"] != {})
+    ctl.call("POST", "s3-bucket-regions", {})
+    status, _, _ = s3_raw(port, "HEAD", "/far-bucket", "us-east-1")
+    check("an empty map: forwarded again", status == 200, status)
+
+    # The command-line option.
+    proc, p2, _ = start_proxy(ctx["upstream"], "--s3-bucket-region", "far-bucket=eu-west-1",
+                              "--s3-bucket-region", "other-bucket=ap-south-1", tmp=tmp, name="proxy-regions")
+    try:
+        got = Control(p2).call("GET", "s3-bucket-regions")[1]["buckets"]
+        check("--s3-bucket-region BUCKET=REGION, repeatable",
+              {b: v["region"] for b, v in got.items()} == {"far-bucket": "eu-west-1", "other-bucket": "ap-south-1"}, got)
+        status, headers, _ = s3_raw(p2, "HEAD", "/far-bucket", "us-east-1")
+        check("and in force from the start", (status, headers.get("x-amz-bucket-region")) == (301, "eu-west-1"), (status, headers))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+    p = subprocess.run([sys.executable, PROXY, "--upstream", ctx["upstream"], "--s3-bucket-region", "far-bucket"],
+                       capture_output=True, text=True, timeout=10)
+    check("--s3-bucket-region without =REGION is refused", p.returncode != 0 and "BUCKET=REGION" in p.stderr, p.stderr)
+
+
 def main() -> int:
     t_start = time.monotonic()
     tmp = tempfile.mkdtemp(prefix="faultproxy-test-")
@@ -645,6 +749,10 @@ def main() -> int:
         for svc, name in (("kms", "kms"), ("ec2", "ec2"), ("iam", "iam"), ("apigateway", "apigw"), ("efs", "efs"), ("kinesis", "kinesis")):
             ctx[name] = session.client(svc, endpoint_url=url, config=config)
         ctx["direct_kms"] = session.client("kms", endpoint_url=f"http://127.0.0.1:{moto_port}", config=config)
+        ctx["s3_config"] = Config(retries={"total_max_attempts": 1}, connect_timeout=5, read_timeout=20,
+                                  s3={"addressing_style": "path"})
+        ctx["direct_s3"] = session.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}", config=ctx["s3_config"])
+        ctx["port"], ctx["upstream"] = port, f"http://127.0.0.1:{moto_port}"
 
         test_forward(ctx)
         test_fail(ctx)
@@ -654,6 +762,7 @@ def main() -> int:
         test_detection(ctx)
         test_stats(ctx)
         test_reset(ctx)
+        test_bucket_region(ctx, tmp)
 
         print("-- shutdown")
         proxy.send_signal(signal.SIGTERM)

@@ -273,6 +273,32 @@ async fn resume_deleting_finishes_the_deletion() {
     assert_eq!(fake.live(), ["a", "b", "c", "d"], "exactly one `a`");
 }
 
+/// A delete AWS refused (a bucket that is not empty) leaves the entry as it was, so a deploy
+/// changes the resource (its force_destroy) rather than finishing a deletion; one that may have
+/// landed (transient errors until the retries ran out) stays `deleting`.
+#[tokio::test(start_paused = true)]
+async fn a_refused_delete_keeps_the_entry_and_one_that_may_have_landed_stays_deleting() {
+    let fake = Fake::default();
+    let run = engine(&fake, None);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    fake.fail("Delete", "a", ErrorKind::Fatal, 1);
+    let s = run.engine.teardown().await.expect("teardown");
+    assert_eq!(s.failed.len(), 1, "{s:?}");
+    assert_eq!(run.state().resources["a"].status, Status::Ready, "refused: still there, as it was");
+    let s = run.engine.deploy(OnFailure::Rollback).await.expect("deploy again");
+    assert!(s.ok(), "{s:?}");
+    assert_eq!(fake.calls_of("Delete").iter().filter(|r| *r == "a").count(), 1, "no deletion resumed");
+    assert!(fake.live().contains(&"a".to_string()));
+
+    let fake = Fake::default();
+    let run = engine(&fake, None);
+    assert!(run.engine.deploy(OnFailure::Rollback).await.expect("deploy").ok());
+    fake.fail("Delete", "a", ErrorKind::Transient, 1000);
+    let s = run.engine.teardown().await.expect("teardown");
+    assert_eq!(s.failed.len(), 1, "{s:?}");
+    assert_eq!(run.state().resources["a"].status, Status::Deleting, "may have landed: resumed next time");
+}
+
 /// Throttling and 5xx are retried (a bounded number of times), eventual consistency within a
 /// time bound, anything else fails at once.
 #[tokio::test(start_paused = true)]

@@ -353,11 +353,18 @@ pub(super) async fn delete_one(s: &Arc<Shared>, name: &str) -> Result<(), Resour
         }
     }
     let _ = s.events.send(Event::Deleting { resource: name.into(), type_name: type_name.clone(), id: rec.id.clone() });
+    let before = rec.clone();
     rec.status = Status::Deleting;
     lock(&s.store).record(name, rec.clone()).map_err(|e| state_err(name, &type_name, e))?;
-    retry(s, name, || s.cloud.delete(&type_name, &rec.id, &rec.outputs))
-        .await
-        .map_err(|e| fail(s, name, &type_name, e))?;
+    if let Err(e) = retry(s, name, || s.cloud.delete(&type_name, &rec.id, &rec.outputs)).await {
+        // AWS refused the delete (a bucket that is not empty): the resource is there as it was,
+        // and so is its entry, so that a deploy can change it (force_destroy) before the next
+        // teardown. A delete that may have landed (throttled, timed out) stays `deleting`.
+        if e.kind == crate::aws::ErrorKind::Fatal {
+            lock(&s.store).record(name, before).map_err(|e| state_err(name, &type_name, e))?;
+        }
+        return Err(fail(s, name, &type_name, e));
+    }
     let exp = expected(s, rec.delete_secs);
     retry(s, name, || s.cloud.wait_deleted(&type_name, &rec.id, &rec.outputs, exp))
         .await

@@ -618,13 +618,16 @@ impl S3Objects {
     }
 }
 
-/// The bucket's region, from HeadBucket (its `x-amz-bucket-region`, also sent with a 301).
+/// The bucket's region, from HeadBucket's `x-amz-bucket-region`. S3 sends it with a 200, and
+/// also when the request was signed for another region: with a 301 (PermanentRedirect, no body:
+/// HEAD) or a 400 (AuthorizationHeaderMalformed); a 307 (a new bucket's temporary redirect) too.
 async fn bucket_region(client: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, AwsError> {
     use aws_smithy_runtime_api::client::result::SdkError;
     match client.head_bucket().bucket(bucket).send().await {
         Ok(out) => Ok(out.bucket_region().map(str::to_string)),
         Err(SdkError::ServiceError(se))
-            if se.raw().headers().get("x-amz-bucket-region").is_some() && se.raw().status().as_u16() == 301 =>
+            if matches!(se.raw().status().as_u16(), 301 | 307 | 400)
+                && se.raw().headers().get("x-amz-bucket-region").is_some_and(|r| !r.is_empty()) =>
         {
             Ok(se.raw().headers().get("x-amz-bucket-region").map(str::to_string))
         }
@@ -670,7 +673,9 @@ impl Objects for S3Objects {
         use aws_sdk_s3::operation::get_object::GetObjectError;
         match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => {
-                let etag = out.e_tag().unwrap_or_default().to_string();
+                // Without it no later write could be conditional on what was read.
+                let etag = out.e_tag().filter(|e| !e.is_empty());
+                let etag = etag.ok_or_else(|| AwsError::malformed("GetObject", "an ETag"))?.to_string();
                 let body = out.body.collect().await.map_err(|e| AwsError {
                     operation: "GetObject",
                     code: "ResponseError".into(),
@@ -693,7 +698,19 @@ impl Objects for S3Objects {
             Cond::Matches(etag) => req.if_match(etag),
         };
         match req.send().await {
-            Ok(out) => Ok(out.e_tag().unwrap_or_default().to_string()),
+            // Without it the next write could not be conditional on this one: never go on with
+            // an empty ETag (every later `If-Match` would be refused as a conflict).
+            Ok(out) => match out.e_tag() {
+                Some(etag) if !etag.is_empty() => Ok(etag.to_string()),
+                _ => Err(ObjError::Failed(AwsError {
+                    hint: Some(format!(
+                        "`s3://{}/{key}` may have been written: check what sits between ironplan and S3 \
+                         (a proxy or gateway that drops the ETag header), then run again",
+                        self.bucket
+                    )),
+                    ..AwsError::malformed("PutObject", "an ETag")
+                })),
+            },
             Err(e) if is_precondition(&e) => Err(ObjError::Precondition),
             Err(e) => Err(ObjError::Failed(crate::aws::sdk_err("PutObject", e))),
         }

@@ -184,7 +184,13 @@ impl Proxy {
         ureq::post(&self.control("rules")).send_json(&rules).expect("set proxy rules");
     }
 
-    /// Every call so far: `{op, service, status, fault, ...}`.
+    /// Says which S3 buckets live in another region (`{BUCKET: REGION}`): calls for them signed
+    /// for another region are answered as S3 does (301 or 400 with `x-amz-bucket-region`).
+    pub fn bucket_regions(&self, regions: Value) {
+        ureq::post(&self.control("s3-bucket-regions")).send_json(&regions).expect("set the proxy's bucket regions");
+    }
+
+    /// Every call so far: `{op, service, region, status, fault, ...}`.
     pub fn log(&self) -> Vec<Value> {
         let mut resp = ureq::get(&self.control("log")).call().expect("proxy log");
         let v: Value = resp.body_mut().read_json().expect("log JSON");

@@ -1,7 +1,9 @@
 //! Shared state on S3 (moto's S3 enforces `If-None-Match: *` and `If-Match`): two runs from two
 //! working directories that share only the S3 state, a holder killed -9 and its expired lease
 //! taken over, `unlock` that needs the lock's ID, a stale writer refused, S3 throttling and 5xx
-//! on the lock and state calls, and `state migrate` there and back. Checked through the SDK.
+//! on the lock and state calls, a state bucket in another region (the fault proxy plays S3's
+//! redirect, which one-region moto never sends), and `state migrate` there and back. Checked
+//! through the SDK.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -219,6 +221,56 @@ async fn s3_throttling_and_5xx_on_lock_and_state_calls_are_retried_and_nothing_i
     assert!(vpc_exists(&env, &vpc).await);
     env.proxy().rules(json!([]));
     env.ironplan(&["teardown", PLAN, "--state", STATE]).assert_ok("teardown");
+}
+
+/// moto serves every region from one server and never redirects, so the proxy plays S3: the
+/// state bucket lives in eu-west-1, and a call for it signed for another region gets S3's 301
+/// with `x-amz-bucket-region`. A run in us-east-1 finds the bucket's region with its first S3
+/// call (HeadBucket) and signs every lock and state call for eu-west-1: a lock call signed for
+/// us-east-1 would be answered 301 PermanentRedirect and fail the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_bucket_in_another_region_is_found_before_the_first_lock_call() {
+    let env = Env::with_proxy();
+    let s3 = bucket(&env).await;
+    env.proxy().bucket_regions(json!({ BUCKET: "eu-west-1" }));
+    // Slow at its security group, so the lock can be read while the run holds it.
+    env.proxy().rules(json!([{"op": "CreateSecurityGroup", "delay_ms": 2500, "count": 1}]));
+    let run = env.spawn(&deploy_args(&[]));
+    let held = wait_for_lock(&s3).await;
+    assert_eq!(held.pid, run.id(), "the lock was written, naming its holder");
+    let out = crate::common::Run::from(run.wait_with_output().expect("run"));
+    out.assert_ok("deploy with the state bucket in eu-west-1 and AWS_REGION=us-east-1");
+    let state = state_doc(&s3).await;
+    let resources = state["resources"].as_object().expect("resources");
+    assert!(resources.len() == 5 && resources.values().all(|r| r["status"] == "ready"), "{state}");
+    assert!(object(&s3, LOCK_KEY).await.is_none(), "released");
+
+    let log = env.proxy().log();
+    let calls: Vec<&Value> = log.iter().filter(|e| e["service"] == "s3").collect();
+    let show = || {
+        calls.iter().map(|e| format!("{} {} {} {}", e["op"], e["path"], e["region"], e["status"])).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        calls.first().map(|e| (&e["op"], &e["region"], &e["status"])),
+        Some((&json!("HeadBucket"), &json!("us-east-1"), &json!(301))),
+        "the first S3 call asks where the bucket is: {:?}",
+        show()
+    );
+    assert!(calls[1..].iter().all(|e| e["region"] == "eu-west-1" && e["fault"].is_null()), "{:?}", show());
+    let lock_key = format!("/{BUCKET}/{LOCK_KEY}");
+    let lock_puts: Vec<_> = calls.iter().filter(|e| e["op"] == "PutObject" && e["path"] == lock_key.as_str()).collect();
+    assert!(!lock_puts.is_empty(), "the lock was written: {:?}", show());
+    assert!(lock_puts.iter().all(|e| e["region"] == "eu-west-1" && e["status"] == 200), "{:?}", show());
+    assert!(
+        calls.iter().any(|e| e["op"] == "PutObject" && e["path"] == format!("/{BUCKET}/{STATE_KEY}").as_str()),
+        "{:?}",
+        show()
+    );
+    // The stack's own resources stay in the stack's region.
+    assert!(log.iter().filter(|e| e["service"] == "ec2").all(|e| e["region"] == "us-east-1"), "{log:?}");
+    env.proxy().rules(json!([]));
+    env.ironplan(&["teardown", PLAN, "--state", STATE]).assert_ok("teardown, state in eu-west-1");
+    assert!(state_doc(&s3).await["resources"].as_object().is_some_and(|r| r.is_empty()));
 }
 
 #[tokio::test(flavor = "multi_thread")]

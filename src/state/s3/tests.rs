@@ -270,3 +270,112 @@ async fn a_taken_over_holder_is_fenced_and_the_new_holder_sees_its_lease_lost_wh
     drop(store);
     assert_eq!(mem.objects.lock().unwrap()[KEY].etag, "\"other\"", "the other holder's lock is left alone");
 }
+
+/// A loopback HTTP server that answers every request with `response` (keep-alive), for the
+/// answers moto never gives: a PutObject without an ETag, a HeadBucket redirect.
+fn fixed_answer(response: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                loop {
+                    let (mut length, mut chunked, mut line) = (0usize, false, String::new());
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        chunked |= lower.starts_with("transfer-encoding:") && lower.contains("chunked");
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    if chunked {
+                        // Up to the last (empty) chunk and its blank line.
+                        let mut seen = String::new();
+                        while !seen.ends_with("0\r\n\r\n") {
+                            line.clear();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            seen.push_str(&line);
+                        }
+                    } else {
+                        let mut body = vec![0; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                    }
+                    if conn.write_all(response.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+fn client_of(url: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// A PutObject (or GetObject) answered without an ETag is a `MalformedResponse`, never an empty
+/// ETag that the next conditional write would carry: the lock is not taken, the state write fails.
+#[tokio::test]
+async fn an_answer_without_an_etag_is_a_malformed_response_not_an_empty_etag() {
+    let url = fixed_answer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nx-amz-request-id: r1\r\n\r\n");
+    let objs: Arc<dyn Objects> = Arc::new(S3Objects { client: client_of(&url), bucket: "team-state".into() });
+    let Err(ObjError::Failed(e)) = objs.put(STATE, b"{}".to_vec(), &Cond::Absent).await else {
+        panic!("a PutObject without an ETag must fail")
+    };
+    assert_eq!((e.operation, e.code.as_str()), ("PutObject", "MalformedResponse"), "{e:?}");
+    assert!(e.hint.as_deref().is_some_and(|h| h.contains("s3://team-state/p/s-dev.json")), "{e:?}");
+    let Err(e) = objs.get(STATE).await else { panic!("a GetObject without an ETag must fail") };
+    assert_eq!((e.operation, e.code.as_str()), ("GetObject", "MalformedResponse"), "{e:?}");
+
+    let mut obj = StateObject { objs: objs.clone(), key: STATE.into(), etag: None };
+    let Err(StateError::Remote { code, operation, .. }) = obj.write(b"{}".to_vec()).await else {
+        panic!("the state write must fail")
+    };
+    assert_eq!((operation, code.as_str()), ("PutObject", "MalformedResponse"));
+    assert_eq!(obj.etag, None, "nothing remembered as written");
+    let Err(StateError::Remote { code, .. }) = Lease::acquire(objs, KEY, "s-dev", info(60)).await else {
+        panic!("the lock is not taken on an answer without an ETag")
+    };
+    assert_eq!(code, "MalformedResponse");
+}
+
+/// S3 tells a HeadBucket signed for the wrong region where the bucket is, in
+/// `x-amz-bucket-region`, with a 301 (no body: HEAD) or a 400; both are taken.
+#[tokio::test]
+async fn the_bucket_region_is_read_from_a_301_or_a_400_head_bucket() {
+    for status in ["301 Moved Permanently", "400 Bad Request"] {
+        let answer: &'static str = Box::leak(
+            format!("HTTP/1.1 {status}\r\nx-amz-bucket-region: eu-west-1\r\nContent-Length: 0\r\n\r\n")
+                .into_boxed_str(),
+        );
+        let found = bucket_region(&client_of(&fixed_answer(answer)), "team-state").await;
+        assert_eq!(found.as_ref().ok().and_then(|r| r.as_deref()), Some("eu-west-1"), "{status}: {found:?}");
+    }
+    // A 400 without the header is an error, with the operation.
+    let found =
+        bucket_region(&client_of(&fixed_answer("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")), "b").await;
+    assert!(found.as_ref().is_err_and(|e| e.operation == "HeadBucket"), "{found:?}");
+}
