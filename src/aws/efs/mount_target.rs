@@ -60,6 +60,7 @@ impl Lifecycle for MountTarget {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["security_groups"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateMountTarget");
@@ -125,6 +126,27 @@ impl Lifecycle for MountTarget {
         let mut outputs = out.clone();
         outputs.insert("id".into(), json!(id));
         Ok(Some(Live { props, outputs }))
+    }
+
+    /// ModifyMountTargetSecurityGroups replaces the groups of the mount target's network
+    /// interface. An empty list is refused before the call: AWS keeps at least one group (the
+    /// VPC's default when the create named none), so "none" cannot be put back in place.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, m: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        const OP: &str = "ModifyMountTargetSecurityGroups";
+        if changed.iter().any(|c| c == "security_groups") {
+            if m.security_groups.is_empty() {
+                return Err(AwsError::input(
+                    OP,
+                    format!(
+                        "mount target {id}: `security_groups` cannot be emptied, a mount target keeps at least one"
+                    ),
+                )
+                .with_hint("name the security groups it should have (such as the VPC's default group)"));
+            }
+            let req = ctx.efs.modify_mount_target_security_groups().mount_target_id(id);
+            req.set_security_groups(Some(m.security_groups.clone())).send().await.map_err(|e| sdk_err(OP, e))?;
+        }
+        Self::ready(ctx, id, out).await
     }
 
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
@@ -251,5 +273,36 @@ subnet_id = "subnet-a"
         let v = json!({"file_system_id": fs.id, "subnet_id": subnet_id, "security_groups": [sg]});
         let (id, out) = reads_back(&ctx, "efs:MountTarget", &v, 0).await;
         reads_gone_once_deleted(&ctx, "efs:MountTarget", &id, &out).await;
+    }
+
+    /// The security groups change in place (ModifyMountTargetSecurityGroups): the mount target
+    /// keeps its ID and reads back with the new groups; an empty list is refused, and the
+    /// groups stay as they were.
+    #[tokio::test]
+    async fn security_groups_change_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let (subnet_id, sg) = subnet(&ctx).await;
+        let vpc = ctx.ec2.describe_subnets().subnet_ids(&subnet_id).send().await.expect("subnet");
+        let vpc = vpc.subnets()[0].vpc_id().expect("vpc id").to_string();
+        let other = ctx.ec2.create_security_group().group_name("nfs-2").description("d").vpc_id(vpc).send().await;
+        let other = other.expect("security group").group_id().expect("group id").to_string();
+        let fs = json!({"creation_token": "s-dev-data", "tags": tags("s-dev", "data")});
+        let fs = create(&ctx, "efs:FileSystem", &mut props(fs)).await.expect("file system");
+        let mut v = json!({"file_system_id": fs.id, "subnet_id": subnet_id, "security_groups": [sg]});
+        let (id, out) = reads_back(&ctx, "efs:MountTarget", &v, 0).await;
+
+        v["security_groups"] = json!([other]);
+        let out =
+            crate::aws::testing::assert_updates(&ctx, "efs:MountTarget", &id, &out, &v, &["security_groups"]).await;
+        let groups = ctx.efs.describe_mount_target_security_groups().mount_target_id(&id).send().await.expect("groups");
+        assert_eq!(groups.security_groups(), [other.clone()]);
+
+        let mut none = v.clone();
+        none["security_groups"] = json!([]);
+        let keys = ["security_groups".to_string()];
+        let e = crate::aws::update(&ctx, "efs:MountTarget", &id, &out, &mut props(none), &keys).await.unwrap_err();
+        assert!(e.message.contains("cannot be emptied"), "{e}");
+        crate::aws::testing::assert_reads_back(&ctx, "efs:MountTarget", &v, &id, &out).await;
     }
 }
