@@ -80,6 +80,7 @@ fn a_new_retention_is_an_update_in_place_with_old_and_new() {
             forces_replacement: false,
             unsupported: false,
             sensitive: false,
+            refused: None,
         }]
     );
     assert_eq!(r.wave, 1);
@@ -199,4 +200,73 @@ fn sensitive_values_are_never_shown() {
     let task = d.resources.iter().find(|r| r.action != Action::Unchanged).expect("a change");
     assert!(task.changes.iter().all(|c| c.sensitive), "{task:#?}");
     assert!(d.render_text(&[]).contains("a sensitive value in it changed"), "{}", d.render_text(&[]));
+}
+
+// An Aurora cluster whose master password RDS manages, and a Valkey group.
+const DATA: &str = r#"
+[plan]
+name = "data"
+
+[resources.db]
+type = "rds:DbCluster"
+db_cluster_identifier = "data-aurora"
+engine = "aurora-postgresql"
+master_username = "admin_user"
+manage_master_user_password = true
+skip_final_snapshot = true
+
+[resources.cache]
+type = "elasticache:ReplicationGroup"
+replication_group_id = "data-cache"
+replication_group_description = "d"
+engine = "redis"
+"#;
+
+/// What ironplan updates but AWS cannot do in place is refused before any call, naming the
+/// property and what to do: turning RDS password management off, rekeying a managed secret,
+/// an engine other than redis to valkey. The changes AWS can make are plain updates.
+#[test]
+fn changes_aws_cannot_make_in_place_are_refused_with_what_to_do() {
+    let refused_of = |d: &Diff| d.refusals(&Default::default(), &Default::default());
+    let off = DATA.replace("manage_master_user_password = true", "manage_master_user_password = false");
+    let d = diff(&checked(&off), &deployed(DATA));
+    let r = d.get("db").expect("db");
+    assert!(r.changes.iter().any(|c| c.property == "manage_master_user_password" && c.refused.is_some()), "{r:#?}");
+    let refused = refused_of(&d);
+    assert!(
+        refused.iter().any(|f| f.resource == "db"
+            && f.why
+                .contains("`manage_master_user_password` of rds:DbCluster: turning it off needs a master password")
+            && f.help.contains("keep manage_master_user_password = true")),
+        "{refused:?}"
+    );
+    assert!(d.render_text(&refused).contains("(AWS cannot make this change in place)"));
+
+    let rekeyed =
+        DATA.replace("skip_final_snapshot = true", "skip_final_snapshot = true\nmaster_user_secret_kms_key_id = \"k\"");
+    let refused = refused_of(&diff(&checked(&rekeyed), &deployed(DATA)));
+    assert!(refused.iter().any(|f| f.why.contains("cannot change the KMS key of a master secret")), "{refused:?}");
+
+    let valkey = DATA.replace("engine = \"redis\"", "engine = \"valkey\"");
+    let d = diff(&checked(&valkey), &deployed(DATA));
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "redis to valkey is in place");
+    let refused = refused_of(&diff(&checked(DATA), &deployed(&valkey)));
+    assert!(
+        refused.iter().any(|f| f.resource == "cache" && f.why.contains("only from redis to valkey")),
+        "{refused:?}"
+    );
+
+    // A replacement creates the group anew: its engine is then whatever the plan says.
+    let replaced = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nport = 6380");
+    let d = diff(&checked(&replaced), &deployed(&valkey));
+    assert_eq!(action(&d, "cache"), Action::Replace);
+    assert!(!refused_of(&d).iter().any(|f| f.why.contains("only from redis to valkey")), "{:?}", refused_of(&d));
+
+    // Turning management on (from a cluster deployed without it) is an update.
+    let unmanaged = off.replace("master_username = \"admin_user\"\n", "");
+    let on = DATA.replace("master_username = \"admin_user\"\n", "");
+    let d = diff(&checked(&on), &deployed(&unmanaged));
+    assert_eq!(action(&d, "db"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
 }

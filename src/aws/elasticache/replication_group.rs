@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, MultiAzStatus, ReplicationGroup as Group, Tag,
 };
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use super::{CACHE_SUBNET_GROUP_NAME, REPLICATION_GROUP_ID, STR_LIST, claim, found, list_tags, pairs};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{
     AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, poll, put, required, sdk_err, settle,
     tag_table,
@@ -108,6 +108,13 @@ impl Lifecycle for ReplicationGroup {
         "snapshot_retention_limit",
         "tags",
     ];
+
+    /// An engine change other than redis to valkey.
+    fn refuses(prop: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let engine = |m: &Map<String, Value>| engine_of(m.get("engine").and_then(Value::as_str));
+        let (old, new) = (engine(old), engine(new));
+        (prop == "engine" && old != new && !(old == "redis" && new == "valkey")).then_some(ENGINE_CHANGE)
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateReplicationGroup");
@@ -233,15 +240,23 @@ impl Lifecycle for ReplicationGroup {
     /// until available, as `ready` does.
     async fn update(ctx: &Ctx, id: &str, out: &Outputs, g: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
         let has = |p: &str| changed.iter().any(|k| k == p);
-        if has("engine") {
-            refuse_engine(id, g.engine.as_deref())?;
-        }
+        // Refused before any change: an engine other than valkey (unless the group has it).
+        let new_engine = engine_of(g.engine.as_deref());
+        let engine_changes = has("engine") && {
+            let live = describe(ctx, id).await?;
+            let have = engine_of(live.as_ref().and_then(|l| l.engine()));
+            if have != new_engine && !(have == "redis" && new_engine == "valkey") {
+                let message = format!("replication group {id}: `engine` to `{new_engine}`: {}", ENGINE_CHANGE.why);
+                return Err(AwsError::input("ModifyReplicationGroup", message).with_hint(ENGINE_CHANGE.help));
+            }
+            have != new_engine
+        };
         if changed.iter().any(|k| k != "tags") {
             let mut req = ctx.elasticache.modify_replication_group().replication_group_id(id).apply_immediately(true);
             if has("replication_group_description") {
                 req = req.replication_group_description(&g.description);
             }
-            if has("engine") {
+            if engine_changes {
                 // With the plan's version, if it names one: the valkey version to upgrade to.
                 req = req.set_engine(g.engine.clone()).set_engine_version(g.engine_version.clone());
             }
@@ -291,20 +306,15 @@ impl Lifecycle for ReplicationGroup {
     }
 }
 
-/// The one engine change AWS makes in place is redis to valkey (a changed `engine` that is now
-/// `valkey` was redis); any other is refused before any call.
-fn refuse_engine(id: &str, engine: Option<&str>) -> Result<(), AwsError> {
-    if engine.is_some_and(|e| e.eq_ignore_ascii_case("valkey")) {
-        return Ok(());
-    }
-    Err(AwsError::input(
-        "ModifyReplicationGroup",
-        format!(
-            "replication group {id}: `engine` can change in place only from redis to valkey, not to `{}`",
-            engine.unwrap_or("redis (the default)")
-        ),
-    )
-    .with_hint("revert `engine` in the plan; another engine needs a new group (its data is not carried over)"))
+/// The one engine change AWS makes in place is redis to valkey.
+const ENGINE_CHANGE: Refused = Refused {
+    why: "AWS changes the engine of a group in place only from redis to valkey",
+    help: "revert `engine` in the plan; another engine needs a new group (its data is not carried over)",
+};
+
+/// The engine a group's properties name (AWS's default, redis, when none), in lowercase.
+fn engine_of(engine: Option<&str>) -> String {
+    engine.unwrap_or("redis").to_ascii_lowercase()
 }
 
 /// `base` with the ID and what AWS says of the group.
@@ -394,7 +404,7 @@ mod tests {
         back["engine"] = json!("redis");
         let keys = ["engine".to_string()];
         let e = crate::aws::update(&ctx, ty, &made.id, &out, &mut props(back), &keys).await.unwrap_err();
-        assert!(e.message.contains("only from redis to valkey, not to `redis`"), "{e}");
+        assert!(e.message.contains("`engine` to `redis`: AWS changes the engine"), "{e}");
         crate::aws::testing::assert_reads_back(&ctx, ty, &v, &made.id, &out).await;
     }
 

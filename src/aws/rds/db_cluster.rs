@@ -14,7 +14,7 @@ use super::{
     DATABASE_NAME, DB_CLUSTER_IDENTIFIER, DB_SUBNET_GROUP_NAME, FINAL_SNAPSHOT_IDENTIFIER, STR_LIST, busy,
     check_status, combination, found, pairs,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{
     AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, poll, put, required, sdk_err, settle, tag_table,
 };
@@ -166,6 +166,18 @@ impl Lifecycle for DbCluster {
         "tags",
     ];
 
+    /// What ModifyDBCluster cannot do to the master secret: turn its management off, or change
+    /// its key other than while turning management on.
+    fn refuses(prop: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let managed = |m: &Map<String, Value>| m.get("manage_master_user_password") == Some(&Value::Bool(true));
+        match prop {
+            "manage_master_user_password" if managed(old) && !managed(new) => Some(PASSWORD_OFF),
+            "master_user_secret_kms_key_id" if managed(old) => Some(SECRET_REKEYED),
+            "master_user_secret_kms_key_id" if !managed(new) => Some(SECRET_KEY_UNUSED),
+            _ => None,
+        }
+    }
+
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op(CREATE);
         Ok(Input {
@@ -312,7 +324,10 @@ impl Lifecycle for DbCluster {
     async fn update(ctx: &Ctx, id: &str, out: &Outputs, c: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
         let has = |p: &str| changed.iter().any(|k| k == p);
         let managed = c.manage_password == Some(true);
-        refuse_secret_change(id, managed, has("manage_master_user_password"), has("master_user_secret_kms_key_id"))?;
+        if has("master_user_secret_kms_key_id") && !(has("manage_master_user_password") && managed) {
+            const KEY: &str = "master_user_secret_kms_key_id";
+            return Err(refused(id, KEY, if managed { SECRET_REKEYED } else { SECRET_KEY_UNUSED }));
+        }
         // The teardown choice is the state's alone (`teardown_choice`): no call changes it.
         const OURS: [&str; 3] = ["tags", "skip_final_snapshot", "final_db_snapshot_identifier"];
         if changed.iter().any(|k| !OURS.contains(&k.as_str())) {
@@ -334,9 +349,13 @@ impl Lifecycle for DbCluster {
                     }
                 }
             }
-            if has("manage_master_user_password") && live.as_ref().is_some_and(|l| l.master_user_secret().is_none()) {
-                // Turning it on (`refuse_secret_change` let nothing else through), with the
-                // secret's key if the plan names one (AWS's `aws/secretsmanager` key if not).
+            let has_secret = live.as_ref().is_some_and(|l| l.master_user_secret().is_some());
+            if has("manage_master_user_password") && !managed && has_secret {
+                return Err(refused(id, "manage_master_user_password", PASSWORD_OFF));
+            }
+            if has("manage_master_user_password") && managed && !has_secret {
+                // Turning it on, with the secret's key if the plan names one (AWS's
+                // `aws/secretsmanager` key if not).
                 req = req
                     .manage_master_user_password(true)
                     .set_master_user_secret_kms_key_id(c.secret_kms_key_id.clone());
@@ -414,41 +433,26 @@ impl Lifecycle for DbCluster {
     }
 }
 
-/// What ModifyDBCluster cannot do to the master secret, refused before any call. Turning
-/// `manage_master_user_password` off needs a plaintext `MasterUserPassword`, which ironplan never
-/// handles; the secret's KMS key can be chosen only while turning management on (AWS cannot
-/// change the key of a secret RDS already manages).
-fn refuse_secret_change(id: &str, managed: bool, manage_changed: bool, key_changed: bool) -> Result<(), AwsError> {
-    const OP: &str = "ModifyDBCluster";
-    if manage_changed && !managed {
-        return Err(AwsError::input(
-            OP,
-            format!(
-                "DB cluster {id}: turning `manage_master_user_password` off needs a master password in the plan, \
-                 which ironplan never handles"
-            ),
-        )
-        .with_hint(
-            "keep manage_master_user_password = true; to manage the password yourself, turn it off in AWS \
-             (ModifyDBCluster with MasterUserPassword), then in the plan",
-        ));
-    }
-    if key_changed && !manage_changed {
-        let why = if managed {
-            "AWS cannot change the KMS key of a master secret RDS already manages"
-        } else {
-            "the key is used only with manage_master_user_password = true"
-        };
-        return Err(AwsError::input(
-            OP,
-            format!("DB cluster {id}: `master_user_secret_kms_key_id` cannot change: {why}"),
-        )
-        .with_hint(
-            "revert master_user_secret_kms_key_id in the plan (or replace the cluster, with --allow-replace, to \
-                 encrypt its secret with another key)",
-        ));
-    }
-    Ok(())
+/// Turning `manage_master_user_password` off needs a plaintext `MasterUserPassword`.
+const PASSWORD_OFF: Refused = Refused {
+    why: "turning it off needs a master password in the plan, which ironplan never handles",
+    help: "keep manage_master_user_password = true; to manage the password yourself, turn it off in AWS \
+           (ModifyDBCluster with MasterUserPassword), then in the plan",
+};
+/// ModifyDBCluster takes `MasterUserSecretKmsKeyId` only while turning management on.
+const SECRET_REKEYED: Refused = Refused {
+    why: "AWS cannot change the KMS key of a master secret RDS already manages",
+    help: "revert master_user_secret_kms_key_id in the plan, or replace the cluster (--allow-replace) to \
+           encrypt its secret with another key",
+};
+const SECRET_KEY_UNUSED: Refused = Refused {
+    why: "the key encrypts the master secret only with manage_master_user_password = true",
+    help: "set manage_master_user_password = true with it, or remove it from the plan",
+};
+
+/// The error of a refused change, before any call that changes the cluster.
+fn refused(id: &str, prop: &str, r: Refused) -> AwsError {
+    AwsError::input("ModifyDBCluster", format!("DB cluster {id}: `{prop}`: {}", r.why)).with_hint(r.help)
 }
 
 /// The major version of an engine version: `16` of `16.4` (PostgreSQL 10 and later), `9.6` of
@@ -609,14 +613,14 @@ log_group_name = "/aws/rds/cluster/healthcare-aurora-${var.environment_suffix}/a
         off["manage_master_user_password"] = json!(false);
         let keys = ["manage_master_user_password".to_string()];
         let e = crate::aws::update(&ctx, ty, "s-dev-aurora", &out, &mut props(off), &keys).await.unwrap_err();
-        assert!(e.message.contains("`manage_master_user_password` off"), "{e}");
+        assert!(e.message.contains("`manage_master_user_password`: turning it off needs a master password"), "{e}");
         assert!(e.hint.as_deref().is_some_and(|h| h.contains("keep manage_master_user_password = true")), "{e:?}");
         let other = ctx.kms.create_key().send().await.expect("key");
         let mut rekeyed = v.clone();
         rekeyed["master_user_secret_kms_key_id"] = json!(other.key_metadata().and_then(|m| m.arn()));
         let keys = ["master_user_secret_kms_key_id".to_string()];
         let e = crate::aws::update(&ctx, ty, "s-dev-aurora", &out, &mut props(rekeyed), &keys).await.unwrap_err();
-        assert!(e.message.contains("`master_user_secret_kms_key_id` cannot change"), "{e}");
+        assert!(e.message.contains("`master_user_secret_kms_key_id`: AWS cannot change the KMS key"), "{e}");
         crate::aws::testing::assert_reads_back(&ctx, ty, &v, "s-dev-aurora", &out).await;
     }
 
