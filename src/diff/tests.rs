@@ -220,6 +220,17 @@ type = "elasticache:ReplicationGroup"
 replication_group_id = "data-cache"
 replication_group_description = "d"
 engine = "redis"
+
+[resources.events]
+type = "kinesis:Stream"
+stream_name = "data-events"
+shard_count = 2
+
+[resources.nfs]
+type = "efs:MountTarget"
+file_system_id = "fs-1"
+subnet_id = "subnet-1"
+security_groups = ["sg-1"]
 "#;
 
 /// What ironplan updates but AWS cannot do in place is refused before any call, naming the
@@ -262,6 +273,27 @@ fn changes_aws_cannot_make_in_place_are_refused_with_what_to_do() {
     let d = diff(&checked(&replaced), &deployed(&valkey));
     assert_eq!(action(&d, "cache"), Action::Replace);
     assert!(!refused_of(&d).iter().any(|f| f.why.contains("only from redis to valkey")), "{:?}", refused_of(&d));
+
+    // A shard count with ON_DEMAND, and a mount target without security groups.
+    let on_demand =
+        DATA.replace("shard_count = 2", "shard_count = 2\nstream_mode_details = { stream_mode = \"ON_DEMAND\" }");
+    let refused = refused_of(&diff(&checked(&on_demand), &deployed(DATA)));
+    assert!(
+        refused
+            .iter()
+            .any(|f| f.resource == "events" && f.why.contains("only meaningful with stream_mode PROVISIONED")),
+        "{refused:?}"
+    );
+    let on_demand = on_demand.replace("shard_count = 2\n", "");
+    let d = diff(&checked(&on_demand), &deployed(DATA));
+    assert_eq!(action(&d, "events"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+    let bare = DATA.replace("security_groups = [\"sg-1\"]\n", "");
+    let refused = refused_of(&diff(&checked(&bare), &deployed(DATA)));
+    assert!(refused.iter().any(|f| f.resource == "nfs" && f.why.contains("cannot be emptied")), "{refused:?}");
+    let d = diff(&checked(&DATA.replace("sg-1", "sg-2")), &deployed(DATA));
+    assert_eq!(action(&d, "nfs"), Action::Update);
+    assert!(refused_of(&d).is_empty());
 
     // Turning management on (from a cluster deployed without it) is an update.
     let unmanaged = off.replace("master_username = \"admin_user\"\n", "");

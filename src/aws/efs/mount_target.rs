@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_efs::types::{LifeCycleState, MountTargetDescription};
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use super::{describe_file_system, found, is_gone, leaving, pairs, wait_available};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, sdk_err, settle};
 use crate::plan::Resource;
 use crate::schema::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
@@ -61,6 +61,12 @@ impl Lifecycle for MountTarget {
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
     const UPDATES: &'static [&'static str] = &["security_groups"];
+
+    /// No security group at all: a mount target keeps at least one.
+    fn refuses(prop: &str, _old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let none = new.get("security_groups").and_then(Value::as_array).is_none_or(Vec::is_empty);
+        (prop == "security_groups" && none).then_some(NO_GROUPS)
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateMountTarget");
@@ -135,13 +141,8 @@ impl Lifecycle for MountTarget {
         const OP: &str = "ModifyMountTargetSecurityGroups";
         if changed.iter().any(|c| c == "security_groups") {
             if m.security_groups.is_empty() {
-                return Err(AwsError::input(
-                    OP,
-                    format!(
-                        "mount target {id}: `security_groups` cannot be emptied, a mount target keeps at least one"
-                    ),
-                )
-                .with_hint("name the security groups it should have (such as the VPC's default group)"));
+                let message = format!("mount target {id}: `security_groups`: {}", NO_GROUPS.why);
+                return Err(AwsError::input(OP, message).with_hint(NO_GROUPS.help));
             }
             let req = ctx.efs.modify_mount_target_security_groups().mount_target_id(id);
             req.set_security_groups(Some(m.security_groups.clone())).send().await.map_err(|e| sdk_err(OP, e))?;
@@ -164,6 +165,12 @@ impl Lifecycle for MountTarget {
         is_gone(DESCRIBE, &format!("mount target {id}"), state)
     }
 }
+
+/// ModifyMountTargetSecurityGroups cannot leave a mount target without a group.
+const NO_GROUPS: Refused = Refused {
+    why: "cannot be emptied, a mount target keeps at least one security group",
+    help: "name the security groups it should have (such as the VPC's default group)",
+};
 
 fn created(id: &str) -> Created {
     let mut outputs = Outputs::new();

@@ -17,7 +17,7 @@ use aws_sdk_kinesis::types::{
 use serde_json::{Map, Value, json};
 
 use super::{NOT_FOUND, STREAM_NAME, stream_tags, summary};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -74,6 +74,13 @@ impl Lifecycle for Stream {
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
     const UPDATES: &'static [&'static str] =
         &["shard_count", "stream_mode_details", "retention_period_hours", "encryption_type", "key_id", "tags"];
+
+    /// A shard count for an ON_DEMAND stream (AWS scales it; UpdateShardCount refuses).
+    fn refuses(prop: &str, _old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let on_demand = new.get("stream_mode_details").and_then(|d| d.get("stream_mode")) == Some(&json!("ON_DEMAND"));
+        let changes_mode_or_shards = prop == "shard_count" || prop == "stream_mode_details";
+        (changes_mode_or_shards && on_demand && new.contains_key("shard_count")).then_some(SHARDS_ON_DEMAND)
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateStream");
@@ -221,11 +228,8 @@ impl Lifecycle for Stream {
         let encrypt = st.encryption_type.as_deref().filter(|t| *t != "NONE");
         // Refused before any call: what AWS would refuse halfway through the change.
         if (has("shard_count") || has("stream_mode_details")) && on_demand && st.shard_count.is_some() {
-            return Err(AwsError::input(
-                "UpdateShardCount",
-                format!("stream {id}: `shard_count` is only meaningful with stream_mode PROVISIONED"),
-            )
-            .with_hint("remove `shard_count` for an ON_DEMAND stream (AWS scales it)"));
+            let message = format!("stream {id}: `shard_count`: {}", SHARDS_ON_DEMAND.why);
+            return Err(AwsError::input("UpdateShardCount", message).with_hint(SHARDS_ON_DEMAND.help));
         }
         if encrypt.is_some() && st.key_id.is_none() {
             return Err(AwsError::input(
@@ -330,6 +334,12 @@ impl Lifecycle for Stream {
         Ok(summary(ctx, id).await?.is_none())
     }
 }
+
+/// Only a provisioned stream has a shard count.
+const SHARDS_ON_DEMAND: Refused = Refused {
+    why: "a shard count is only meaningful with stream_mode PROVISIONED",
+    help: "remove `shard_count` for an ON_DEMAND stream (AWS scales it)",
+};
 
 /// What AWS keeps records for when nothing is asked.
 const DEFAULT_RETENTION_HOURS: i32 = 24;
