@@ -303,7 +303,7 @@ subnet_id = "subnet-a"
         let out =
             crate::aws::testing::assert_updates(&ctx, "efs:MountTarget", &id, &out, &v, &["security_groups"]).await;
         let groups = ctx.efs.describe_mount_target_security_groups().mount_target_id(&id).send().await.expect("groups");
-        assert_eq!(groups.security_groups(), [other.clone()]);
+        assert_eq!(groups.security_groups(), std::slice::from_ref(&other));
 
         let mut none = v.clone();
         none["security_groups"] = json!([]);

@@ -264,18 +264,19 @@ impl Lifecycle for Stream {
         if has("encryption_type") || has("key_id") {
             let current = s.encryption_type().filter(|t| **t != EncryptionType::None).cloned();
             match (encrypt, &st.key_id, current) {
-                (Some(t), Some(k), current) => {
-                    if current.as_ref().map(EncryptionType::as_str) != Some(t) || s.key_id() != Some(k.as_str()) {
-                        ctx.kinesis
-                            .start_stream_encryption()
-                            .stream_name(id)
-                            .encryption_type(EncryptionType::from(t))
-                            .key_id(k)
-                            .send()
-                            .await
-                            .map_err(|e| sdk_err("StartStreamEncryption", e))?;
-                        wait_active(ctx, id).await?;
-                    }
+                // Unencrypted, or another type or key: StartStreamEncryption also changes the key.
+                (Some(t), Some(k), current)
+                    if current.as_ref().map(EncryptionType::as_str) != Some(t) || s.key_id() != Some(k.as_str()) =>
+                {
+                    ctx.kinesis
+                        .start_stream_encryption()
+                        .stream_name(id)
+                        .encryption_type(EncryptionType::from(t))
+                        .key_id(k)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("StartStreamEncryption", e))?;
+                    wait_active(ctx, id).await?;
                 }
                 (None, _, Some(t)) => {
                     let key = required(s.key_id(), "DescribeStreamSummary", "StreamDescriptionSummary.KeyId")?;
