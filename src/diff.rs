@@ -57,6 +57,10 @@ pub struct PropChange {
     pub unsupported: bool,
     /// Only a sensitive value in it changed (old and new look alike, masked).
     pub sensitive: bool,
+    /// ironplan updates the property, but AWS cannot make this change in place: `deploy`
+    /// refuses it (its why and help are in the refusals).
+    #[serde(skip)]
+    pub refused: Option<crate::aws::Refused>,
 }
 
 /// One resource's part in the change.
@@ -158,6 +162,13 @@ impl Diff {
                         c.property, r.type_name
                     ),
                     help: "revert the change in the plan (or change it in AWS yourself, then in the plan)".into(),
+                });
+            }
+            for (c, refused) in r.changes.iter().filter_map(|c| Some((c, c.refused?))) {
+                out.push(Refusal {
+                    resource: r.name.clone(),
+                    why: format!("`{}` of {}: {}", c.property, r.type_name, refused.why),
+                    help: refused.help.into(),
                 });
             }
         }
@@ -315,6 +326,7 @@ fn compare(rc: &mut ResourceChange, t: &TypeSpec, old: &Map<String, Value>, new:
         }
         let in_place = t.prop(k).is_some_and(|p| p.changes_in_place());
         let supported = in_place && crate::aws::registry::updates(t.name, k);
+        let refused = if supported { crate::aws::registry::refuses(t.name, k, old, &new) } else { None };
         let (o_shown, n_shown) =
             (old_shown.get(k).cloned().unwrap_or(Value::Null), new_shown.get(k).cloned().unwrap_or(Value::Null));
         rc.changes.push(PropChange {
@@ -324,14 +336,16 @@ fn compare(rc: &mut ResourceChange, t: &TypeSpec, old: &Map<String, Value>, new:
             new: n_shown,
             forces_replacement: !in_place,
             unsupported: in_place && !supported,
+            refused,
         });
     }
     let forcing: Vec<&str> = rc.changes.iter().filter(|c| c.forces_replacement).map(|c| c.property.as_str()).collect();
     rc.action = if !forcing.is_empty() {
-        rc.reasons.push(format!(
-            "changing {} replaces it",
-            forcing.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-        ));
+        let why =
+            format!("changing {} replaces it", forcing.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", "));
+        rc.reasons.push(why);
+        // A new resource takes the new values as they are: nothing to refuse in place.
+        rc.changes.iter_mut().for_each(|c| c.refused = None);
         Action::Replace
     } else if rc.changes.is_empty() {
         Action::Unchanged
@@ -437,6 +451,8 @@ impl Diff {
                     "   (forces replacement)"
                 } else if c.unsupported {
                     "   (AWS can change it in place; ironplan cannot yet)"
+                } else if c.refused.is_some() {
+                    "   (AWS cannot make this change in place)"
                 } else {
                     ""
                 };

@@ -34,6 +34,14 @@ pub struct Live {
     pub outputs: Outputs,
 }
 
+/// A change AWS cannot make in place although the property is in [`Lifecycle::UPDATES`] for
+/// other changes ([`Lifecycle::refuses`]): why, and what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub why: &'static str,
+    pub help: &'static str,
+}
+
 /// What `read` answers for one resource: its live view, `None` if it is gone, or the error.
 pub type Read = Result<Option<Live>, AwsError>;
 
@@ -58,6 +66,14 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// place (`Prop::in_place`) but that is not listed here is refused by `deploy`, before any
     /// call, as "ironplan cannot change it yet"; the plan shows it so.
     const UPDATES: &'static [&'static str] = &[];
+
+    /// A change of `prop` (`old` and `new`: the resource's properties in the state and in the
+    /// plan) that AWS cannot make in place although `UPDATES` lists the property (turning a
+    /// setting off that AWS only turns on): `plan` shows it and `deploy` refuses it before any
+    /// call. `update` must refuse it too (a resumed update does not pass through the diff).
+    fn refuses(_prop: &str, _old: &Map<String, Value>, _new: &Map<String, Value>) -> Option<Refused> {
+        None
+    }
 
     /// A snapshot of what it depends on (an API Gateway deployment): any change to one of its
     /// dependencies makes a new one, and what references it moves to the new one.
@@ -135,6 +151,8 @@ pub trait Adapter: Send + Sync {
     fn spec(&self) -> &'static TypeSpec;
     fn not_found(&self) -> &'static [&'static str];
     fn updates(&self) -> &'static [&'static str];
+    /// [`Lifecycle::refuses`].
+    fn refuses(&self, prop: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused>;
     fn snapshot(&self) -> bool;
     fn coexists(&self) -> bool;
     fn pins(&self) -> &'static [&'static str];
@@ -180,6 +198,10 @@ impl<T: Lifecycle> Adapter for Type<T> {
 
     fn updates(&self) -> &'static [&'static str] {
         T::UPDATES
+    }
+
+    fn refuses(&self, prop: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        T::refuses(prop, old, new)
     }
 
     fn snapshot(&self) -> bool {

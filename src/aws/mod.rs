@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-pub use adapter::{Adapter, Item, Live, Read};
+pub use adapter::{Adapter, Item, Live, Read, Refused};
 pub use identity::{Found, Identity};
 pub use props::Props;
 

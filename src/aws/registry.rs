@@ -2,7 +2,7 @@
 //! looked up by type name. Each service folder lists its types (`TYPES`, one line per type);
 //! this file lists the services.
 //!
-//! API: [`all`] (sorted by name), [`get`], [`specs`], [`updates`], [`not_found_codes`].
+//! API: [`all`] (sorted by name), [`get`], [`specs`], [`updates`], [`refuses`], [`not_found_codes`].
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -68,6 +68,17 @@ pub fn specs() -> &'static [&'static TypeSpec] {
 /// True if ironplan's adapter of `type_name` changes `prop` in place.
 pub fn updates(type_name: &str, prop: &str) -> bool {
     get(type_name).is_some_and(|a| a.updates().contains(&prop))
+}
+
+/// Why ironplan's adapter of `type_name` refuses this change of `prop` although it updates
+/// the property ([`Adapter::refuses`]).
+pub fn refuses(
+    type_name: &str,
+    prop: &str,
+    old: &serde_json::Map<String, serde_json::Value>,
+    new: &serde_json::Map<String, serde_json::Value>,
+) -> Option<super::Refused> {
+    get(type_name).and_then(|a| a.refuses(prop, old, new))
 }
 
 /// True if a resource of `type_name` is a snapshot of its dependencies ([`Adapter::snapshot`]).

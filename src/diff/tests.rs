@@ -80,6 +80,7 @@ fn a_new_retention_is_an_update_in_place_with_old_and_new() {
             forces_replacement: false,
             unsupported: false,
             sensitive: false,
+            refused: None,
         }]
     );
     assert_eq!(r.wave, 1);
@@ -238,4 +239,105 @@ fn an_internet_gateway_is_replaced_with_its_vpc() {
     assert!(igw.reasons.iter().any(|r| r.contains("`vpc_id` attaches it")), "{:?}", igw.reasons);
     let refused = d.refusals(&Default::default(), &Default::default());
     assert!(!refused.iter().any(|r| r.resource == "igw"), "{refused:?}");
+}
+
+// An Aurora cluster whose master password RDS manages, and a Valkey group.
+const DATA: &str = r#"
+[plan]
+name = "data"
+
+[resources.db]
+type = "rds:DbCluster"
+db_cluster_identifier = "data-aurora"
+engine = "aurora-postgresql"
+master_username = "admin_user"
+manage_master_user_password = true
+skip_final_snapshot = true
+
+[resources.cache]
+type = "elasticache:ReplicationGroup"
+replication_group_id = "data-cache"
+replication_group_description = "d"
+engine = "redis"
+
+[resources.events]
+type = "kinesis:Stream"
+stream_name = "data-events"
+shard_count = 2
+
+[resources.nfs]
+type = "efs:MountTarget"
+file_system_id = "fs-1"
+subnet_id = "subnet-1"
+security_groups = ["sg-1"]
+"#;
+
+/// What ironplan updates but AWS cannot do in place is refused before any call, naming the
+/// property and what to do: turning RDS password management off, rekeying a managed secret,
+/// an engine other than redis to valkey. The changes AWS can make are plain updates.
+#[test]
+fn changes_aws_cannot_make_in_place_are_refused_with_what_to_do() {
+    let refused_of = |d: &Diff| d.refusals(&Default::default(), &Default::default());
+    let off = DATA.replace("manage_master_user_password = true", "manage_master_user_password = false");
+    let d = diff(&checked(&off), &deployed(DATA));
+    let r = d.get("db").expect("db");
+    assert!(r.changes.iter().any(|c| c.property == "manage_master_user_password" && c.refused.is_some()), "{r:#?}");
+    let refused = refused_of(&d);
+    assert!(
+        refused.iter().any(|f| f.resource == "db"
+            && f.why
+                .contains("`manage_master_user_password` of rds:DbCluster: turning it off needs a master password")
+            && f.help.contains("keep manage_master_user_password = true")),
+        "{refused:?}"
+    );
+    assert!(d.render_text(&refused).contains("(AWS cannot make this change in place)"));
+
+    let rekeyed =
+        DATA.replace("skip_final_snapshot = true", "skip_final_snapshot = true\nmaster_user_secret_kms_key_id = \"k\"");
+    let refused = refused_of(&diff(&checked(&rekeyed), &deployed(DATA)));
+    assert!(refused.iter().any(|f| f.why.contains("cannot change the KMS key of a master secret")), "{refused:?}");
+
+    let valkey = DATA.replace("engine = \"redis\"", "engine = \"valkey\"");
+    let d = diff(&checked(&valkey), &deployed(DATA));
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "redis to valkey is in place");
+    let refused = refused_of(&diff(&checked(DATA), &deployed(&valkey)));
+    assert!(
+        refused.iter().any(|f| f.resource == "cache" && f.why.contains("only from redis to valkey")),
+        "{refused:?}"
+    );
+
+    // A replacement creates the group anew: its engine is then whatever the plan says.
+    let replaced = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nport = 6380");
+    let d = diff(&checked(&replaced), &deployed(&valkey));
+    assert_eq!(action(&d, "cache"), Action::Replace);
+    assert!(!refused_of(&d).iter().any(|f| f.why.contains("only from redis to valkey")), "{:?}", refused_of(&d));
+
+    // A shard count with ON_DEMAND, and a mount target without security groups.
+    let on_demand =
+        DATA.replace("shard_count = 2", "shard_count = 2\nstream_mode_details = { stream_mode = \"ON_DEMAND\" }");
+    let refused = refused_of(&diff(&checked(&on_demand), &deployed(DATA)));
+    assert!(
+        refused
+            .iter()
+            .any(|f| f.resource == "events" && f.why.contains("only meaningful with stream_mode PROVISIONED")),
+        "{refused:?}"
+    );
+    let on_demand = on_demand.replace("shard_count = 2\n", "");
+    let d = diff(&checked(&on_demand), &deployed(DATA));
+    assert_eq!(action(&d, "events"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+    let bare = DATA.replace("security_groups = [\"sg-1\"]\n", "");
+    let refused = refused_of(&diff(&checked(&bare), &deployed(DATA)));
+    assert!(refused.iter().any(|f| f.resource == "nfs" && f.why.contains("cannot be emptied")), "{refused:?}");
+    let d = diff(&checked(&DATA.replace("sg-1", "sg-2")), &deployed(DATA));
+    assert_eq!(action(&d, "nfs"), Action::Update);
+    assert!(refused_of(&d).is_empty());
+
+    // Turning management on (from a cluster deployed without it) is an update.
+    let unmanaged = off.replace("master_username = \"admin_user\"\n", "");
+    let on = DATA.replace("master_username = \"admin_user\"\n", "");
+    let d = diff(&checked(&on), &deployed(&unmanaged));
+    assert_eq!(action(&d, "db"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
 }

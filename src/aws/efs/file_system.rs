@@ -28,6 +28,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         Prop::opt("encrypted", Kind::Bool, "encrypt data at rest"),
         Prop::opt("kms_key_id", Kind::Str, "KMS key for encryption at rest (the AWS managed key if unset)"),
         Prop::opt("performance_mode", Kind::Str, "`generalPurpose` or `maxIO`"),
+        // UpdateFileSystem on AWS; refused: moto 5.2.5 has no UpdateFileSystem (ARCHITECTURE.md).
         Prop::opt("throughput_mode", Kind::Str, "`bursting`, `elastic` or `provisioned`").in_place(),
         Prop::opt("tags", Kind::Tags, "tags of the file system"),
     ],

@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 use aws_sdk_efs::types::{LifeCycleState, MountTargetDescription};
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use super::{describe_file_system, found, is_gone, leaving, pairs, wait_available};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, sdk_err, settle};
 use crate::plan::Resource;
 use crate::schema::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
@@ -60,6 +60,13 @@ impl Lifecycle for MountTarget {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const UPDATES: &'static [&'static str] = &["security_groups"];
+
+    /// No security group at all: a mount target keeps at least one.
+    fn refuses(prop: &str, _old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let none = new.get("security_groups").and_then(Value::as_array).is_none_or(Vec::is_empty);
+        (prop == "security_groups" && none).then_some(NO_GROUPS)
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateMountTarget");
@@ -127,6 +134,22 @@ impl Lifecycle for MountTarget {
         Ok(Some(Live { props, outputs }))
     }
 
+    /// ModifyMountTargetSecurityGroups replaces the groups of the mount target's network
+    /// interface. An empty list is refused before the call: AWS keeps at least one group (the
+    /// VPC's default when the create named none), so "none" cannot be put back in place.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, m: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        const OP: &str = "ModifyMountTargetSecurityGroups";
+        if changed.iter().any(|c| c == "security_groups") {
+            if m.security_groups.is_empty() {
+                let message = format!("mount target {id}: `security_groups`: {}", NO_GROUPS.why);
+                return Err(AwsError::input(OP, message).with_hint(NO_GROUPS.help));
+            }
+            let req = ctx.efs.modify_mount_target_security_groups().mount_target_id(id);
+            req.set_security_groups(Some(m.security_groups.clone())).send().await.map_err(|e| sdk_err(OP, e))?;
+        }
+        Self::ready(ctx, id, out).await
+    }
+
     async fn delete(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<(), AwsError> {
         const OP: &str = "DeleteMountTarget";
         // Refused while the mount target is still being created (an interrupted deploy).
@@ -142,6 +165,12 @@ impl Lifecycle for MountTarget {
         is_gone(DESCRIBE, &format!("mount target {id}"), state)
     }
 }
+
+/// ModifyMountTargetSecurityGroups cannot leave a mount target without a group.
+const NO_GROUPS: Refused = Refused {
+    why: "cannot be emptied, a mount target keeps at least one security group",
+    help: "name the security groups it should have (such as the VPC's default group)",
+};
 
 fn created(id: &str) -> Created {
     let mut outputs = Outputs::new();
@@ -251,5 +280,36 @@ subnet_id = "subnet-a"
         let v = json!({"file_system_id": fs.id, "subnet_id": subnet_id, "security_groups": [sg]});
         let (id, out) = reads_back(&ctx, "efs:MountTarget", &v, 0).await;
         reads_gone_once_deleted(&ctx, "efs:MountTarget", &id, &out).await;
+    }
+
+    /// The security groups change in place (ModifyMountTargetSecurityGroups): the mount target
+    /// keeps its ID and reads back with the new groups; an empty list is refused, and the
+    /// groups stay as they were.
+    #[tokio::test]
+    async fn security_groups_change_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let (subnet_id, sg) = subnet(&ctx).await;
+        let vpc = ctx.ec2.describe_subnets().subnet_ids(&subnet_id).send().await.expect("subnet");
+        let vpc = vpc.subnets()[0].vpc_id().expect("vpc id").to_string();
+        let other = ctx.ec2.create_security_group().group_name("nfs-2").description("d").vpc_id(vpc).send().await;
+        let other = other.expect("security group").group_id().expect("group id").to_string();
+        let fs = json!({"creation_token": "s-dev-data", "tags": tags("s-dev", "data")});
+        let fs = create(&ctx, "efs:FileSystem", &mut props(fs)).await.expect("file system");
+        let mut v = json!({"file_system_id": fs.id, "subnet_id": subnet_id, "security_groups": [sg]});
+        let (id, out) = reads_back(&ctx, "efs:MountTarget", &v, 0).await;
+
+        v["security_groups"] = json!([other]);
+        let out =
+            crate::aws::testing::assert_updates(&ctx, "efs:MountTarget", &id, &out, &v, &["security_groups"]).await;
+        let groups = ctx.efs.describe_mount_target_security_groups().mount_target_id(&id).send().await.expect("groups");
+        assert_eq!(groups.security_groups(), std::slice::from_ref(&other));
+
+        let mut none = v.clone();
+        none["security_groups"] = json!([]);
+        let keys = ["security_groups".to_string()];
+        let e = crate::aws::update(&ctx, "efs:MountTarget", &id, &out, &mut props(none), &keys).await.unwrap_err();
+        assert!(e.message.contains("cannot be emptied"), "{e}");
+        crate::aws::testing::assert_reads_back(&ctx, "efs:MountTarget", &v, &id, &out).await;
     }
 }

@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use aws_sdk_elasticache::types::{
     AutomaticFailoverStatus, CacheCluster, MultiAzStatus, ReplicationGroup as Group, Tag,
 };
-use serde_json::{Map, json};
+use serde_json::{Map, Value, json};
 
 use super::{CACHE_SUBNET_GROUP_NAME, REPLICATION_GROUP_ID, STR_LIST, claim, found, list_tags, pairs};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{
     AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, poll, put, required, sdk_err, settle,
     tag_table,
@@ -31,10 +31,12 @@ pub static SPEC: TypeSpec = TypeSpec {
         Prop::req("replication_group_id", Kind::Str, "name of the group (1-40 characters, lowercase)")
             .name_rule(&REPLICATION_GROUP_ID),
         Prop::req("replication_group_description", Kind::Str, "description of the group").in_place(),
+        // ModifyReplicationGroup Engine: from redis to valkey only (anything else is refused).
         Prop::opt("engine", Kind::Str, "`redis` or `valkey`").in_place(),
+        // ModifyReplicationGroup on AWS; refused: moto 5.2.5 ignores EngineVersion (ARCHITECTURE.md).
         Prop::opt("engine_version", Kind::Str, "engine version, such as `7.1`").in_place(),
         Prop::opt("cache_node_type", Kind::Str, "node type, such as `cache.t4g.micro`").in_place(),
-        // IncreaseReplicaCount / DecreaseReplicaCount.
+        // IncreaseReplicaCount / DecreaseReplicaCount on AWS; refused: moto 5.2.5 has neither.
         Prop::opt("num_cache_clusters", Kind::Int, "number of nodes: the primary and its replicas")
             .range(1, 6)
             .in_place(),
@@ -42,6 +44,7 @@ pub static SPEC: TypeSpec = TypeSpec {
         Prop::opt("multi_az_enabled", Kind::Bool, "place the replicas in other availability zones").in_place(),
         Prop::opt("at_rest_encryption_enabled", Kind::Bool, "encrypt data on disk"),
         Prop::opt("kms_key_id", Kind::Str, "KMS key for at-rest encryption"),
+        // ModifyReplicationGroup on AWS; refused: moto 5.2.5 ignores TransitEncryptionEnabled.
         Prop::opt("transit_encryption_enabled", Kind::Bool, "require TLS between clients and nodes").in_place(),
         Prop::opt("cache_subnet_group_name", Kind::Str, "subnet group of the nodes")
             .name_rule(&CACHE_SUBNET_GROUP_NAME),
@@ -97,6 +100,7 @@ impl Lifecycle for ReplicationGroup {
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
     const UPDATES: &'static [&'static str] = &[
         "replication_group_description",
+        "engine",
         "cache_node_type",
         "automatic_failover_enabled",
         "multi_az_enabled",
@@ -104,6 +108,13 @@ impl Lifecycle for ReplicationGroup {
         "snapshot_retention_limit",
         "tags",
     ];
+
+    /// An engine change other than redis to valkey.
+    fn refuses(prop: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let engine = |m: &Map<String, Value>| engine_of(m.get("engine").and_then(Value::as_str));
+        let (old, new) = (engine(old), engine(new));
+        (prop == "engine" && old != new && !(old == "redis" && new == "valkey")).then_some(ENGINE_CHANGE)
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateReplicationGroup");
@@ -224,14 +235,30 @@ impl Lifecycle for ReplicationGroup {
         Ok(Some(Live { props, outputs: outputs(out.clone(), id, Some(&g)) }))
     }
 
-    /// One ModifyReplicationGroup, applied immediately (a new node type resizes the nodes); the
-    /// tags; then the group is waited for until available, as `ready` does.
+    /// One ModifyReplicationGroup, applied immediately (a new node type resizes the nodes; a
+    /// new engine, redis to valkey, upgrades them); the tags; then the group is waited for
+    /// until available, as `ready` does.
     async fn update(ctx: &Ctx, id: &str, out: &Outputs, g: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
         let has = |p: &str| changed.iter().any(|k| k == p);
+        // Refused before any change: an engine other than valkey (unless the group has it).
+        let new_engine = engine_of(g.engine.as_deref());
+        let engine_changes = has("engine") && {
+            let live = describe(ctx, id).await?;
+            let have = engine_of(live.as_ref().and_then(|l| l.engine()));
+            if have != new_engine && !(have == "redis" && new_engine == "valkey") {
+                let message = format!("replication group {id}: `engine` to `{new_engine}`: {}", ENGINE_CHANGE.why);
+                return Err(AwsError::input("ModifyReplicationGroup", message).with_hint(ENGINE_CHANGE.help));
+            }
+            have != new_engine
+        };
         if changed.iter().any(|k| k != "tags") {
             let mut req = ctx.elasticache.modify_replication_group().replication_group_id(id).apply_immediately(true);
             if has("replication_group_description") {
                 req = req.replication_group_description(&g.description);
+            }
+            if engine_changes {
+                // With the plan's version, if it names one: the valkey version to upgrade to.
+                req = req.set_engine(g.engine.clone()).set_engine_version(g.engine_version.clone());
             }
             if has("cache_node_type") {
                 req = req.set_cache_node_type(g.node_type.clone());
@@ -277,6 +304,17 @@ impl Lifecycle for ReplicationGroup {
             Some(g) => ctx.emulator && g.status() == Some("deleting"),
         })
     }
+}
+
+/// The one engine change AWS makes in place is redis to valkey.
+const ENGINE_CHANGE: Refused = Refused {
+    why: "AWS changes the engine of a group in place only from redis to valkey",
+    help: "revert `engine` in the plan; another engine needs a new group (its data is not carried over)",
+};
+
+/// The engine a group's properties name (AWS's default, redis, when none), in lowercase.
+fn engine_of(engine: Option<&str>) -> String {
+    engine.unwrap_or("redis").to_ascii_lowercase()
 }
 
 /// `base` with the ID and what AWS says of the group.
@@ -343,6 +381,31 @@ mod tests {
         assert_not_ours(&found, "stack `s-prod`");
         let found = find(&ctx, "elasticache:ReplicationGroup", &rg("s-prod-redis", "s-prod")).await;
         assert!(matches!(found, Found::Ours { .. }), "{found:?}");
+    }
+
+    /// The engine changes in place from redis to valkey (ModifyReplicationGroup), and reads
+    /// back so; back to redis is refused before any call, and the group stays valkey.
+    #[tokio::test]
+    async fn the_engine_changes_from_redis_to_valkey_only() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "elasticache:ReplicationGroup";
+        let v = json!({"replication_group_id": "s-dev-redis", "replication_group_description": "d",
+                       "engine": "redis", "cache_node_type": "cache.t4g.micro", "tags": tags("s-dev", "redis")});
+        let made = create(&ctx, ty, &mut props(v)).await.expect("create");
+        let out = crate::aws::wait_ready(&ctx, ty, &made.id, &made.outputs).await.expect("ready");
+        let live = read(&ctx, ty, &made.id, &out).await.expect("read").expect("there");
+        assert_eq!(live.props["engine"], json!("redis"));
+        let mut v = serde_json::Value::Object(live.props);
+        v["engine"] = json!("valkey");
+        let out = crate::aws::testing::assert_updates(&ctx, ty, &made.id, &out, &v, &["engine"]).await;
+
+        let mut back = v.clone();
+        back["engine"] = json!("redis");
+        let keys = ["engine".to_string()];
+        let e = crate::aws::update(&ctx, ty, &made.id, &out, &mut props(back), &keys).await.unwrap_err();
+        assert!(e.message.contains("`engine` to `redis`: AWS changes the engine"), "{e}");
+        crate::aws::testing::assert_reads_back(&ctx, ty, &v, &made.id, &out).await;
     }
 
     /// What `read` reports is what the plan said, with the outputs `wait_ready` gave. One node:

@@ -17,8 +17,8 @@ use aws_sdk_kinesis::types::{
 use serde_json::{Map, Value, json};
 
 use super::{NOT_FOUND, STREAM_NAME, stream_tags, summary};
-use crate::aws::adapter::{Lifecycle, Live};
-use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
+use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
 const STREAM_MODE_DETAILS: &[Prop] =
@@ -72,7 +72,15 @@ impl Lifecycle for Stream {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
-    const UPDATES: &'static [&'static str] = &["shard_count", "retention_period_hours", "tags"];
+    const UPDATES: &'static [&'static str] =
+        &["shard_count", "stream_mode_details", "retention_period_hours", "encryption_type", "key_id", "tags"];
+
+    /// A shard count for an ON_DEMAND stream (AWS scales it; UpdateShardCount refuses).
+    fn refuses(prop: &str, _old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let on_demand = new.get("stream_mode_details").and_then(|d| d.get("stream_mode")) == Some(&json!("ON_DEMAND"));
+        let changes_mode_or_shards = prop == "shard_count" || prop == "stream_mode_details";
+        (changes_mode_or_shards && on_demand && new.contains_key("shard_count")).then_some(SHARDS_ON_DEMAND)
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateStream");
@@ -208,17 +216,82 @@ impl Lifecycle for Stream {
         Ok(Some(Live { props, outputs: outputs(id, &s, out) }))
     }
 
-    /// UpdateShardCount (uniform scaling), the retention as `ready` sets it (Increase or
-    /// DecreaseStreamRetentionPeriod), the tags (AddTagsToStream, RemoveTagsFromStream for the
-    /// keys the plan dropped); each waits until the stream is ACTIVE again.
+    /// The capacity mode (UpdateStreamMode, by the stream's ARN; no plan mode is AWS's default,
+    /// PROVISIONED), then UpdateShardCount (uniform scaling; only a provisioned stream has a
+    /// shard count, and only if it differs), the encryption (StartStreamEncryption, which also
+    /// changes the key; StopStreamEncryption with the key in use when the plan drops it), the
+    /// tags (RemoveTagsFromStream for the keys the plan dropped), and the retention as `ready`
+    /// sets it; each change waits until the stream is ACTIVE again.
     async fn update(ctx: &Ctx, id: &str, out: &Outputs, st: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
         let has = |p: &str| changed.iter().any(|c| c == p);
-        if has("shard_count")
+        let on_demand = st.mode.as_ref().is_some_and(|m| m.stream_mode() == &StreamMode::OnDemand);
+        let encrypt = st.encryption_type.as_deref().filter(|t| *t != "NONE");
+        // Refused before any call: what AWS would refuse halfway through the change.
+        if (has("shard_count") || has("stream_mode_details")) && on_demand && st.shard_count.is_some() {
+            let message = format!("stream {id}: `shard_count`: {}", SHARDS_ON_DEMAND.why);
+            return Err(AwsError::input("UpdateShardCount", message).with_hint(SHARDS_ON_DEMAND.help));
+        }
+        if encrypt.is_some() && st.key_id.is_none() {
+            return Err(AwsError::input(
+                "StartStreamEncryption",
+                format!("stream {id}: `encryption_type` needs `key_id`, the KMS key to encrypt with"),
+            ));
+        }
+        let mut s = wait_active(ctx, id).await?;
+        if has("stream_mode_details") {
+            let mode = match &st.mode {
+                Some(m) => m.clone(),
+                None => StreamModeDetails::builder()
+                    .stream_mode(StreamMode::Provisioned)
+                    .build()
+                    .map_err(|e| AwsError::input("UpdateStreamMode", e.to_string()))?,
+            };
+            if s.stream_mode_details().map(|d| d.stream_mode()) != Some(mode.stream_mode()) {
+                let req = ctx.kinesis.update_stream_mode().stream_arn(s.stream_arn()).stream_mode_details(mode);
+                req.send().await.map_err(|e| sdk_err("UpdateStreamMode", e))?;
+                s = wait_active(ctx, id).await?;
+            }
+        }
+        if (has("shard_count") || has("stream_mode_details"))
+            && !on_demand
             && let Some(n) = st.shard_count
+            && s.open_shard_count() != n
         {
             let req = ctx.kinesis.update_shard_count().stream_name(id).target_shard_count(n);
             req.scaling_type(ScalingType::UniformScaling).send().await.map_err(|e| sdk_err("UpdateShardCount", e))?;
-            wait_active(ctx, id).await?;
+            s = wait_active(ctx, id).await?;
+        }
+        if has("encryption_type") || has("key_id") {
+            let current = s.encryption_type().filter(|t| **t != EncryptionType::None).cloned();
+            match (encrypt, &st.key_id, current) {
+                // Unencrypted, or another type or key: StartStreamEncryption also changes the key.
+                (Some(t), Some(k), current)
+                    if current.as_ref().map(EncryptionType::as_str) != Some(t) || s.key_id() != Some(k.as_str()) =>
+                {
+                    ctx.kinesis
+                        .start_stream_encryption()
+                        .stream_name(id)
+                        .encryption_type(EncryptionType::from(t))
+                        .key_id(k)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("StartStreamEncryption", e))?;
+                    wait_active(ctx, id).await?;
+                }
+                (None, _, Some(t)) => {
+                    let key = required(s.key_id(), "DescribeStreamSummary", "StreamDescriptionSummary.KeyId")?;
+                    ctx.kinesis
+                        .stop_stream_encryption()
+                        .stream_name(id)
+                        .encryption_type(t)
+                        .key_id(key)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err("StopStreamEncryption", e))?;
+                    wait_active(ctx, id).await?;
+                }
+                _ => {}
+            }
         }
         if has("tags") {
             let dropped: Vec<String> = stream_tags(ctx, id)
@@ -232,8 +305,12 @@ impl Lifecycle for Stream {
                 req.send().await.map_err(|e| sdk_err("RemoveTagsFromStream", e))?;
             }
         }
-        // What `ready` applies (tags, retention) from the outputs, now the plan's.
+        // What `ready` applies (tags, retention, encryption) from the outputs, now the plan's.
         let mut want = out.clone();
+        if encrypt.is_none() {
+            want.remove("encryption_type");
+            want.remove("key_id");
+        }
         want.extend(created(st).outputs);
         if has("retention_period_hours") && st.retention.is_none() {
             want.insert("retention_period_hours".into(), json!(DEFAULT_RETENTION_HOURS));
@@ -258,6 +335,12 @@ impl Lifecycle for Stream {
         Ok(summary(ctx, id).await?.is_none())
     }
 }
+
+/// Only a provisioned stream has a shard count.
+const SHARDS_ON_DEMAND: Refused = Refused {
+    why: "a shard count is only meaningful with stream_mode PROVISIONED",
+    help: "remove `shard_count` for an ON_DEMAND stream (AWS scales it)",
+};
 
 /// What AWS keeps records for when nothing is asked.
 const DEFAULT_RETENTION_HOURS: i32 = 24;
@@ -318,7 +401,7 @@ async fn wait_active(ctx: &Ctx, name: &str) -> Result<StreamDescriptionSummary, 
 #[cfg(test)]
 mod adopt_tests {
     use super::*;
-    use crate::aws::testing::{assert_not_ours, assert_reads_back, ctx, find};
+    use crate::aws::testing::{assert_not_ours, assert_reads_back, assert_updates, ctx, find};
     use crate::aws::{create, delete, wait_deleted, wait_ready};
     use crate::emulator::Moto;
     use crate::schema::{RESOURCE_TAG, STACK_TAG};
@@ -399,6 +482,52 @@ mod adopt_tests {
             (Some(2), Some(72))
         );
         assert_eq!(live.props["tags"].get("Team"), None, "the dropped tag is gone");
+    }
+
+    /// The capacity mode and the encryption change in place: to ON_DEMAND (no shard count)
+    /// with another key, then back to PROVISIONED with two shards and no encryption; each
+    /// reads back as planned, and DescribeStreamSummary agrees.
+    #[tokio::test]
+    async fn update_changes_capacity_mode_and_encryption() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let mut keys = Vec::new();
+        for _ in 0..2 {
+            keys.push(ctx.kms.create_key().send().await.unwrap().key_metadata().unwrap().key_id().to_string());
+        }
+        let (first, second) = (keys[0].clone(), keys[1].clone());
+        let mut v = value("s-dev-events", "s-dev", &first);
+        let c = create(&ctx, "kinesis:Stream", &mut crate::aws::testing::props(v.clone())).await.unwrap();
+        let ready = wait_ready(&ctx, "kinesis:Stream", &c.id, &c.outputs).await.unwrap();
+
+        v["stream_mode_details"] = json!({"stream_mode": "ON_DEMAND"});
+        v.as_object_mut().map(|m| m.remove("shard_count"));
+        v["key_id"] = json!(second);
+        let keys = ["stream_mode_details", "shard_count", "key_id"];
+        let out = assert_updates(&ctx, "kinesis:Stream", &c.id, &ready, &v, &keys).await;
+        let s = summary(&ctx, &c.id).await.unwrap().unwrap();
+        assert_eq!(s.stream_mode_details().map(|d| d.stream_mode()), Some(&StreamMode::OnDemand));
+        assert_eq!((s.encryption_type(), s.key_id()), (Some(&EncryptionType::Kms), Some(second.as_str())));
+
+        v["stream_mode_details"] = json!({"stream_mode": "PROVISIONED"});
+        v["shard_count"] = json!(2);
+        v.as_object_mut().map(|m| (m.remove("encryption_type"), m.remove("key_id")));
+        let keys = ["stream_mode_details", "shard_count", "encryption_type", "key_id"];
+        let out = assert_updates(&ctx, "kinesis:Stream", &c.id, &out, &v, &keys).await;
+        let s = summary(&ctx, &c.id).await.unwrap().unwrap();
+        assert_eq!(s.stream_mode_details().map(|d| d.stream_mode()), Some(&StreamMode::Provisioned));
+        assert_eq!(s.open_shard_count(), 2);
+        assert!(matches!(s.encryption_type(), None | Some(EncryptionType::None)), "{s:?}");
+
+        // A shard count for an ON_DEMAND stream is refused before any call: nothing changes.
+        let mut bad = v.clone();
+        bad["stream_mode_details"] = json!({"stream_mode": "ON_DEMAND"});
+        let keys = ["stream_mode_details".to_string()];
+        let e = crate::aws::update(&ctx, "kinesis:Stream", &c.id, &out, &mut crate::aws::testing::props(bad), &keys)
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("only meaningful with stream_mode PROVISIONED"), "{e}");
+        assert_reads_back(&ctx, "kinesis:Stream", &v, &c.id, &out).await;
     }
 
     /// `read` reports what Kinesis has: a retention period changed by hand.

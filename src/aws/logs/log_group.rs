@@ -29,7 +29,7 @@ pub static SPEC: TypeSpec = TypeSpec {
             Kind::Str,
             "ARN of the KMS key that encrypts the logs (its policy must allow the Logs service)",
         )
-        // AssociateKmsKey/DisassociateKmsKey: AWS can, ironplan does not yet.
+        // AssociateKmsKey/DisassociateKmsKey on AWS; refused: moto 5.2.5 has neither (ARCHITECTURE.md).
         .in_place(),
         Prop::opt(
             "retention_in_days",

@@ -14,7 +14,7 @@ use super::{
     DATABASE_NAME, DB_CLUSTER_IDENTIFIER, DB_SUBNET_GROUP_NAME, FINAL_SNAPSHOT_IDENTIFIER, STR_LIST, busy,
     check_status, combination, found, pairs,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{
     AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, poll, put, required, sdk_err, settle, tag_table,
 };
@@ -152,6 +152,9 @@ impl Lifecycle for DbCluster {
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
     const UPDATES: &'static [&'static str] = &[
+        "engine_version",
+        "manage_master_user_password",
+        "master_user_secret_kms_key_id",
         "vpc_security_group_ids",
         "backup_retention_period",
         "deletion_protection",
@@ -162,6 +165,18 @@ impl Lifecycle for DbCluster {
         "final_db_snapshot_identifier",
         "tags",
     ];
+
+    /// What ModifyDBCluster cannot do to the master secret: turn its management off, or change
+    /// its key other than while turning management on.
+    fn refuses(prop: &str, old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let managed = |m: &Map<String, Value>| m.get("manage_master_user_password") == Some(&Value::Bool(true));
+        match prop {
+            "manage_master_user_password" if managed(old) && !managed(new) => Some(PASSWORD_OFF),
+            "master_user_secret_kms_key_id" if managed(old) => Some(SECRET_REKEYED),
+            "master_user_secret_kms_key_id" if !managed(new) => Some(SECRET_KEY_UNUSED),
+            _ => None,
+        }
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op(CREATE);
@@ -308,10 +323,43 @@ impl Lifecycle for DbCluster {
     /// is waited for until available, as `ready` does.
     async fn update(ctx: &Ctx, id: &str, out: &Outputs, c: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
         let has = |p: &str| changed.iter().any(|k| k == p);
+        let managed = c.manage_password == Some(true);
+        if has("master_user_secret_kms_key_id") && !(has("manage_master_user_password") && managed) {
+            const KEY: &str = "master_user_secret_kms_key_id";
+            return Err(refused(id, KEY, if managed { SECRET_REKEYED } else { SECRET_KEY_UNUSED }));
+        }
         // The teardown choice is the state's alone (`teardown_choice`): no call changes it.
         const OURS: [&str; 3] = ["tags", "skip_final_snapshot", "final_db_snapshot_identifier"];
         if changed.iter().any(|k| !OURS.contains(&k.as_str())) {
             let mut req = ctx.rds.modify_db_cluster().db_cluster_identifier(id).apply_immediately(true);
+            // What the version and the secret are now: only a change is sent.
+            let live = if has("engine_version") || has("manage_master_user_password") {
+                describe(ctx, id).await?
+            } else {
+                None
+            };
+            if has("engine_version")
+                && let Some(want) = &c.engine_version
+            {
+                let have = live.as_ref().and_then(|l| l.engine_version()).unwrap_or_default();
+                if have != want {
+                    req = req.engine_version(want);
+                    if major(&c.engine, have) != major(&c.engine, want) {
+                        req = req.allow_major_version_upgrade(true);
+                    }
+                }
+            }
+            let has_secret = live.as_ref().is_some_and(|l| l.master_user_secret().is_some());
+            if has("manage_master_user_password") && !managed && has_secret {
+                return Err(refused(id, "manage_master_user_password", PASSWORD_OFF));
+            }
+            if has("manage_master_user_password") && managed && !has_secret {
+                // Turning it on, with the secret's key if the plan names one (AWS's
+                // `aws/secretsmanager` key if not).
+                req = req
+                    .manage_master_user_password(true)
+                    .set_master_user_secret_kms_key_id(c.secret_kms_key_id.clone());
+            }
             if has("enable_cloudwatch_logs_exports") {
                 let live = describe(ctx, id).await?;
                 let had: Vec<String> = live.map(|c| c.enabled_cloudwatch_logs_exports().to_vec()).unwrap_or_default();
@@ -382,6 +430,40 @@ impl Lifecycle for DbCluster {
 
     async fn gone(ctx: &Ctx, id: &str, _out: &Outputs) -> Result<bool, AwsError> {
         Ok(describe(ctx, id).await?.is_none())
+    }
+}
+
+/// Turning `manage_master_user_password` off needs a plaintext `MasterUserPassword`.
+const PASSWORD_OFF: Refused = Refused {
+    why: "turning it off needs a master password in the plan, which ironplan never handles",
+    help: "keep manage_master_user_password = true; to manage the password yourself, turn it off in AWS \
+           (ModifyDBCluster with MasterUserPassword), then in the plan",
+};
+/// ModifyDBCluster takes `MasterUserSecretKmsKeyId` only while turning management on.
+const SECRET_REKEYED: Refused = Refused {
+    why: "AWS cannot change the KMS key of a master secret RDS already manages",
+    help: "revert master_user_secret_kms_key_id in the plan, or replace the cluster (--allow-replace) to \
+           encrypt its secret with another key",
+};
+const SECRET_KEY_UNUSED: Refused = Refused {
+    why: "the key encrypts the master secret only with manage_master_user_password = true",
+    help: "set manage_master_user_password = true with it, or remove it from the plan",
+};
+
+/// The error of a refused change, before any call that changes the cluster.
+fn refused(id: &str, prop: &str, r: Refused) -> AwsError {
+    AwsError::input("ModifyDBCluster", format!("DB cluster {id}: `{prop}`: {}", r.why)).with_hint(r.help)
+}
+
+/// The major version of an engine version: `16` of `16.4` (PostgreSQL 10 and later), `9.6` of
+/// `9.6.22`, `8.0` of `8.0.mysql_aurora.3.05.2` (MySQL's first two numbers).
+fn major<'a>(engine: &str, version: &'a str) -> &'a str {
+    let mut parts = version.splitn(3, '.');
+    let first = parts.next().unwrap_or_default();
+    let two = |second: &str| &version[..first.len() + 1 + second.len()];
+    match parts.next() {
+        Some(second) if engine.contains("mysql") || first.parse::<u32>().is_ok_and(|n| n < 10) => two(second),
+        _ => first,
     }
 }
 
@@ -472,6 +554,74 @@ log_group_name = "/aws/rds/cluster/healthcare-aurora-${var.environment_suffix}/a
     fn the_cluster_has_no_password_property() {
         assert!(SPEC.prop("master_user_password").is_none());
         assert!(SPEC.prop("skip_final_snapshot").is_some_and(|p| p.required));
+    }
+
+    #[test]
+    fn a_major_version_is_the_first_number_or_two() {
+        assert_eq!(major("aurora-postgresql", "16.4"), "16");
+        assert_eq!(major("aurora-postgresql", "16"), "16");
+        assert_eq!(major("aurora-postgresql", "9.6.22"), "9.6");
+        assert_eq!(major("aurora-mysql", "8.0.mysql_aurora.3.05.2"), "8.0");
+        assert_eq!(major("aurora-mysql", "5.7.mysql_aurora.2.11.2"), "5.7");
+        assert_ne!(major("aurora-postgresql", "16.4"), major("aurora-postgresql", "17.1"));
+        assert_eq!(major("aurora-postgresql", "16.4"), major("aurora-postgresql", "16.6"));
+    }
+
+    /// The engine version changes in place (a minor, then a major upgrade). A cluster whose
+    /// master password was set by hand gets it managed by RDS, in a secret under the plan's key;
+    /// turning management off again, or changing the secret's key once managed, is refused
+    /// before any call, naming the property, and the cluster stays as it was.
+    #[tokio::test]
+    async fn engine_version_and_password_management_change_in_place() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "rds:DbCluster";
+        let key = ctx.kms.create_key().send().await.expect("key");
+        let key = key.key_metadata().and_then(|m| m.arn()).expect("key arn").to_string();
+        // Made by hand with a password, as a team would before adopting ironplan (ironplan's
+        // create refuses a master user without a managed password).
+        let mut req = ctx
+            .rds
+            .create_db_cluster()
+            .db_cluster_identifier("s-dev-aurora")
+            .engine("aurora-postgresql")
+            .engine_version("16.4")
+            .master_username("admin_user")
+            .master_user_password("by-hand-password-1");
+        for (k, v) in [(crate::schema::STACK_TAG, "s-dev"), (crate::schema::RESOURCE_TAG, "db")] {
+            req = req.tags(Tag::builder().key(k).value(v).build());
+        }
+        req.send().await.expect("cluster by hand");
+        let choice: Outputs = [("skip_final_snapshot".to_string(), json!(true))].into_iter().collect();
+        let out = crate::aws::wait_ready(&ctx, ty, "s-dev-aurora", &choice).await.expect("ready");
+        let live = crate::aws::read(&ctx, ty, "s-dev-aurora", &out).await.expect("read").expect("there");
+        assert_eq!(live.props["manage_master_user_password"], json!(false));
+        let mut v = Value::Object(live.props);
+
+        v["engine_version"] = json!("16.6");
+        let out = crate::aws::testing::assert_updates(&ctx, ty, "s-dev-aurora", &out, &v, &["engine_version"]).await;
+        v["engine_version"] = json!("17.4");
+        let out = crate::aws::testing::assert_updates(&ctx, ty, "s-dev-aurora", &out, &v, &["engine_version"]).await;
+
+        v["manage_master_user_password"] = json!(true);
+        v["master_user_secret_kms_key_id"] = json!(key);
+        let keys = ["manage_master_user_password", "master_user_secret_kms_key_id"];
+        let out = crate::aws::testing::assert_updates(&ctx, ty, "s-dev-aurora", &out, &v, &keys).await;
+        assert!(out.get("master_user_secret_arn").is_some_and(|a| a.is_string()), "{out:?}");
+
+        let mut off = v.clone();
+        off["manage_master_user_password"] = json!(false);
+        let keys = ["manage_master_user_password".to_string()];
+        let e = crate::aws::update(&ctx, ty, "s-dev-aurora", &out, &mut props(off), &keys).await.unwrap_err();
+        assert!(e.message.contains("`manage_master_user_password`: turning it off needs a master password"), "{e}");
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("keep manage_master_user_password = true")), "{e:?}");
+        let other = ctx.kms.create_key().send().await.expect("key");
+        let mut rekeyed = v.clone();
+        rekeyed["master_user_secret_kms_key_id"] = json!(other.key_metadata().and_then(|m| m.arn()));
+        let keys = ["master_user_secret_kms_key_id".to_string()];
+        let e = crate::aws::update(&ctx, ty, "s-dev-aurora", &out, &mut props(rekeyed), &keys).await.unwrap_err();
+        assert!(e.message.contains("`master_user_secret_kms_key_id`: AWS cannot change the KMS key"), "{e}");
+        crate::aws::testing::assert_reads_back(&ctx, ty, &v, "s-dev-aurora", &out).await;
     }
 
     /// A cluster made outside ironplan under the plan's identifier is not ours.
