@@ -531,6 +531,23 @@ mod adopt_tests {
         let details = role_details(&run).await.unwrap().expect("moto answers the listing");
         assert!(details.contains_key("s-dev-kept") && !details.contains_key("s-dev-gone"), "read from the listing");
 
+        // A deployer that may not list the account's authorization details reads one by one.
+        let denied = ctx.for_reads();
+        let cache = denied.reads.as_ref().expect("a read run has its cache");
+        let refuse = || async {
+            Err::<std::sync::Arc<std::collections::HashMap<String, RoleDetail>>, _>(AwsError {
+                operation: "GetAccountAuthorizationDetails",
+                code: "AccessDenied".into(),
+                message: "not allowed".into(),
+                kind: crate::aws::ErrorKind::Fatal,
+                hint: None,
+            })
+        };
+        assert!(cache.get("GetAccountAuthorizationDetails Filter=Role".into(), refuse).await.is_err());
+        assert!(role_details(&denied).await.unwrap().is_none(), "AccessDenied: no listing, no error");
+        crate::aws::testing::assert_reads_many(&denied, "iam:Role", &roles).await;
+        crate::aws::testing::assert_reads_many(&denied, "iam:RolePolicy", &policies).await;
+
         let wider = doc("logs:*");
         let put = ctx.iam.put_role_policy().role_name(&roles[0].id).policy_name("logs");
         put.policy_document(wider.to_string()).send().await.unwrap();
