@@ -64,6 +64,32 @@ async fn role_details(ctx: &Ctx) -> Result<Option<Arc<HashMap<String, RoleDetail
     }
 }
 
+/// Every role of the account by name, as ListRoles answers (all GetRole says but tags, which
+/// [`role_details`] has): up to 1,000 a page, made once in a read run. `Ok(None)`: AccessDenied,
+/// as for [`role_details`].
+async fn listed_roles(ctx: &Ctx) -> Result<Option<Arc<HashMap<String, Role>>>, AwsError> {
+    let all = ctx
+        .shared("ListRoles PathPrefix=/".into(), || async {
+            let roles = ctx
+                .iam
+                .list_roles()
+                .max_items(1000)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(|e| sdk_err("ListRoles", e))?;
+            Ok(Arc::new(roles.into_iter().map(|r| (r.role_name.clone(), r)).collect::<HashMap<_, _>>()))
+        })
+        .await;
+    match all {
+        Ok(all) => Ok(Some(all)),
+        Err(e) if e.code == "AccessDenied" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// The role, or `None` if there is none of that name.
 async fn get_role(ctx: &Ctx, name: &str) -> Result<Option<Role>, AwsError> {
     match ctx.iam.get_role().role_name(name).send().await.map_err(|e| sdk_err("GetRole", e)) {

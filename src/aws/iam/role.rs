@@ -8,12 +8,12 @@
 //! still has any.
 
 use async_trait::async_trait;
-use aws_sdk_iam::types::{RoleDetail, Tag};
+use aws_sdk_iam::types::{Role as IamRole, RoleDetail, Tag};
 use serde_json::{Map, Value, json};
 
 use super::{
-    NOT_FOUND, PATH, POLICY_NAME, ROLE_NAME, document, get_role, get_role_policy, inline_document, required_document,
-    role_details, role_tags,
+    NOT_FOUND, PATH, POLICY_NAME, ROLE_NAME, document, get_role, get_role_policy, inline_document, listed_roles,
+    required_document, role_details, role_tags,
 };
 use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, found, poll, required, sdk_err};
@@ -260,13 +260,16 @@ impl Lifecycle for Role {
     const READ_BATCH: usize = 100;
 
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
-        let details = role_details(ctx).await;
+        let (details, listed) = (role_details(ctx).await, listed_roles(ctx).await);
         let mut answers = Vec::with_capacity(items.len());
         for (id, out) in items {
-            answers.push(match &details {
-                Err(e) => Err(e.clone()),
-                Ok(Some(d)) if d.contains_key(*id) => read_detailed(ctx, id, out, &d[*id]).await,
-                Ok(_) => Self::read(ctx, id, out).await,
+            answers.push(match (&details, &listed) {
+                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+                (Ok(Some(d)), Ok(all)) if d.contains_key(*id) => {
+                    let role = all.as_ref().and_then(|l| l.get(*id));
+                    read_detailed(ctx, id, out, &d[*id], role).await
+                }
+                (Ok(_), _) => Self::read(ctx, id, out).await,
             });
         }
         answers
@@ -350,9 +353,20 @@ fn live_of(
     Ok(Live { props, outputs: outputs(id, role, out) })
 }
 
-/// [`Lifecycle::read`] of a role whose policies the account's authorization details list.
-async fn read_detailed(ctx: &Ctx, id: &str, out: &Outputs, detail: &RoleDetail) -> Read {
-    let Some(role) = get_role(ctx, id).await? else { return Ok(None) };
+/// [`Lifecycle::read`] of a role whose policies the account's authorization details list: the
+/// role as ListRoles has it with the details' tags (GetRole if ListRoles lacks it).
+async fn read_detailed(ctx: &Ctx, id: &str, out: &Outputs, detail: &RoleDetail, listed: Option<&IamRole>) -> Read {
+    let role = match listed {
+        Some(r) => {
+            let mut r = r.clone();
+            r.tags = Some(detail.tags().to_vec());
+            r
+        }
+        None => match get_role(ctx, id).await? {
+            Some(r) => r,
+            None => return Ok(None),
+        },
+    };
     let arns = detail.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
     let inline = planned(out, "inline_policies")
         .filter_map(|p| p["policy_name"].as_str())
@@ -527,26 +541,39 @@ mod adopt_tests {
             crate::aws::testing::assert_reads_many(c, "iam:Role", &roles).await;
             crate::aws::testing::assert_reads_many(c, "iam:RolePolicy", &policies).await;
         }
-        assert_eq!(run.reads.as_ref().map(|r| r.len()), Some(1), "one listing for both types");
+        assert_eq!(run.reads.as_ref().map(|r| r.len()), Some(2), "two listings for both types");
         let details = role_details(&run).await.unwrap().expect("moto answers the listing");
         assert!(details.contains_key("s-dev-kept") && !details.contains_key("s-dev-gone"), "read from the listing");
+        let listed = listed_roles(&run).await.unwrap().expect("moto answers ListRoles");
+        assert!(listed.contains_key("s-dev-kept"), "the role from ListRoles");
 
-        // A deployer that may not list the account's authorization details reads one by one.
-        let denied = ctx.for_reads();
-        let cache = denied.reads.as_ref().expect("a read run has its cache");
-        let refuse = || async {
-            Err::<std::sync::Arc<std::collections::HashMap<String, RoleDetail>>, _>(AwsError {
-                operation: "GetAccountAuthorizationDetails",
+        // A deployer that may not list the account's authorization details, or its roles,
+        // reads one by one.
+        fn refused<T>() -> Result<T, AwsError> {
+            Err(AwsError {
+                operation: "List",
                 code: "AccessDenied".into(),
                 message: "not allowed".into(),
                 kind: crate::aws::ErrorKind::Fatal,
                 hint: None,
             })
-        };
-        assert!(cache.get("GetAccountAuthorizationDetails Filter=Role".into(), refuse).await.is_err());
-        assert!(role_details(&denied).await.unwrap().is_none(), "AccessDenied: no listing, no error");
-        crate::aws::testing::assert_reads_many(&denied, "iam:Role", &roles).await;
-        crate::aws::testing::assert_reads_many(&denied, "iam:RolePolicy", &policies).await;
+        }
+        type Details = std::sync::Arc<std::collections::HashMap<String, RoleDetail>>;
+        type Roles = std::sync::Arc<std::collections::HashMap<String, IamRole>>;
+        for deny_details in [true, false] {
+            let denied = ctx.for_reads();
+            let cache = denied.reads.as_ref().expect("a read run has its cache");
+            if deny_details {
+                let key = "GetAccountAuthorizationDetails Filter=Role".into();
+                assert!(cache.get(key, || async { refused::<Details>() }).await.is_err());
+                assert!(role_details(&denied).await.unwrap().is_none(), "AccessDenied: no listing, no error");
+            } else {
+                assert!(cache.get("ListRoles PathPrefix=/".into(), || async { refused::<Roles>() }).await.is_err());
+                assert!(listed_roles(&denied).await.unwrap().is_none(), "AccessDenied: no listing, no error");
+            }
+            crate::aws::testing::assert_reads_many(&denied, "iam:Role", &roles).await;
+            crate::aws::testing::assert_reads_many(&denied, "iam:RolePolicy", &policies).await;
+        }
 
         let wider = doc("logs:*");
         let put = ctx.iam.put_role_policy().role_name(&roles[0].id).policy_name("logs");
