@@ -542,6 +542,15 @@ impl Ctx {
         Ctx { reads: Some(std::sync::Arc::default()), ..self.clone() }
     }
 
+    /// This context if it is a read run's, else a read run for one batch (so that one
+    /// `read_many` never makes a shared call twice).
+    pub fn in_read_run(&self) -> std::borrow::Cow<'_, Ctx> {
+        match self.reads {
+            Some(_) => std::borrow::Cow::Borrowed(self),
+            None => std::borrow::Cow::Owned(self.for_reads()),
+        }
+    }
+
     /// The answer of `call` under `key` (the operation and all its arguments): shared within a
     /// read run ([`Ctx::for_reads`]), else called every time.
     pub async fn shared<T, F, Fut>(&self, key: String, call: F) -> Result<T, AwsError>

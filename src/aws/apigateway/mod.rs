@@ -217,6 +217,8 @@ async fn read_many_in_method(
     items: &[Item<'_>],
     live: impl Fn(&ApiMethod, &mut Map<String, Value>) -> bool,
 ) -> Vec<Read> {
+    let run = ctx.in_read_run();
+    let ctx = run.as_ref();
     let mut answers = Vec::with_capacity(items.len());
     for (_, out) in items {
         answers.push(

@@ -99,9 +99,10 @@ impl Lifecycle for ApiResource {
     /// From the API's GetResources (methods embedded), shared in a read run with what lives in
     /// its methods.
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let run = ctx.in_read_run();
         let mut answers = Vec::with_capacity(items.len());
         for (id, out) in items {
-            answers.push(read_listed(ctx, id, out).await);
+            answers.push(read_listed(&run, id, out).await);
         }
         answers
     }

@@ -260,7 +260,8 @@ impl Lifecycle for Role {
     const READ_BATCH: usize = 100;
 
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
-        let (details, listed) = (role_details(ctx).await, listed_roles(ctx).await);
+        let run = ctx.in_read_run();
+        let (details, listed) = (role_details(&run).await, listed_roles(&run).await);
         let mut answers = Vec::with_capacity(items.len());
         for (id, out) in items {
             answers.push(match (&details, &listed) {
