@@ -202,7 +202,9 @@ fn emulator(pipeline: bool) {
     if !pipeline {
         synthetic_drift(&bin, &endpoint, dir.path());
         let _ = proxy.kill();
+        let _ = proxy.wait();
         let _ = moto.kill();
+        let _ = moto.wait();
         return;
     }
     // The bound of the same model: the proxy's durations for the types it delays, the others instant.

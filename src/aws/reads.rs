@@ -55,7 +55,7 @@ impl ReadCache {
 
     /// How many distinct calls were made (tests).
     #[cfg(test)]
-    pub fn len(&self) -> usize {
+    pub fn calls(&self) -> usize {
         self.answers.lock().map_or(0, |a| a.len())
     }
 }
@@ -81,7 +81,7 @@ mod tests {
         let other = cache.get("Op b".into(), call).await;
         assert_eq!(other.ok(), Some(vec![1, 2]));
         assert_eq!(calls.load(Ordering::SeqCst), 2, "another argument is another call");
-        assert_eq!(cache.len(), 2);
+        assert_eq!(cache.calls(), 2);
     }
 
     #[tokio::test]

@@ -535,9 +535,8 @@ pub(super) mod tests {
             }
             kept.push(created);
         }
-        for i in 0..kept[0].len() {
-            let ty = kept[0][i].0.clone();
-            made.push((ty, vec![kept[0][i].1.clone(), kept[1][i].1.clone()]));
+        for ((ty, live), (_, gone)) in kept[0].iter().zip(&kept[1]) {
+            made.push((ty.clone(), vec![live.clone(), gone.clone()]));
         }
         // Without a read run (every call made), then in one (the answer shared).
         let run = ctx.for_reads();
@@ -547,7 +546,7 @@ pub(super) mod tests {
             }
         }
         let cache = run.reads.as_ref().expect("a read run has its cache");
-        assert_eq!(cache.len(), 1, "one GetResources of the API for the five types");
+        assert_eq!(cache.calls(), 1, "one GetResources of the API for the five types");
         assert!(ctx.reads.is_none(), "the deploy's context shares nothing");
         // Drift is seen through the shared answer: a read run started after a change sees it.
         let ir = &made[4].1[0];

@@ -542,7 +542,7 @@ mod adopt_tests {
             crate::aws::testing::assert_reads_many(c, "iam:Role", &roles).await;
             crate::aws::testing::assert_reads_many(c, "iam:RolePolicy", &policies).await;
         }
-        assert_eq!(run.reads.as_ref().map(|r| r.len()), Some(2), "two listings for both types");
+        assert_eq!(run.reads.as_ref().map(|r| r.calls()), Some(2), "two listings for both types");
         let details = role_details(&run).await.unwrap().expect("moto answers the listing");
         assert!(details.contains_key("s-dev-kept") && !details.contains_key("s-dev-gone"), "read from the listing");
         let listed = listed_roles(&run).await.unwrap().expect("moto answers ListRoles");
