@@ -28,6 +28,7 @@ pub mod limits;
 pub(crate) mod logs;
 mod props;
 mod rds;
+pub mod reads;
 pub mod registry;
 pub(crate) mod s3;
 #[cfg(test)]
@@ -301,6 +302,9 @@ pub struct Ctx {
     pub sts: aws_sdk_sts::Client,
     /// The turns of the paced services' resource steps ([`limits::Admission`]).
     pub admission: std::sync::Arc<limits::Admission>,
+    /// The answers shared by one read run's `read_many` calls ([`reads`]): `None` but in the
+    /// context [`Ctx::for_reads`] makes for one `drift` or refresh.
+    pub reads: Option<std::sync::Arc<reads::ReadCache>>,
 }
 
 /// A local emulator the endpoint is known to be: an explicit signal (`--emulator moto`,
@@ -528,6 +532,36 @@ impl Ctx {
             secretsmanager: aws_sdk_secretsmanager::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
             admission: std::sync::Arc::default(),
+            reads: None,
+        }
+    }
+
+    /// This context with a fresh [`reads::ReadCache`], for one read run (drift, refresh): its
+    /// batched reads share the calls that serve several types. Dropped with the run.
+    pub fn for_reads(&self) -> Ctx {
+        Ctx { reads: Some(std::sync::Arc::default()), ..self.clone() }
+    }
+
+    /// This context if it is a read run's, else a read run for one batch (so that one
+    /// `read_many` never makes a shared call twice).
+    pub fn in_read_run(&self) -> std::borrow::Cow<'_, Ctx> {
+        match self.reads {
+            Some(_) => std::borrow::Cow::Borrowed(self),
+            None => std::borrow::Cow::Owned(self.for_reads()),
+        }
+    }
+
+    /// The answer of `call` under `key` (the operation and all its arguments): shared within a
+    /// read run ([`Ctx::for_reads`]), else called every time.
+    pub async fn shared<T, F, Fut>(&self, key: String, call: F) -> Result<T, AwsError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        match &self.reads {
+            Some(cache) => cache.get(key, call).await,
+            None => call().await,
         }
     }
 

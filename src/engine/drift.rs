@@ -87,8 +87,11 @@ impl DriftReport {
 /// ([`Provider::read_batch`]), [`READS_IN_FLIGHT`] batches at once. A batch whose call failed
 /// leaves each of its resources [`Verdict::Unknown`] with that error (after the SDK's
 /// retries): they are not read again one by one, which would only multiply the calls to an
-/// API that is throttling or refusing.
+/// API that is throttling or refusing. The reads run on [`Provider::for_reads`]: a call whose
+/// answer serves several types (API Gateway's GetResources) is made once in the run.
 pub async fn drift(cloud: Arc<dyn Provider>, state: &State) -> DriftReport {
+    // One run's shared answers (a call that serves several types is made once), dropped with it.
+    let cloud = cloud.for_reads().unwrap_or(cloud);
     let sem = Arc::new(tokio::sync::Semaphore::new(READS_IN_FLIGHT));
     let mut tasks = tokio::task::JoinSet::new();
     let mut results: BTreeMap<String, ResourceDrift> = BTreeMap::new();

@@ -83,6 +83,11 @@ pub trait Provider: Send + Sync + 'static {
     /// [`Provider::read`] of each item, in as few calls as the cloud allows: one answer per
     /// item, in order.
     async fn read_many(&self, type_name: &str, items: &[aws::Item<'_>]) -> Vec<aws::Read>;
+    /// The provider for one read run (`drift`, refresh), whose `read_many` calls may share
+    /// answers among themselves for as long as it lives (`aws::reads`); `None`: this one.
+    fn for_reads(&self) -> Option<std::sync::Arc<dyn Provider>> {
+        None
+    }
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError>;
     async fn wait_deleted(
         &self,
@@ -147,6 +152,10 @@ impl Provider for Ctx {
 
     async fn read_many(&self, type_name: &str, items: &[aws::Item<'_>]) -> Vec<aws::Read> {
         aws::read_many(self, type_name, items).await
+    }
+
+    fn for_reads(&self) -> Option<std::sync::Arc<dyn Provider>> {
+        Some(std::sync::Arc::new(Ctx::for_reads(self)))
     }
 
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {

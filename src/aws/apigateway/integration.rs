@@ -4,12 +4,14 @@
 
 use async_trait::async_trait;
 use aws_sdk_apigateway::types::IntegrationType;
+use aws_sdk_apigateway::types::Method as ApiMethod;
+use serde_json::{Map, Value};
 
 use super::{
     HTTP_METHOD, MethodKey, RESOURCE_ID, REST_API_ID, find_in_method, gone_unless_read, read_in_method, str_map, table,
     wait_for_method,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, put, sdk_err};
 use crate::schema::{Implied, Kind, Prop, TypeSpec, attr};
 
@@ -106,17 +108,13 @@ impl Lifecycle for Integration {
     }
 
     async fn read(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        read_in_method(ctx, out, |m, props| {
-            let Some(kind) = integration_type(m) else { return false };
-            props.insert("integration_type".into(), kind.as_str().into());
-            let i = m.method_integration();
-            put(props, "integration_http_method", i.and_then(|i| i.http_method()));
-            put(props, "uri", i.and_then(|i| i.uri()));
-            put(props, "request_templates", table(i.and_then(|i| i.request_templates())));
-            put(props, "passthrough_behavior", i.and_then(|i| i.passthrough_behavior()));
-            true
-        })
-        .await
+        read_in_method(ctx, out, live).await
+    }
+
+    const READ_BATCH: usize = super::IN_API_BATCH;
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        super::read_many_in_method(ctx, items, live).await
     }
 
     async fn delete(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<(), AwsError> {
@@ -135,8 +133,20 @@ fn created(key: &MethodKey) -> Created {
 }
 
 /// The method's integration type, if it has an integration.
-fn integration_type(m: &aws_sdk_apigateway::operation::get_method::GetMethodOutput) -> Option<&IntegrationType> {
+fn integration_type(m: &ApiMethod) -> Option<&IntegrationType> {
     m.method_integration().and_then(|i| i.r#type())
+}
+
+/// The integration's live properties, from its method (false: it has none).
+fn live(m: &ApiMethod, props: &mut Map<String, Value>) -> bool {
+    let Some(kind) = integration_type(m) else { return false };
+    props.insert("integration_type".into(), kind.as_str().into());
+    let i = m.method_integration();
+    put(props, "integration_http_method", i.and_then(|i| i.http_method()));
+    put(props, "uri", i.and_then(|i| i.uri()));
+    put(props, "request_templates", table(i.and_then(|i| i.request_templates())));
+    put(props, "passthrough_behavior", i.and_then(|i| i.passthrough_behavior()));
+    true
 }
 
 #[cfg(test)]

@@ -3,12 +3,14 @@
 //! when its API is this stack's.
 
 use async_trait::async_trait;
+use aws_sdk_apigateway::types::Method as ApiMethod;
+use serde_json::{Map, Value};
 
 use super::{
     HTTP_METHOD, MethodKey, RESOURCE_ID, REST_API_ID, SAME_METHOD, STATUS_CODE, find_in_method, gone_unless_read,
     read_in_method, str_map, table,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, put, sdk_err};
 use crate::plan::Resource;
 use crate::schema::{Implied, Kind, PlanView, Prop, TypeSpec, attr};
@@ -120,7 +122,7 @@ impl Lifecycle for IntegrationResponse {
     /// The response of this status code among the `integrationResponses` of GetMethod's
     /// integration.
     async fn find(ctx: &Ctx, r: &Input, who: &Identity) -> Result<Found, AwsError> {
-        let present = |m: &aws_sdk_apigateway::operation::get_method::GetMethodOutput| {
+        let present = |m: &ApiMethod| {
             m.method_integration()
                 .and_then(|i| i.integration_responses())
                 .is_some_and(|rs| rs.contains_key(&r.status_code))
@@ -139,12 +141,16 @@ impl Lifecycle for IntegrationResponse {
 
     async fn read(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let status_code = out_str(out, "status_code", "GetMethod")?;
-        read_in_method(ctx, out, |m, props| {
-            let responses = m.method_integration().and_then(|i| i.integration_responses());
-            let Some(r) = responses.and_then(|rs| rs.get(status_code)) else { return false };
-            put(props, "selection_pattern", r.selection_pattern());
-            put(props, "response_templates", table(r.response_templates()));
-            true
+        read_in_method(ctx, out, live(status_code)).await
+    }
+
+    const READ_BATCH: usize = super::IN_API_BATCH;
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        super::read_many_in_method(ctx, items, |m, props| {
+            // The status code is each item's own: the outputs are in `props` already.
+            let Some(code) = props.get("status_code").and_then(Value::as_str).map(str::to_owned) else { return false };
+            live(&code)(m, props)
         })
         .await
     }
@@ -161,6 +167,17 @@ impl Lifecycle for IntegrationResponse {
 
     async fn gone(ctx: &Ctx, id: &str, out: &Outputs) -> Result<bool, AwsError> {
         gone_unless_read::<Self>(ctx, id, out).await
+    }
+}
+
+/// The integration response's live properties, from its method (false: it is not there).
+fn live(status_code: &str) -> impl Fn(&ApiMethod, &mut Map<String, Value>) -> bool + '_ {
+    move |m, props| {
+        let responses = m.method_integration().and_then(|i| i.integration_responses());
+        let Some(r) = responses.and_then(|rs| rs.get(status_code)) else { return false };
+        put(props, "selection_pattern", r.selection_pattern());
+        put(props, "response_templates", table(r.response_templates()));
+        true
     }
 }
 

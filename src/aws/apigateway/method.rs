@@ -2,9 +2,11 @@
 //! [`MethodKey`]. It carries no tags: it is ours when its API is this stack's.
 
 use async_trait::async_trait;
+use aws_sdk_apigateway::types::Method as ApiMethod;
+use serde_json::{Map, Value};
 
 use super::{HTTP_METHOD, MethodKey, RESOURCE_ID, REST_API_ID, find_in_method, gone_unless_read, read_in_method};
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, put, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -88,12 +90,13 @@ impl Lifecycle for Method {
     }
 
     async fn read(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        read_in_method(ctx, out, |m, props| {
-            put(props, "authorization_type", m.authorization_type());
-            put(props, "api_key_required", m.api_key_required());
-            true
-        })
-        .await
+        read_in_method(ctx, out, live).await
+    }
+
+    const READ_BATCH: usize = super::IN_API_BATCH;
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        super::read_many_in_method(ctx, items, live).await
     }
 
     async fn delete(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<(), AwsError> {
@@ -105,6 +108,13 @@ impl Lifecycle for Method {
     async fn gone(ctx: &Ctx, id: &str, out: &Outputs) -> Result<bool, AwsError> {
         gone_unless_read::<Self>(ctx, id, out).await
     }
+}
+
+/// The method's live properties.
+fn live(m: &ApiMethod, props: &mut Map<String, Value>) -> bool {
+    put(props, "authorization_type", m.authorization_type());
+    put(props, "api_key_required", m.api_key_required());
+    true
 }
 
 #[cfg(test)]

@@ -3,12 +3,14 @@
 //! this stack's.
 
 use async_trait::async_trait;
+use aws_sdk_apigateway::types::Method as ApiMethod;
+use serde_json::{Map, Value};
 
 use super::{
     HTTP_METHOD, MethodKey, RESOURCE_ID, REST_API_ID, STATUS_CODE, find_in_method, gone_unless_read, read_in_method,
     str_map, table, wait_for_method,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, put, sdk_err};
 use crate::schema::{Implied, Kind, Prop, TypeSpec, attr};
 
@@ -73,9 +75,7 @@ impl Lifecycle for MethodResponse {
 
     /// The response of this status code among GetMethod's `methodResponses`.
     async fn find(ctx: &Ctx, r: &Input, who: &Identity) -> Result<Found, AwsError> {
-        let present = |m: &aws_sdk_apigateway::operation::get_method::GetMethodOutput| {
-            m.method_responses().is_some_and(|rs| rs.contains_key(&r.status_code))
-        };
+        let present = |m: &ApiMethod| m.method_responses().is_some_and(|rs| rs.contains_key(&r.status_code));
         find_in_method(ctx, who, &r.key, created(r), present).await
     }
 
@@ -83,10 +83,16 @@ impl Lifecycle for MethodResponse {
     /// deleted response).
     async fn read(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let status_code = out_str(out, "status_code", "GetMethod")?;
-        read_in_method(ctx, out, |m, props| {
-            let Some(r) = m.method_responses().and_then(|rs| rs.get(status_code)) else { return false };
-            put(props, "response_models", table(r.response_models()));
-            true
+        read_in_method(ctx, out, live(status_code)).await
+    }
+
+    const READ_BATCH: usize = super::IN_API_BATCH;
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        super::read_many_in_method(ctx, items, |m, props| {
+            // The status code is each item's own: the outputs are in `props` already.
+            let Some(code) = props.get("status_code").and_then(Value::as_str).map(str::to_owned) else { return false };
+            live(&code)(m, props)
         })
         .await
     }
@@ -103,6 +109,15 @@ impl Lifecycle for MethodResponse {
 
     async fn gone(ctx: &Ctx, id: &str, out: &Outputs) -> Result<bool, AwsError> {
         gone_unless_read::<Self>(ctx, id, out).await
+    }
+}
+
+/// The response's live properties, from its method (false: the method has no such response).
+fn live(status_code: &str) -> impl Fn(&ApiMethod, &mut Map<String, Value>) -> bool + '_ {
+    move |m, props| {
+        let Some(r) = m.method_responses().and_then(|rs| rs.get(status_code)) else { return false };
+        put(props, "response_models", table(r.response_models()));
+        true
     }
 }
 

@@ -58,10 +58,10 @@ mod stage;
 use std::collections::HashMap;
 
 use aws_sdk_apigateway::operation::get_method::GetMethodOutput;
-use aws_sdk_apigateway::types::{Op, PatchOperation};
+use aws_sdk_apigateway::types::{Method as ApiMethod, Op, PatchOperation};
 use serde_json::{Map, Value, json};
 
-use super::adapter::{Adapter, Lifecycle, Live, Type};
+use super::adapter::{Adapter, Item, Lifecycle, Live, Read, Type};
 pub(super) use super::found;
 use super::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, partition, sdk_err};
 use crate::plan::Resource;
@@ -160,8 +160,27 @@ impl MethodKey {
 /// is gone). The response maps of GetMethod answer for the responses and the integration too:
 /// moto answers 500 to GetMethodResponse of a missing response and 200 to GetIntegration of a
 /// deleted integration.
-async fn get_method(ctx: &Ctx, key: &MethodKey) -> Result<Option<GetMethodOutput>, AwsError> {
-    found(keyed!(ctx.apigateway.get_method(), key).send().await.map_err(|e| sdk_err("GetMethod", e)))
+async fn get_method(ctx: &Ctx, key: &MethodKey) -> Result<Option<ApiMethod>, AwsError> {
+    let r = found(keyed!(ctx.apigateway.get_method(), key).send().await.map_err(|e| sdk_err("GetMethod", e)))?;
+    Ok(r.map(method_of))
+}
+
+/// GetMethod's answer as the method GetResources embeds: one shape for the single and the
+/// batched read.
+fn method_of(m: GetMethodOutput) -> ApiMethod {
+    ApiMethod::builder()
+        .set_http_method(m.http_method)
+        .set_authorization_type(m.authorization_type)
+        .set_authorizer_id(m.authorizer_id)
+        .set_api_key_required(m.api_key_required)
+        .set_request_validator_id(m.request_validator_id)
+        .set_operation_name(m.operation_name)
+        .set_request_parameters(m.request_parameters)
+        .set_request_models(m.request_models)
+        .set_method_responses(m.method_responses)
+        .set_method_integration(m.method_integration)
+        .set_authorization_scopes(m.authorization_scopes)
+        .build()
 }
 
 /// `find` of what lives in a method: there when `present` sees it in GetMethod's answer, and
@@ -171,7 +190,7 @@ async fn find_in_method(
     who: &Identity,
     key: &MethodKey,
     created: Created,
-    present: impl FnOnce(&GetMethodOutput) -> bool,
+    present: impl FnOnce(&ApiMethod) -> bool,
 ) -> Result<Found, AwsError> {
     match get_method(ctx, key).await? {
         Some(m) if present(&m) => api_verdict(ctx, who, &key.rest_api_id, created).await,
@@ -184,10 +203,48 @@ async fn find_in_method(
 async fn read_in_method(
     ctx: &Ctx,
     out: &Outputs,
-    live: impl FnOnce(&GetMethodOutput, &mut Map<String, Value>) -> bool,
+    live: impl Fn(&ApiMethod, &mut Map<String, Value>) -> bool,
 ) -> Result<Option<Live>, AwsError> {
     let key = MethodKey::from_outputs(out, "GetMethod")?;
     let Some(m) = get_method(ctx, &key).await? else { return Ok(None) };
+    Ok(live_in_method(&key, out, &m, &live))
+}
+
+/// [`read_in_method`] of each item, from one GetResources (methods embedded) per API, shared by
+/// every type that lives in a method during a read run ([`Ctx::for_reads`]).
+async fn read_many_in_method(
+    ctx: &Ctx,
+    items: &[Item<'_>],
+    live: impl Fn(&ApiMethod, &mut Map<String, Value>) -> bool,
+) -> Vec<Read> {
+    let run = ctx.in_read_run();
+    let ctx = run.as_ref();
+    let mut answers = Vec::with_capacity(items.len());
+    for (_, out) in items {
+        answers.push(
+            async {
+                let key = MethodKey::from_outputs(out, "GetResources")?;
+                let Some(resources) = resources_with_methods(ctx, &key.rest_api_id).await? else { return Ok(None) };
+                let m = resources
+                    .iter()
+                    .find(|r| r.id() == Some(key.resource_id.as_str()))
+                    .and_then(|r| r.resource_methods()?.get(&key.http_method));
+                Ok(m.and_then(|m| live_in_method(&key, out, m, &live)))
+            }
+            .await,
+        );
+    }
+    answers
+}
+
+/// The one conversion of a method's answer into the live properties of what lives in it:
+/// `None` when `live` does not find it there.
+fn live_in_method(
+    key: &MethodKey,
+    out: &Outputs,
+    m: &ApiMethod,
+    live: &impl Fn(&ApiMethod, &mut Map<String, Value>) -> bool,
+) -> Option<Live> {
     let mut props = Map::new();
     props.insert("rest_api_id".into(), json!(key.rest_api_id));
     props.insert("resource_id".into(), json!(key.resource_id));
@@ -195,7 +252,24 @@ async fn read_in_method(
     if let Some(code) = out.get("status_code") {
         props.insert("status_code".into(), code.clone());
     }
-    Ok(live(&m, &mut props).then(|| Live { props, outputs: out.clone() }))
+    live(m, &mut props).then(|| Live { props, outputs: out.clone() })
+}
+
+/// How many method-level resources one `read_many` takes: any number, as each API's
+/// GetResources is made once in a read run whatever asks for it.
+const IN_API_BATCH: usize = 100;
+
+/// Every resource of an API with its methods embedded (`embed=methods`: each method with its
+/// integration, integration responses and method responses), made once per API in a read run
+/// ([`Ctx::shared`]); `None`: the API is gone.
+async fn resources_with_methods(
+    ctx: &Ctx,
+    rest_api_id: &str,
+) -> Result<Option<Vec<aws_sdk_apigateway::types::Resource>>, AwsError> {
+    ctx.shared(format!("GetResources restApiId={rest_api_id} embed=methods"), || async {
+        listed!(ctx.apigateway.get_resources().rest_api_id(rest_api_id).embed("methods"), "GetResources")
+    })
+    .await
 }
 
 // ---- helpers of every type ----
@@ -414,6 +488,82 @@ pub(super) mod tests {
         delete(&ctx, "apigateway:RestApi", &api).await;
         assert!(adopt(&ctx, "apigateway:Resource", &res_v).await.is_none());
         assert!(adopt(&ctx, "apigateway:Method", &types_and_props[0].1).await.is_none());
+    }
+
+    /// What lives in an API read in one batch per type (one live, one deleted since) answers what
+    /// each single read does; in a read run, the five types share one GetResources of the API.
+    #[tokio::test]
+    async fn batched_reads_of_what_lives_in_an_api_agree_with_single_reads() {
+        let (_moto, ctx) = start().await;
+        let api = create(&ctx, "apigateway:RestApi", &json!({"name": "a", "tags": tags("s-dev", "api")})).await;
+        let root = s(&api, "root_resource_id");
+        let children = |res: &str, part: &str| {
+            let key = json!({"rest_api_id": api.id, "resource_id": res, "http_method": "GET"});
+            let with = |extra: Value| {
+                let mut v = key.clone();
+                v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+                v
+            };
+            [
+                ("apigateway:Method", with(json!({"authorization_type": "NONE", "api_key_required": false}))),
+                (
+                    "apigateway:Integration",
+                    with(json!({"integration_type": "MOCK", "request_templates": {"application/json": part}})),
+                ),
+                (
+                    "apigateway:MethodResponse",
+                    with(json!({"status_code": "200", "response_models": {"application/json": "Empty"}})),
+                ),
+                ("apigateway:IntegrationResponse", with(json!({"status_code": "200", "selection_pattern": part}))),
+            ]
+        };
+        let mut made: Vec<(String, Vec<Created>)> = Vec::new();
+        let mut kept = Vec::new();
+        for part in ["kept", "gone"] {
+            let res_v = json!({"rest_api_id": api.id, "parent_id": root, "path_part": part});
+            let res = create(&ctx, "apigateway:Resource", &res_v).await;
+            let mine = children(&res.id, part);
+            let mut created = vec![("apigateway:Resource".to_string(), res)];
+            for (ty, v) in &mine {
+                created.push((ty.to_string(), create(&ctx, ty, v).await));
+            }
+            if part == "gone" {
+                // Children first, as teardown does, then the resource.
+                for (ty, c) in created.iter().rev() {
+                    delete(&ctx, ty, c).await;
+                }
+            }
+            kept.push(created);
+        }
+        for ((ty, live), (_, gone)) in kept[0].iter().zip(&kept[1]) {
+            made.push((ty.clone(), vec![live.clone(), gone.clone()]));
+        }
+        // Without a read run (every call made), then in one (the answer shared).
+        let run = ctx.for_reads();
+        for c in [&ctx, &run] {
+            for (ty, items) in &made {
+                crate::aws::testing::assert_reads_many(c, ty, items).await;
+            }
+        }
+        let cache = run.reads.as_ref().expect("a read run has its cache");
+        assert_eq!(cache.calls(), 1, "one GetResources of the API for the five types");
+        assert!(ctx.reads.is_none(), "the deploy's context shares nothing");
+        // Drift is seen through the shared answer: a read run started after a change sees it.
+        let ir = &made[4].1[0];
+        ctx.apigateway
+            .put_integration_response()
+            .rest_api_id(&api.id)
+            .resource_id(s(ir, "resource_id"))
+            .http_method("GET")
+            .status_code("200")
+            .selection_pattern("changed")
+            .send()
+            .await
+            .expect("put integration response");
+        let items = [(ir.id.as_str(), &ir.outputs)];
+        let after = crate::aws::read_many(&ctx.for_reads(), "apigateway:IntegrationResponse", &items).await;
+        let live = after.into_iter().next().expect("an answer").expect("read").expect("there");
+        assert_eq!(live.props["selection_pattern"], json!("changed"));
     }
 
     /// A method's authorization, its integration's backend and a stage moved to a new

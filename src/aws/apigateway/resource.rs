@@ -4,8 +4,11 @@
 use async_trait::async_trait;
 use serde_json::{Map, json};
 
-use super::{PATH_PART, REST_API_ID, api_resources, api_verdict, found, gone_unless_read, outputs};
-use crate::aws::adapter::{Lifecycle, Live};
+use super::{
+    IN_API_BATCH, PATH_PART, REST_API_ID, api_resources, api_verdict, found, gone_unless_read, outputs,
+    resources_with_methods,
+};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, out_str, put, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -88,11 +91,20 @@ impl Lifecycle for ApiResource {
             .await
             .map_err(|e| sdk_err("GetResource", e));
         let Some(res) = found(r)? else { return Ok(None) };
-        let mut props = Map::new();
-        props.insert("rest_api_id".into(), json!(rest_api_id));
-        put(&mut props, "parent_id", res.parent_id());
-        put(&mut props, "path_part", res.path_part());
-        Ok(Some(Live { props, outputs: created(id, res.path().unwrap_or_default(), rest_api_id).outputs }))
+        Ok(Some(live_of(id, rest_api_id, res.parent_id(), res.path_part(), res.path())))
+    }
+
+    const READ_BATCH: usize = IN_API_BATCH;
+
+    /// From the API's GetResources (methods embedded), shared in a read run with what lives in
+    /// its methods.
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let run = ctx.in_read_run();
+        let mut answers = Vec::with_capacity(items.len());
+        for (id, out) in items {
+            answers.push(read_listed(&run, id, out).await);
+        }
+        answers
     }
 
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
@@ -112,6 +124,25 @@ impl Lifecycle for ApiResource {
 }
 
 /// What `create` returns: the API's ID is kept for reading and deleting.
+/// One resource of its API's GetResources.
+async fn read_listed(ctx: &Ctx, id: &str, out: &Outputs) -> Read {
+    let rest_api_id = out_str(out, "rest_api_id", "GetResources")?;
+    let Some(resources) = resources_with_methods(ctx, rest_api_id).await? else { return Ok(None) };
+    Ok(resources
+        .iter()
+        .find(|r| r.id() == Some(id))
+        .map(|r| live_of(id, rest_api_id, r.parent_id(), r.path_part(), r.path())))
+}
+
+/// The one conversion of what AWS says of a resource (GetResource, or an item of GetResources).
+fn live_of(id: &str, rest_api_id: &str, parent_id: Option<&str>, path_part: Option<&str>, path: Option<&str>) -> Live {
+    let mut props = Map::new();
+    props.insert("rest_api_id".into(), json!(rest_api_id));
+    put(&mut props, "parent_id", parent_id);
+    put(&mut props, "path_part", path_part);
+    Live { props, outputs: created(id, path.unwrap_or_default(), rest_api_id).outputs }
+}
+
 fn created(id: &str, path: &str, rest_api_id: &str) -> Created {
     Created { id: id.into(), outputs: outputs([("id", id), ("path", path), ("rest_api_id", rest_api_id)]) }
 }

@@ -9,7 +9,10 @@
 mod role;
 mod role_policy;
 
-use aws_sdk_iam::types::Role;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_iam::types::{EntityType, Role, RoleDetail};
 use serde_json::Value;
 
 use super::adapter::{Adapter, Type};
@@ -30,6 +33,61 @@ pub const PATH: NameRule = NameRule::new("IAM path", "CreateRole Path", 1, 512, 
 /// A required policy document, as JSON text.
 fn required_document(p: &mut Props, operation: &'static str, key: &str) -> Result<String, AwsError> {
     p.document(key)?.ok_or_else(|| AwsError::input(operation, format!("required property `{key}` is missing")))
+}
+
+/// Every role of the account with its inline policies (their documents) and its attached
+/// managed policies, by name: GetAccountAuthorizationDetails (`Filter=Role`, up to 1,000 roles a
+/// page), made once in a read run ([`Ctx::shared`]) for every role and inline policy it reads.
+/// `Ok(None)`: the caller may not make the call (AccessDenied: a least-privilege deployer), so
+/// the reads go one by one as before.
+async fn role_details(ctx: &Ctx) -> Result<Option<Arc<HashMap<String, RoleDetail>>>, AwsError> {
+    let all = ctx
+        .shared("GetAccountAuthorizationDetails Filter=Role".into(), || async {
+            let pages = ctx
+                .iam
+                .get_account_authorization_details()
+                .filter(EntityType::Role)
+                .max_items(1000)
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(|e| sdk_err("GetAccountAuthorizationDetails", e))?;
+            let roles = pages.into_iter().flat_map(|p| p.role_detail_list.unwrap_or_default());
+            Ok(Arc::new(roles.filter_map(|r| Some((r.role_name.clone()?, r))).collect::<HashMap<_, _>>()))
+        })
+        .await;
+    match all {
+        Ok(all) => Ok(Some(all)),
+        Err(e) if e.code == "AccessDenied" => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every role of the account by name, as ListRoles answers (all GetRole says but tags, which
+/// [`role_details`] has): up to 1,000 a page, made once in a read run. `Ok(None)`: AccessDenied,
+/// as for [`role_details`].
+async fn listed_roles(ctx: &Ctx) -> Result<Option<Arc<HashMap<String, Role>>>, AwsError> {
+    let all = ctx
+        .shared("ListRoles PathPrefix=/".into(), || async {
+            let roles = ctx
+                .iam
+                .list_roles()
+                .max_items(1000)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(|e| sdk_err("ListRoles", e))?;
+            Ok(Arc::new(roles.into_iter().map(|r| (r.role_name.clone(), r)).collect::<HashMap<_, _>>()))
+        })
+        .await;
+    match all {
+        Ok(all) => Ok(Some(all)),
+        Err(e) if e.code == "AccessDenied" => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The role, or `None` if there is none of that name.
@@ -55,6 +113,13 @@ async fn get_role_policy(ctx: &Ctx, role: &str, policy: &str) -> Result<Option<S
 
 async fn has_role_policy(ctx: &Ctx, role: &str, policy: &str) -> Result<bool, AwsError> {
     Ok(get_role_policy(ctx, role, policy).await?.is_some())
+}
+
+/// The document of the role's inline policy `name` in its authorization details, as
+/// GetRolePolicy answers it.
+fn inline_document(detail: &RoleDetail, name: &str) -> Option<String> {
+    let p = detail.role_policy_list().iter().find(|p| p.policy_name() == Some(name))?;
+    p.policy_document().map(str::to_owned)
 }
 
 fn role_tags(role: &Role) -> impl Iterator<Item = (&str, &str)> {

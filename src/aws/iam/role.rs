@@ -8,13 +8,14 @@
 //! still has any.
 
 use async_trait::async_trait;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{Role as IamRole, RoleDetail, Tag};
 use serde_json::{Map, Value, json};
 
 use super::{
-    NOT_FOUND, PATH, POLICY_NAME, ROLE_NAME, document, get_role, get_role_policy, required_document, role_tags,
+    NOT_FOUND, PATH, POLICY_NAME, ROLE_NAME, document, get_role, get_role_policy, inline_document, listed_roles,
+    required_document, role_details, role_tags,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, found, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -243,38 +244,36 @@ impl Lifecycle for Role {
     /// has empty are left out.
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let Some(role) = get_role(ctx, id).await? else { return Ok(None) };
-        let mut props = Map::new();
-        props.insert("role_name".into(), json!(role.role_name()));
-        let trust = required(role.assume_role_policy_document(), "GetRole", "AssumeRolePolicyDocument")?;
-        props.insert("assume_role_policy_document".into(), document(&trust));
-        if let Some(d) = role.description() {
-            props.insert("description".into(), json!(d));
-        }
-        props.insert("path".into(), json!(role.path()));
-        if let Some(s) = role.max_session_duration() {
-            props.insert("max_session_duration".into(), json!(s));
-        }
-
-        let want: Vec<&str> = planned(out, "policy_arns").filter_map(Value::as_str).collect();
-        let mut arns: Vec<String> =
+        let arns: Vec<String> =
             attached(ctx, id).await?.iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
-        arns.sort_by_key(|a| (want.iter().position(|w| w == a).unwrap_or(usize::MAX), a.clone()));
-        if !arns.is_empty() || !want.is_empty() {
-            props.insert("policy_arns".into(), json!(arns));
-        }
-
-        let names: Vec<&str> = planned(out, "inline_policies").filter_map(|p| p["policy_name"].as_str()).collect();
         let mut inline = Vec::new();
-        for name in &names {
-            if let Some(doc) = get_role_policy(ctx, id, name).await? {
-                inline.push(json!({"policy_name": name, "policy_document": document(&doc)}));
-            }
+        for name in planned(out, "inline_policies").filter_map(|p| p["policy_name"].as_str()) {
+            inline.push((name.to_string(), get_role_policy(ctx, id, name).await?));
         }
-        if !names.is_empty() {
-            props.insert("inline_policies".into(), Value::Array(inline));
+        live_of(id, &role, out, arns, inline).map(Some)
+    }
+
+    /// GetRole of each (its description and session duration are in no listing), and its
+    /// policies from the account's authorization details, one paged call shared with the inline
+    /// policies' reads ([`role_details`]); a role that listing lacks (or a caller that may not
+    /// make it) is read as [`Lifecycle::read`] does.
+    const READ_BATCH: usize = 100;
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let run = ctx.in_read_run();
+        let (details, listed) = (role_details(&run).await, listed_roles(&run).await);
+        let mut answers = Vec::with_capacity(items.len());
+        for (id, out) in items {
+            answers.push(match (&details, &listed) {
+                (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+                (Ok(Some(d)), Ok(all)) if d.contains_key(*id) => {
+                    let role = all.as_ref().and_then(|l| l.get(*id));
+                    read_detailed(ctx, id, out, &d[*id], role).await
+                }
+                (Ok(_), _) => Self::read(ctx, id, out).await,
+            });
         }
-        props.insert("tags".into(), Value::Object(role_tags(&role).map(|(k, v)| (k.into(), json!(v))).collect()));
-        Ok(Some(Live { props, outputs: outputs(id, &role, out) }))
+        answers
     }
 
     async fn delete(ctx: &Ctx, role: &str, _out: &Outputs) -> Result<(), AwsError> {
@@ -315,6 +314,68 @@ fn created(role: &aws_sdk_iam::types::Role, r: &Input) -> Created {
 }
 
 /// The outputs once the role exists.
+/// The one conversion of what IAM says of a role into its live properties (single and batched
+/// read): GetRole's role, its attached policies' ARNs and the documents of the inline policies
+/// the plan names (`None`: the role has no policy of that name).
+fn live_of(
+    id: &str,
+    role: &aws_sdk_iam::types::Role,
+    out: &Outputs,
+    mut arns: Vec<String>,
+    inline: Vec<(String, Option<String>)>,
+) -> Result<Live, AwsError> {
+    let mut props = Map::new();
+    props.insert("role_name".into(), json!(role.role_name()));
+    let trust = required(role.assume_role_policy_document(), "GetRole", "AssumeRolePolicyDocument")?;
+    props.insert("assume_role_policy_document".into(), document(&trust));
+    if let Some(d) = role.description() {
+        props.insert("description".into(), json!(d));
+    }
+    props.insert("path".into(), json!(role.path()));
+    if let Some(s) = role.max_session_duration() {
+        props.insert("max_session_duration".into(), json!(s));
+    }
+
+    let want: Vec<&str> = planned(out, "policy_arns").filter_map(Value::as_str).collect();
+    arns.sort_by_key(|a| (want.iter().position(|w| w == a).unwrap_or(usize::MAX), a.clone()));
+    if !arns.is_empty() || !want.is_empty() {
+        props.insert("policy_arns".into(), json!(arns));
+    }
+
+    let named = planned(out, "inline_policies").any(|p| p["policy_name"].as_str().is_some());
+    let inline: Vec<Value> = inline
+        .into_iter()
+        .filter_map(|(name, doc)| Some(json!({"policy_name": name, "policy_document": document(&doc?)})))
+        .collect();
+    if named {
+        props.insert("inline_policies".into(), Value::Array(inline));
+    }
+    props.insert("tags".into(), Value::Object(role_tags(role).map(|(k, v)| (k.into(), json!(v))).collect()));
+    Ok(Live { props, outputs: outputs(id, role, out) })
+}
+
+/// [`Lifecycle::read`] of a role whose policies the account's authorization details list: the
+/// role as ListRoles has it with the details' tags (GetRole if ListRoles lacks it).
+async fn read_detailed(ctx: &Ctx, id: &str, out: &Outputs, detail: &RoleDetail, listed: Option<&IamRole>) -> Read {
+    let role = match listed {
+        Some(r) => {
+            let mut r = r.clone();
+            r.tags = Some(detail.tags().to_vec());
+            r
+        }
+        None => match get_role(ctx, id).await? {
+            Some(r) => r,
+            None => return Ok(None),
+        },
+    };
+    let arns = detail.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_owned)).collect();
+    let inline = planned(out, "inline_policies")
+        .filter_map(|p| p["policy_name"].as_str())
+        .map(|name| (name.to_string(), inline_document(detail, name)))
+        .collect();
+    live_of(id, &role, out, arns, inline).map(Some)
+}
+
 fn outputs(id: &str, role: &aws_sdk_iam::types::Role, out: &Outputs) -> Outputs {
     let mut outputs = out.clone();
     outputs.insert("id".into(), json!(id));
@@ -447,6 +508,81 @@ mod adopt_tests {
         wait_deleted(&ctx, "iam:Role", &created.id, &created.outputs).await.unwrap();
         assert!(matches!(find(&ctx, "iam:Role", &role_props("s-dev-role", "s-dev")).await, Found::Nothing));
         assert!(crate::aws::read(&ctx, "iam:Role", &created.id, &ready).await.unwrap().is_none());
+    }
+
+    /// Batched reads of roles and inline policies (one of each deleted since, one inline policy
+    /// of a role that is gone) answer what the single reads do; in a read run both types share
+    /// one GetAccountAuthorizationDetails, and a policy changed by hand shows through it.
+    #[tokio::test]
+    async fn batched_reads_of_roles_and_their_policies_agree_with_single_reads() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let mut roles = Vec::new();
+        for name in ["s-dev-kept", "s-dev-gone"] {
+            let c = create(&ctx, "iam:Role", &mut props(role_props(name, "s-dev"))).await.unwrap();
+            let out = wait_ready(&ctx, "iam:Role", &c.id, &c.outputs).await.unwrap();
+            roles.push(Created { id: c.id, outputs: out });
+        }
+        let policy = |role: &str, name: &str| json!({"role_name": role, "policy_name": name, "policy_document": doc("sqs:SendMessage")});
+        let mut policies = Vec::new();
+        for (role, name) in [("s-dev-kept", "extra"), ("s-dev-kept", "dropped"), ("s-dev-gone", "extra")] {
+            let p = create(&ctx, "iam:RolePolicy", &mut props(policy(role, name))).await.unwrap();
+            let out = wait_ready(&ctx, "iam:RolePolicy", &p.id, &p.outputs).await.unwrap();
+            policies.push(Created { id: p.id, outputs: out });
+        }
+        delete(&ctx, "iam:RolePolicy", &policies[1].id, &policies[1].outputs).await.unwrap();
+        for p in &policies[2..] {
+            delete(&ctx, "iam:RolePolicy", &p.id, &p.outputs).await.unwrap();
+        }
+        delete(&ctx, "iam:Role", &roles[1].id, &roles[1].outputs).await.unwrap();
+        wait_deleted(&ctx, "iam:Role", &roles[1].id, &roles[1].outputs).await.unwrap();
+
+        let run = ctx.for_reads();
+        for c in [&ctx, &run] {
+            crate::aws::testing::assert_reads_many(c, "iam:Role", &roles).await;
+            crate::aws::testing::assert_reads_many(c, "iam:RolePolicy", &policies).await;
+        }
+        assert_eq!(run.reads.as_ref().map(|r| r.calls()), Some(2), "two listings for both types");
+        let details = role_details(&run).await.unwrap().expect("moto answers the listing");
+        assert!(details.contains_key("s-dev-kept") && !details.contains_key("s-dev-gone"), "read from the listing");
+        let listed = listed_roles(&run).await.unwrap().expect("moto answers ListRoles");
+        assert!(listed.contains_key("s-dev-kept"), "the role from ListRoles");
+
+        // A deployer that may not list the account's authorization details, or its roles,
+        // reads one by one.
+        fn refused<T>() -> Result<T, AwsError> {
+            Err(AwsError {
+                operation: "List",
+                code: "AccessDenied".into(),
+                message: "not allowed".into(),
+                kind: crate::aws::ErrorKind::Fatal,
+                hint: None,
+            })
+        }
+        type Details = std::sync::Arc<std::collections::HashMap<String, RoleDetail>>;
+        type Roles = std::sync::Arc<std::collections::HashMap<String, IamRole>>;
+        for deny_details in [true, false] {
+            let denied = ctx.for_reads();
+            let cache = denied.reads.as_ref().expect("a read run has its cache");
+            if deny_details {
+                let key = "GetAccountAuthorizationDetails Filter=Role".into();
+                assert!(cache.get(key, || async { refused::<Details>() }).await.is_err());
+                assert!(role_details(&denied).await.unwrap().is_none(), "AccessDenied: no listing, no error");
+            } else {
+                assert!(cache.get("ListRoles PathPrefix=/".into(), || async { refused::<Roles>() }).await.is_err());
+                assert!(listed_roles(&denied).await.unwrap().is_none(), "AccessDenied: no listing, no error");
+            }
+            crate::aws::testing::assert_reads_many(&denied, "iam:Role", &roles).await;
+            crate::aws::testing::assert_reads_many(&denied, "iam:RolePolicy", &policies).await;
+        }
+
+        let wider = doc("logs:*");
+        let put = ctx.iam.put_role_policy().role_name(&roles[0].id).policy_name("logs");
+        put.policy_document(wider.to_string()).send().await.unwrap();
+        let items = [(roles[0].id.as_str(), &roles[0].outputs)];
+        let got = crate::aws::read_many(&ctx.for_reads(), "iam:Role", &items).await;
+        let live = got.into_iter().next().expect("an answer").expect("read").expect("there");
+        assert_eq!(live.props["inline_policies"], json!([{"policy_name": "logs", "policy_document": wider}]));
     }
 
     /// What `read` reports is what AWS has, not what the plan said: a trust policy, a managed

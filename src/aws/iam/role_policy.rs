@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
 use super::{
-    NOT_FOUND, POLICY_NAME, ROLE_NAME, document, get_role, get_role_policy, has_role_policy, required_document,
-    role_tags, same_document,
+    NOT_FOUND, POLICY_NAME, ROLE_NAME, document, get_role, get_role_policy, has_role_policy, inline_document,
+    required_document, role_details, role_tags, same_document,
 };
-use crate::aws::adapter::{Lifecycle, Live};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, poll, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -105,13 +105,28 @@ impl Lifecycle for RolePolicy {
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let (role, policy) = role_and_policy(id, out)?;
         let Some(doc) = get_role_policy(ctx, &role, &policy).await? else { return Ok(None) };
-        let mut props = Map::new();
-        props.insert("role_name".into(), json!(role));
-        props.insert("policy_name".into(), json!(policy));
-        props.insert("policy_document".into(), document(&doc));
-        let mut outputs = out.clone();
-        outputs.extend(created(&role, &policy).outputs);
-        Ok(Some(Live { props, outputs }))
+        Ok(Some(live_of(&role, &policy, &doc, out)))
+    }
+
+    /// From the account's authorization details, one paged call shared with the roles' reads
+    /// (`role_details`); a policy of a role that listing lacks (or a caller that may not make
+    /// it) is read as [`Lifecycle::read`] does: GetRolePolicy.
+    const READ_BATCH: usize = 100;
+
+    async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let details = role_details(ctx).await;
+        let mut answers = Vec::with_capacity(items.len());
+        for (id, out) in items {
+            answers.push(match (&details, role_and_policy(id, out)) {
+                (Err(e), _) => Err(e.clone()),
+                (_, Err(e)) => Err(e),
+                (Ok(Some(d)), Ok((role, policy))) if d.contains_key(&role) => {
+                    Ok(inline_document(&d[&role], &policy).map(|doc| live_of(&role, &policy, &doc, out)))
+                }
+                (Ok(_), Ok(_)) => Self::read(ctx, id, out).await,
+            });
+        }
+        answers
     }
 
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
@@ -133,6 +148,18 @@ impl Lifecycle for RolePolicy {
 }
 
 /// The ID and outputs: `<role_name>:<policy_name>`.
+/// The one conversion of an inline policy's document (GetRolePolicy's, or the authorization
+/// details') into its live properties.
+fn live_of(role: &str, policy: &str, doc: &str, out: &Outputs) -> Live {
+    let mut props = Map::new();
+    props.insert("role_name".into(), json!(role));
+    props.insert("policy_name".into(), json!(policy));
+    props.insert("policy_document".into(), document(doc));
+    let mut outputs = out.clone();
+    outputs.extend(created(role, policy).outputs);
+    Live { props, outputs }
+}
+
 fn created(role_name: &str, policy_name: &str) -> Created {
     let id = format!("{role_name}:{policy_name}");
     let mut outputs = Outputs::new();
