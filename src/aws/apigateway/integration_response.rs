@@ -147,12 +147,7 @@ impl Lifecycle for IntegrationResponse {
     const READ_BATCH: usize = super::IN_API_BATCH;
 
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
-        super::read_many_in_method(ctx, items, |m, props| {
-            // The status code is each item's own: the outputs are in `props` already.
-            let Some(code) = props.get("status_code").and_then(Value::as_str).map(str::to_owned) else { return false };
-            live(&code)(m, props)
-        })
-        .await
+        super::read_many_by_status(ctx, items, |code, m, props| live(code)(m, props)).await
     }
 
     async fn delete(ctx: &Ctx, _id: &str, out: &Outputs) -> Result<(), AwsError> {

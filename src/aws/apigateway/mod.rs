@@ -210,6 +210,20 @@ async fn read_in_method(
     Ok(live_in_method(&key, out, &m, &live))
 }
 
+/// [`read_many_in_method`] of a method's responses (method or integration): `live` of each
+/// item's own status code, which its outputs (in `props` already) hold.
+async fn read_many_by_status(
+    ctx: &Ctx,
+    items: &[Item<'_>],
+    live: impl Fn(&str, &ApiMethod, &mut Map<String, Value>) -> bool,
+) -> Vec<Read> {
+    read_many_in_method(ctx, items, |m, props| {
+        let Some(code) = props.get("status_code").and_then(Value::as_str).map(str::to_owned) else { return false };
+        live(&code, m, props)
+    })
+    .await
+}
+
 /// [`read_in_method`] of each item, from one GetResources (methods embedded) per API, shared by
 /// every type that lives in a method during a read run ([`Ctx::for_reads`]).
 async fn read_many_in_method(

@@ -176,15 +176,7 @@ impl Lifecycle for Stream {
         if let (Some(t), Some(k)) = (encryption, key_id)
             && matches!(s.encryption_type(), None | Some(EncryptionType::None))
         {
-            ctx.kinesis
-                .start_stream_encryption()
-                .stream_name(id)
-                .encryption_type(EncryptionType::from(t))
-                .key_id(k)
-                .send()
-                .await
-                .map_err(|e| sdk_err("StartStreamEncryption", e))?;
-            s = wait_active(ctx, id).await?;
+            s = start_encryption(ctx, id, t, k).await?;
         }
         Ok(outputs(id, &s, out))
     }
@@ -268,15 +260,7 @@ impl Lifecycle for Stream {
                 (Some(t), Some(k), current)
                     if current.as_ref().map(EncryptionType::as_str) != Some(t) || s.key_id() != Some(k.as_str()) =>
                 {
-                    ctx.kinesis
-                        .start_stream_encryption()
-                        .stream_name(id)
-                        .encryption_type(EncryptionType::from(t))
-                        .key_id(k)
-                        .send()
-                        .await
-                        .map_err(|e| sdk_err("StartStreamEncryption", e))?;
-                    wait_active(ctx, id).await?;
+                    start_encryption(ctx, id, t, k).await?;
                 }
                 (None, _, Some(t)) => {
                     let key = required(s.key_id(), "DescribeStreamSummary", "StreamDescriptionSummary.KeyId")?;
@@ -396,6 +380,25 @@ async fn wait_active(ctx: &Ctx, name: &str) -> Result<StreamDescriptionSummary, 
         Ok(summary(ctx, name).await?.filter(|s| s.stream_status() == &StreamStatus::Active))
     })
     .await
+}
+
+/// StartStreamEncryption (of `encryption` with key `key`; on an encrypted stream it changes the
+/// key), then the stream once it is ACTIVE again.
+async fn start_encryption(
+    ctx: &Ctx,
+    id: &str,
+    encryption: &str,
+    key: &str,
+) -> Result<StreamDescriptionSummary, AwsError> {
+    ctx.kinesis
+        .start_stream_encryption()
+        .stream_name(id)
+        .encryption_type(EncryptionType::from(encryption))
+        .key_id(key)
+        .send()
+        .await
+        .map_err(|e| sdk_err("StartStreamEncryption", e))?;
+    wait_active(ctx, id).await
 }
 
 #[cfg(test)]
