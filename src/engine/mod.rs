@@ -269,7 +269,7 @@ struct Shared {
     updated: Mutex<Vec<Updated>>,
     /// Resources the walk visited and found already as the plan says.
     untouched: Mutex<Vec<String>>,
-    allowed: Allowed,
+    allowed: Mutex<Allowed>,
 }
 
 /// Runs deploys and teardowns of one stack.
@@ -364,17 +364,15 @@ impl Engine {
                 not_ours: Mutex::new(Vec::new()),
                 updated: Mutex::new(Vec::new()),
                 untouched: Mutex::new(Vec::new()),
-                allowed: Allowed::default(),
+                allowed: Mutex::new(Allowed::default()),
             }),
             stopper: Stopper::default(),
         }
     }
 
     /// The data resources [`Engine::deploy`] may replace or delete; none unless given here.
-    pub fn allowing(mut self, allowed: Allowed) -> Engine {
-        if let Some(s) = Arc::get_mut(&mut self.shared) {
-            s.allowed = allowed;
-        }
+    pub fn allowing(self, allowed: Allowed) -> Engine {
+        *lock(&self.shared.allowed) = allowed;
         self
     }
 
@@ -392,7 +390,10 @@ impl Engine {
         let s = self.shared.clone();
         // What changes, from the plan and the state: no AWS call.
         let change = crate::diff::diff(&s.checked, lock(&s.store).state());
-        let refused = change.refusals(&s.allowed.replace, &s.allowed.delete);
+        let refused = {
+            let allowed = lock(&s.allowed);
+            change.refusals(&allowed.replace, &allowed.delete)
+        };
         if !refused.is_empty() {
             return Ok(RunSummary { refused, ..Default::default() });
         }
