@@ -94,3 +94,118 @@ pub async fn assert_reads_many(ctx: &Ctx, ty: &str, made: &[Created]) {
     }
     assert!(live > 0 && gone > 0, "{ty}: {live} live and {gone} gone: the test needs both");
 }
+
+/// One request a client sent: the SDK's operation name and the body it carried (UTF-8; the
+/// query string is in `uri`).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub op: String,
+    pub uri: String,
+    pub body: String,
+}
+
+/// An interceptor for any SDK client: records every request's operation and body and, for the
+/// operations given an answer, puts AWS's documented answer in place of the emulator's before
+/// the SDK reads it. For a call the emulator lacks or ignores, the test then checks what a
+/// user cannot see on the emulator: that the right call, with the right fields, was made.
+/// Attach it with `Client::from_conf(client.config().to_builder().interceptor(wire.clone()).build())`.
+#[derive(Debug, Clone, Default)]
+pub struct Wire {
+    sent: std::sync::Arc<std::sync::Mutex<Vec<Sent>>>,
+    answers: std::sync::Arc<std::sync::Mutex<Vec<Answer>>>,
+}
+
+/// What the wire answers in the emulator's place: operation, status, content type, body.
+type Answer = (String, u16, &'static str, String);
+
+impl Wire {
+    /// Answers every `op` with `status`, a `content_type` and `body`, whatever the emulator said.
+    pub fn answer(&self, op: &str, status: u16, content_type: &'static str, body: &str) -> &Self {
+        self.answers.lock().expect("answers").push((op.into(), status, content_type, body.into()));
+        self
+    }
+
+    /// The requests sent so far, in order.
+    pub fn sent(&self) -> Vec<Sent> {
+        self.sent.lock().expect("sent").clone()
+    }
+
+    /// The requests of operation `op`, in order.
+    pub fn of(&self, op: &str) -> Vec<Sent> {
+        self.sent().into_iter().filter(|s| s.op == op).collect()
+    }
+
+    fn op(cfg: &aws_smithy_types::config_bag::ConfigBag) -> String {
+        let meta = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>();
+        meta.map_or_else(|| "?".into(), |m| m.name().to_string())
+    }
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Wire {
+    fn name(&self) -> &'static str {
+        "Wire"
+    }
+
+    fn read_before_transmit(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let req = ctx.request();
+        let body = req.body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+        let sent = Sent { op: Self::op(cfg), uri: req.uri().to_string(), body };
+        self.sent.lock().expect("sent").push(sent);
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        ctx: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<'_>,
+        _rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let op = Self::op(cfg);
+        let answers = self.answers.lock().expect("answers");
+        if let Some((_, status, content_type, body)) = answers.iter().find(|a| a.0 == op) {
+            let status = aws_smithy_runtime_api::http::StatusCode::try_from(*status)?;
+            let mut resp = aws_smithy_runtime_api::http::Response::new(
+                status,
+                aws_smithy_types::body::SdkBody::from(body.clone()),
+            );
+            resp.headers_mut().insert("content-type", *content_type);
+            resp.headers_mut().insert("x-amzn-requestid", "wire-answer");
+            *ctx.response_mut() = resp;
+        }
+        Ok(())
+    }
+}
+
+mod wire_tests {
+    use super::*;
+    use crate::emulator::Moto;
+
+    /// The wire records what was sent and answers in the emulator's place: logs'
+    /// AssociateKmsKey (moto lacks it) gets AWS's empty answer, and the call succeeds.
+    #[tokio::test]
+    async fn the_wire_records_requests_and_answers_for_the_emulator() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let wire = Wire::default();
+        let logs =
+            aws_sdk_cloudwatchlogs::Client::from_conf(ctx.logs.config().to_builder().interceptor(wire.clone()).build());
+        logs.create_log_group().log_group_name("/wire/a").send().await.expect("create");
+        let key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555";
+        let lacked = logs.associate_kms_key().log_group_name("/wire/a").kms_key_id(key).send().await;
+        assert!(lacked.is_err(), "moto has AssociateKmsKey now: test the update through it instead");
+        let before = wire.of("AssociateKmsKey").len();
+        wire.answer("AssociateKmsKey", 200, "application/x-amz-json-1.1", "{}");
+        logs.associate_kms_key().log_group_name("/wire/a").kms_key_id(key).send().await.expect("answered");
+        let sent = wire.of("AssociateKmsKey");
+        assert_eq!(sent.len(), before + 1, "answered at the first attempt: {:?}", wire.sent());
+        let body: Value = serde_json::from_str(&sent[before].body).expect("json body");
+        assert_eq!(body, json!({"logGroupName": "/wire/a", "kmsKeyId": key}));
+        assert_eq!(wire.sent()[0].op, "CreateLogGroup");
+        assert!(sent[before].uri.starts_with(&moto.endpoint()), "sent to the emulator: {}", sent[before].uri);
+    }
+}
