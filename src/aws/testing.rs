@@ -95,11 +95,12 @@ pub async fn assert_reads_many(ctx: &Ctx, ty: &str, made: &[Created]) {
     assert!(live > 0 && gone > 0, "{ty}: {live} live and {gone} gone: the test needs both");
 }
 
-/// One request a client sent: the SDK's operation name and the body it carried (UTF-8; the
-/// query string is in `uri`).
+/// One request a client sent: the SDK's operation name, the HTTP method, and the body it
+/// carried (UTF-8; the query string is in `uri`).
 #[derive(Debug, Clone)]
 pub struct Sent {
     pub op: String,
+    pub method: String,
     pub uri: String,
     pub body: String,
 }
@@ -154,7 +155,7 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for Wire {
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
         let req = ctx.request();
         let body = req.body().bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-        let sent = Sent { op: Self::op(cfg), uri: req.uri().to_string(), body };
+        let sent = Sent { op: Self::op(cfg), method: req.method().to_string(), uri: req.uri().to_string(), body };
         self.sent.lock().expect("sent").push(sent);
         Ok(())
     }

@@ -66,6 +66,7 @@ fn implied_dependencies_order_what_no_reference_orders() {
         ("get_patients_mock_200", "get_patients_200"),
         ("api_deployment", "get_patients_mock_200"),
         ("api_deployment", "get_patients_200"),
+        ("api_deployment", "patients"),
         ("nat", "igw"),
         ("prod_stage", "apigw_account"),
         ("aurora", "aurora_log_group"),

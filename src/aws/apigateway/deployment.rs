@@ -18,12 +18,9 @@ pub static SPEC: TypeSpec = TypeSpec {
     name: "apigateway:Deployment",
     aliases: &["AWS::ApiGateway::Deployment", "aws_api_gateway_deployment", "aws:apigateway/deployment:Deployment"],
     summary: "A snapshot of a REST API that a stage serves",
-    calls: "CreateDeployment (rest_api_id, description); the stage is a separate apigateway:Stage",
-    props: &[
-        REST_API_ID,
-        // Not in UPDATES: moto 5.2.5 has no UpdateDeployment (500), so a change is untested.
-        Prop::opt("description", Kind::Str, "a description").in_place(),
-    ],
+    calls: "CreateDeployment (rest_api_id, description); UpdateDeployment (`replace /description`); the stage \
+            is a separate apigateway:Stage",
+    props: &[REST_API_ID, Prop::opt("description", Kind::Str, "a description").in_place()],
     attrs: &[attr("id", "the deployment's ID")],
     taggable: false,
     holds_data: false,
@@ -31,13 +28,16 @@ pub static SPEC: TypeSpec = TypeSpec {
     delete_secs: 2,
     implied: &[Implied {
         why: "AWS refuses to deploy an API whose methods have no integration, and a deployment only \
-              holds the methods and responses that exist when it is made",
+              holds the paths, methods and responses that exist when it is made",
         find: wait_for_api_contents,
     }],
 };
 
 fn wait_for_api_contents(v: &PlanView<'_>, res: &Resource) -> Vec<String> {
+    // The API's resources (paths) too: a path moved or renamed in place must make a new
+    // deployment, which the diff does for a snapshot's dependencies only.
     [
+        super::resource::SPEC.name,
         super::method::SPEC.name,
         super::integration::SPEC.name,
         super::method_response::SPEC.name,
@@ -63,6 +63,7 @@ impl Lifecycle for Deployment {
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
     const SNAPSHOT: bool = true;
     const COEXISTS: bool = true;
+    const UPDATES: &'static [&'static str] = &["description"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateDeployment");
@@ -109,6 +110,22 @@ impl Lifecycle for Deployment {
         Ok(Some(Live { props, outputs: created(id, rest_api_id).outputs }))
     }
 
+    /// UpdateDeployment, `replace /description` (an empty one for none, as a create without a
+    /// description leaves it): the same call again is harmless, so a resumed update just makes it.
+    async fn update(ctx: &Ctx, id: &str, out: &Outputs, d: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        if changed.iter().any(|c| c == "description") {
+            ctx.apigateway
+                .update_deployment()
+                .rest_api_id(out_str(out, "rest_api_id", "UpdateDeployment")?)
+                .deployment_id(id)
+                .patch_operations(super::replace("/description", d.description.as_deref().unwrap_or_default()))
+                .send()
+                .await
+                .map_err(|e| sdk_err("UpdateDeployment", e))?;
+        }
+        Ok(out.clone())
+    }
+
     async fn delete(ctx: &Ctx, id: &str, out: &Outputs) -> Result<(), AwsError> {
         ctx.apigateway
             .delete_deployment()
@@ -139,7 +156,7 @@ async fn deployments(ctx: &Ctx, rest_api_id: &str) -> Result<Option<Vec<Snapshot
 mod adopt_tests {
     use serde_json::json;
 
-    use super::super::tests::{integrated_api, reads_back, start};
+    use super::super::tests::{body, create, integrated_api, reads_back, start, update, wired};
 
     #[tokio::test]
     async fn deployment_reads_back() {
@@ -149,5 +166,34 @@ mod adopt_tests {
             reads_back(&ctx, "apigateway:Deployment", &json!({"rest_api_id": api_id, "description": "v1"})).await;
         assert!(live.props.contains_key("description"), "{live:?}");
         reads_back(&ctx, "apigateway:Deployment", &json!({"rest_api_id": api_id})).await;
+    }
+
+    /// A new description is UpdateDeployment's `replace /description`, and nothing else. moto
+    /// lacks UpdateDeployment: the wire answers as AWS documents (200, the Deployment), and
+    /// the test asserts the request.
+    #[tokio::test]
+    async fn deployment_description_updates_in_place() {
+        const TY: &str = "apigateway:Deployment";
+        let (_moto, ctx) = start().await;
+        let api_id = integrated_api(&ctx).await;
+        let d = create(&ctx, TY, &json!({"rest_api_id": api_id, "description": "v1"})).await;
+        let (ctx, wire) = wired(&ctx);
+        let patch = super::super::replace("/description", "v2");
+        let req = ctx.apigateway.update_deployment().rest_api_id(&api_id).deployment_id(&d.id).patch_operations(patch);
+        assert!(req.send().await.is_err(), "moto has UpdateDeployment now: test the update through it instead");
+        let before = wire.sent().len();
+        let answer = json!({"id": d.id, "description": "v2", "createdDate": 1_700_000_000});
+        wire.answer("UpdateDeployment", 200, "application/json", &answer.to_string());
+
+        let out = update(&ctx, TY, &d, &json!({"rest_api_id": api_id, "description": "v2"}), &["description"]).await;
+        assert_eq!(out, d.outputs);
+        let sent = &wire.sent()[before..];
+        assert_eq!(sent.len(), 1, "one call: {sent:?}");
+        assert_eq!((sent[0].op.as_str(), sent[0].method.as_str()), ("UpdateDeployment", "PATCH"));
+        assert!(sent[0].uri.ends_with(&format!("/restapis/{api_id}/deployments/{}", d.id)), "{}", sent[0].uri);
+        assert_eq!(
+            body(&sent[0]),
+            json!({"patchOperations": [{"op": "replace", "path": "/description", "value": "v2"}]})
+        );
     }
 }

@@ -323,6 +323,61 @@ fn replace(path: &str, value: &str) -> PatchOperation {
     PatchOperation::builder().op(Op::Replace).path(path).value(value).build()
 }
 
+/// A key as one segment of a patch path (a JSON Pointer, RFC 6901): `~` as `~0`, `/` as `~1`,
+/// as API Gateway's PatchOperation documents (`/responseModels/application~1json`).
+fn pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The patch operations that take the table AWS has under `root` (`/responseModels`) to the
+/// plan's: `add` for a key it lacks, `replace` for another value, `remove` for a key the plan
+/// dropped; in key order, and none when they already match (a resumed update's work is done).
+fn table_ops(root: &str, live: Option<&HashMap<String, String>>, want: &[(String, String)]) -> Vec<PatchOperation> {
+    let live: std::collections::BTreeMap<&str, &str> =
+        live.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let want: std::collections::BTreeMap<&str, &str> = want.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let path = |k: &str| format!("{root}/{}", pointer(k));
+    let mut ops = Vec::new();
+    for (k, v) in &want {
+        match live.get(k) {
+            None => ops.push(PatchOperation::builder().op(Op::Add).path(path(k)).value(*v).build()),
+            Some(old) if old != v => ops.push(replace(&path(k), v)),
+            Some(_) => {}
+        }
+    }
+    for k in live.keys().filter(|k| !want.contains_key(*k)) {
+        ops.push(PatchOperation::builder().op(Op::Remove).path(path(k)).build());
+    }
+    ops
+}
+
+/// Sets the tags of the API Gateway resource `arn` (a REST API, a stage) from `live`, what AWS
+/// has now, to `want`: UntagResource for the keys the plan dropped (never AWS's own `aws:`
+/// tags), TagResource for the keys it lacks or has with another value. Only what differs is
+/// sent, so a resumed update sends nothing the dead run already did. Every API Gateway type's
+/// update of `tags`.
+async fn retag(
+    ctx: &Ctx,
+    arn: &str,
+    live: Option<&HashMap<String, String>>,
+    want: &[(String, String)],
+) -> Result<(), AwsError> {
+    let live = live.cloned().unwrap_or_default();
+    let mut dropped: Vec<String> =
+        live.keys().filter(|k| !k.starts_with("aws:") && !want.iter().any(|(w, _)| w == *k)).cloned().collect();
+    dropped.sort();
+    if !dropped.is_empty() {
+        let req = ctx.apigateway.untag_resource().resource_arn(arn).set_tag_keys(Some(dropped));
+        req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
+    }
+    let changed: Vec<(String, String)> = want.iter().filter(|(k, v)| live.get(k) != Some(v)).cloned().collect();
+    if !changed.is_empty() {
+        let req = ctx.apigateway.tag_resource().resource_arn(arn).set_tags(str_map(changed));
+        req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+    }
+    Ok(())
+}
+
 /// A table for the SDK; an empty table is not sent.
 fn str_map(pairs: Vec<(String, String)>) -> Option<HashMap<String, String>> {
     if pairs.is_empty() { None } else { Some(pairs.into_iter().collect()) }
@@ -382,6 +437,29 @@ pub(super) mod tests {
 
     pub(super) fn tags(stack: &str, resource: &str) -> Value {
         crate::aws::testing::tags(stack, resource)
+    }
+
+    /// `ctx` with a [`Wire`](crate::aws::testing::Wire) on its API Gateway client.
+    pub(super) fn wired(ctx: &Ctx) -> (Ctx, crate::aws::testing::Wire) {
+        let wire = crate::aws::testing::Wire::default();
+        let mut wired = ctx.clone();
+        let conf = ctx.apigateway.config().to_builder().interceptor(wire.clone()).build();
+        wired.apigateway = aws_sdk_apigateway::Client::from_conf(conf);
+        (wired, wire)
+    }
+
+    /// Updates `id` to `planned` (the properties `changed`), panicking on an error.
+    pub(super) async fn update(ctx: &Ctx, ty: &str, c: &Created, planned: &Value, changed: &[&str]) -> Outputs {
+        let changed: Vec<String> = changed.iter().map(|c| c.to_string()).collect();
+        let mut props = crate::aws::testing::props(planned.clone());
+        crate::aws::update(ctx, ty, &c.id, &c.outputs, &mut props, &changed)
+            .await
+            .unwrap_or_else(|e| panic!("update {ty} ({}): {e}", changed.join(", ")))
+    }
+
+    /// The JSON body of a request the wire recorded.
+    pub(super) fn body(sent: &crate::aws::testing::Sent) -> Value {
+        serde_json::from_str(&sent.body).unwrap_or_else(|e| panic!("{} body is not JSON ({e}): {}", sent.op, sent.body))
     }
 
     pub(super) fn s(c: &Created, key: &str) -> String {
@@ -773,9 +851,9 @@ deployment_id = "${dep.id}"
     }
 
     #[test]
-    fn deployment_waits_for_every_method_and_response_of_its_api() {
+    fn deployment_waits_for_every_path_method_and_response_of_its_api() {
         let plan = Plan::parse(std::path::Path::new("t.toml"), PLAN).expect("plan");
-        assert_eq!(implied(&plan, "dep"), ["get", "mock", "mock_ok", "ok", "post"]);
+        assert_eq!(implied(&plan, "dep"), ["get", "mock", "mock_ok", "ok", "patients", "post"]);
     }
 
     #[test]

@@ -163,16 +163,7 @@ impl Lifecycle for Stage {
         if has("tags") {
             let arn = out_str(&new, "arn", "TagResource")?;
             let live = ctx.apigateway.get_tags().resource_arn(arn).send().await.map_err(|e| sdk_err("GetTags", e))?;
-            let dropped: Vec<String> = live
-                .tags()
-                .map(|t| t.keys().filter(|k| !s.tags.iter().any(|(w, _)| w == *k)).cloned().collect())
-                .unwrap_or_default();
-            if !dropped.is_empty() {
-                let req = ctx.apigateway.untag_resource().resource_arn(arn).set_tag_keys(Some(dropped));
-                req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
-            }
-            let req = ctx.apigateway.tag_resource().resource_arn(arn).set_tags(str_map(s.tags.clone()));
-            req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+            super::retag(ctx, arn, live.tags(), &s.tags).await?;
         }
         let mut outputs = out.clone();
         outputs.extend(new);
