@@ -341,3 +341,111 @@ fn changes_aws_cannot_make_in_place_are_refused_with_what_to_do() {
     assert_eq!(action(&d, "db"), Action::Update);
     assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
 }
+
+// A REST API with paths `/a`, `/b` and `/a/x` (a GET with a mock integration and a response),
+// deployed to a stage.
+const API: &str = r#"
+[plan]
+name = "api"
+
+[resources.api]
+type = "apigateway:RestApi"
+name = "a"
+
+[resources.a]
+type = "apigateway:Resource"
+rest_api_id = "${api.id}"
+parent_id = "${api.root_resource_id}"
+path_part = "a"
+
+[resources.b]
+type = "apigateway:Resource"
+rest_api_id = "${api.id}"
+parent_id = "${api.root_resource_id}"
+path_part = "b"
+
+[resources.x]
+type = "apigateway:Resource"
+rest_api_id = "${api.id}"
+parent_id = "${a.id}"
+path_part = "x"
+
+[resources.get]
+type = "apigateway:Method"
+rest_api_id = "${api.id}"
+resource_id = "${x.id}"
+http_method = "GET"
+authorization_type = "NONE"
+
+[resources.mock]
+type = "apigateway:Integration"
+rest_api_id = "${api.id}"
+resource_id = "${x.id}"
+http_method = "${get.http_method}"
+integration_type = "MOCK"
+
+[resources.ok]
+type = "apigateway:MethodResponse"
+rest_api_id = "${api.id}"
+resource_id = "${x.id}"
+http_method = "${get.http_method}"
+status_code = "200"
+response_models = { "application/json" = "Empty" }
+
+[resources.dep]
+type = "apigateway:Deployment"
+rest_api_id = "${api.id}"
+description = "v1"
+
+[resources.prod]
+type = "apigateway:Stage"
+rest_api_id = "${api.id}"
+stage_name = "prod"
+deployment_id = "${dep.id}"
+"#;
+
+/// The change of `name`'s one property, which must be an update in place ironplan makes.
+fn updated<'a>(d: &'a Diff, name: &str, property: &str) -> &'a PropChange {
+    let r = d.get(name).unwrap_or_else(|| panic!("{name} not in the diff"));
+    assert_eq!(r.action, Action::Update, "{r:#?}");
+    let c = r.changes.iter().find(|c| c.property == property).unwrap_or_else(|| panic!("{name}.{property}: {r:#?}"));
+    assert!(!c.forces_replacement && !c.unsupported && c.refused.is_none(), "{c:#?}");
+    c
+}
+
+#[test]
+fn a_path_moved_or_renamed_in_place_makes_a_new_deployment() {
+    assert!(!diff(&checked(API), &deployed(API)).has_changes());
+    for text in [API.replace("parent_id = \"${a.id}\"", "parent_id = \"${b.id}\""), API.replace("\"x\"", "\"y\"")] {
+        assert_ne!(text, API);
+        let d = diff(&checked(&text), &deployed(API));
+        let r = d.get("x").expect("x");
+        assert_eq!(r.changes.len(), 1, "{r:#?}");
+        updated(&d, "x", &r.changes[0].property.clone());
+        // The resource keeps its ID: its method is untouched, but the deployment is a snapshot
+        // of the paths too, so a new one is made and the stage moves to it.
+        assert_eq!(action(&d, "get"), Action::Unchanged);
+        let dep = d.get("dep").expect("dep");
+        assert_eq!(dep.action, Action::Replace, "{dep:#?}");
+        assert!(dep.create_before_delete, "a new deployment beside the old one");
+        assert!(dep.reasons.iter().any(|r| r.contains("a snapshot of `x`")), "{:?}", dep.reasons);
+        assert_eq!(updated(&d, "prod", "deployment_id").new, json!(KNOWN_AFTER_DEPLOY));
+        assert!(d.get("x").expect("x").wave < dep.wave, "the move before the new deployment");
+        assert!(d.refusals(&Default::default(), &Default::default()).is_empty());
+    }
+}
+
+#[test]
+fn api_descriptions_models_and_tags_update_in_place() {
+    let d = diff(&checked(&API.replace("\"v1\"", "\"v2\"")), &deployed(API));
+    assert_eq!(updated(&d, "dep", "description").new, json!("v2"));
+    assert_eq!(action(&d, "prod"), Action::Unchanged, "the same deployment, described anew");
+
+    let d = diff(&checked(&API.replace("= \"Empty\"", "= \"Error\"")), &deployed(API));
+    assert_eq!(updated(&d, "ok", "response_models").new, json!({"application/json": "Error"}));
+    assert_eq!(action(&d, "dep"), Action::Replace, "a new deployment holds the new models");
+
+    let d = diff(&checked(&API.replace("name = \"a\"", "name = \"a\"\ntags = { Team = \"api\" }")), &deployed(API));
+    assert_eq!(updated(&d, "api", "tags").new["Team"], json!("api"));
+    assert!(d.refusals(&Default::default(), &Default::default()).is_empty());
+}
