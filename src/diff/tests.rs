@@ -154,10 +154,11 @@ fn deleting_or_replacing_a_key_needs_its_name() {
     assert!(refused.iter().any(|r| r.resource == "key" && r.help.contains("--allow-delete key")), "{refused:?}");
     let allowed: BTreeSet<String> = ["key".to_string()].into();
     assert!(!d.refusals(&Default::default(), &allowed).iter().any(|r| r.resource == "key"));
-    // Dropping the log group's key is a change AWS can make and ironplan cannot yet.
+    // Dropping the log group's key is an update in place (DisassociateKmsKey).
     let logs = d.get("flow_logs").expect("flow_logs");
-    assert!(logs.changes.iter().any(|c| c.property == "kms_key_id" && c.unsupported), "{logs:#?}");
-    assert!(refused.iter().any(|r| r.resource == "flow_logs" && r.why.contains("cannot change it yet")));
+    assert_eq!(logs.action, Action::Update);
+    assert!(logs.changes.iter().any(|c| c.property == "kms_key_id" && !c.unsupported), "{logs:#?}");
+    assert!(!refused.iter().any(|r| r.resource == "flow_logs"), "{refused:?}");
 
     // The description changes in place (UpdateKeyDescription): no permission needed.
     let d = diff(&checked(&PLAN.replace("flow log encryption", "flow logs")), &deployed(PLAN));
@@ -172,6 +173,19 @@ fn deleting_or_replacing_a_key_needs_its_name() {
     assert_eq!((key.action, key.holds_data), (Action::Replace, true));
     let refused = d.refusals(&Default::default(), &Default::default());
     assert!(refused.iter().any(|r| r.resource == "key" && r.help.contains("--allow-replace key")), "{refused:?}");
+}
+
+/// A change AWS can make in place but the type's `update` does not apply (a REST API's tags:
+/// not in its `UPDATES`) is shown and refused as "cannot change it yet", never skipped.
+#[test]
+fn a_change_ironplan_cannot_make_yet_is_refused() {
+    let api = "[plan]\nname = \"api\"\n\n[resources.api]\ntype = \"apigateway:RestApi\"\nname = \"api\"\n";
+    let tagged = api.replace("[resources.api]", "[plan.default_tags]\nTeam = \"a\"\n\n[resources.api]");
+    let d = diff(&checked(&tagged), &deployed(api));
+    let r = d.get("api").expect("api");
+    assert!(r.changes.iter().any(|c| c.property == "tags" && c.unsupported), "{r:#?}");
+    let refused = d.refusals(&Default::default(), &Default::default());
+    assert!(refused.iter().any(|f| f.resource == "api" && f.why.contains("cannot change it yet")), "{refused:?}");
 }
 
 #[test]
