@@ -321,6 +321,32 @@ fn changes_aws_cannot_make_in_place_are_refused_with_what_to_do() {
         "{refused:?}"
     );
 
+    // An older engine version is refused (AWS only upgrades), a newer one is an update; transit
+    // encryption on an engine older than Redis OSS 7.0 is refused, on 7.1 an update.
+    let v62 = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nengine_version = \"6.2\"");
+    let v71 = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nengine_version = \"7.1\"");
+    let refused = refused_of(&diff(&checked(&v62), &deployed(&v71)));
+    assert!(
+        refused.iter().any(|f| f.resource == "cache" && f.why.contains("never to an older version")),
+        "{refused:?}"
+    );
+    let d = diff(&checked(&v71), &deployed(&v62));
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+    let tls = |text: &str| text.replace("engine = \"redis\"", "engine = \"redis\"\ntransit_encryption_enabled = true");
+    let refused = refused_of(&diff(&checked(&tls(&v62)), &deployed(&v62)));
+    assert!(refused.iter().any(|f| f.resource == "cache" && f.why.contains("only from Redis OSS 7.0")), "{refused:?}");
+    let d = diff(&checked(&tls(&v71)), &deployed(&v71));
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+    // More nodes: an update.
+    let d = diff(
+        &checked(&DATA.replace("engine = \"redis\"", "engine = \"redis\"\nnum_cache_clusters = 2")),
+        &deployed(DATA),
+    );
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+
     // A replacement creates the group anew: its engine is then whatever the plan says.
     let replaced = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nport = 6380");
     let d = diff(&checked(&replaced), &deployed(&valkey));

@@ -385,6 +385,20 @@ mod tests {
         assert_eq!(live.props["throughput_mode"], json!("elastic"));
     }
 
+    /// The plan shows (and deploy refuses) `provisioned` without its throughput.
+    #[test]
+    fn provisioned_without_a_throughput_is_refused() {
+        use crate::aws::adapter::Lifecycle;
+        let m = |v: serde_json::Value| v.as_object().cloned().expect("object");
+        let old = m(json!({"throughput_mode": "elastic"}));
+        let bare = m(json!({"throughput_mode": "provisioned"}));
+        let refused = super::FileSystem::refuses("throughput_mode", &old, &bare).expect("refused");
+        assert!(refused.help.contains("provisioned_throughput_in_mibps"), "{refused:?}");
+        let full = m(json!({"throughput_mode": "provisioned", "provisioned_throughput_in_mibps": 64.0}));
+        assert_eq!(super::FileSystem::refuses("throughput_mode", &old, &full), None);
+        assert_eq!(super::FileSystem::refuses("throughput_mode", &full, &old), None);
+    }
+
     /// What `read` reports is what the plan said, with the outputs `wait_ready` gave; once
     /// deleted, it reports the file system gone.
     #[tokio::test]
