@@ -339,6 +339,11 @@ fn changes_aws_cannot_make_in_place_are_refused_with_what_to_do() {
     let d = diff(&checked(&tls(&v71)), &deployed(&v71));
     assert_eq!(action(&d, "cache"), Action::Update);
     assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+    // To valkey (its own version, AWS's newest) with TLS at once: the 6.2 of redis is no bar.
+    let valkey_tls =
+        tls(&v62).replace("engine = \"redis\"", "engine = \"valkey\"").replace("engine_version = \"6.2\"\n", "");
+    let refused = refused_of(&diff(&checked(&valkey_tls), &deployed(&v62)));
+    assert!(refused.is_empty(), "{refused:?}");
     // More nodes: an update.
     let d = diff(
         &checked(&DATA.replace("engine = \"redis\"", "engine = \"redis\"\nnum_cache_clusters = 2")),

@@ -132,7 +132,8 @@ impl Lifecycle for ReplicationGroup {
                 _ => None,
             },
             "transit_encryption_enabled" if transit(old) != transit(new) => {
-                let v = version(new).or_else(|| version(old))?;
+                // A new engine (redis to valkey) runs the plan's version of it, not the old one.
+                let v = if engine(old) == engine(new) { version(new).or_else(|| version(old)) } else { version(new) }?;
                 (!transit_capable(&engine(new), &v)).then_some(TRANSIT_TOO_OLD)
             }
             _ => None,
@@ -308,11 +309,16 @@ impl Lifecycle for ReplicationGroup {
             _ => Vec::new(),
         };
         if !transit.is_empty() {
-            // The version the group will run: what this update upgrades it to, or its own.
-            let version = new_version.or(have_version).or(g.engine_version.as_deref());
-            if version.is_some_and(|v| !transit_capable(&new_engine, v)) {
-                let v = version.unwrap_or_default();
-                return Err(refused(id, "transit_encryption_enabled", v, TRANSIT_TOO_OLD));
+            // The version the group will run: what this update upgrades it to (a new engine: the
+            // plan's version of it, if any), or its own.
+            let version = if engine_changes {
+                g.engine_version.as_deref()
+            } else {
+                new_version.or(have_version).or(g.engine_version.as_deref())
+            };
+            if let Some(v) = version.filter(|v| !transit_capable(&new_engine, v)) {
+                let value = format!("{}` on engine version `{v}", g.transit.unwrap_or(false));
+                return Err(refused(id, "transit_encryption_enabled", &value, TRANSIT_TOO_OLD));
             }
         }
 
@@ -739,6 +745,7 @@ mod tests {
         let out = group(&ctx, &old).await;
         old["transit_encryption_enabled"] = json!(true);
         let e = crate::aws::update(&ctx, TY, "s-dev-old", &out, &mut props(old), &keys).await.expect_err("6.2");
+        assert!(e.message.contains("`true` on engine version `6.2`: AWS changes transit encryption"), "{e}");
         assert!(e.message.contains("only from Redis OSS 7.0"), "{e}");
         assert_eq!(wire.of("ModifyReplicationGroup").len(), 4, "refused before any call");
     }
