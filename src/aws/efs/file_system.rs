@@ -257,7 +257,11 @@ fn once_a_day(id: &str, e: AwsError) -> AwsError {
         return e;
     }
     AwsError {
-        message: format!("file system {id}: AWS allows one throughput mode change in 24 hours: {}", e.message),
+        message: format!(
+            "file system {id}: AWS allows one throughput mode change (or provisioned throughput decrease) in 24 \
+             hours: {}",
+            e.message
+        ),
         kind: ErrorKind::Fatal,
         hint: Some(
             "deploy again after the time AWS names, or keep the file system's current throughput_mode in the plan"
@@ -376,9 +380,10 @@ mod tests {
         let e = crate::aws::update(&ctx, ty, &made.id, &out, &mut props(bursting), &keys).await.expect_err("429");
         assert_eq!((e.code.as_str(), e.kind), ("TooManyRequests", crate::aws::ErrorKind::Fatal), "{e}");
         assert!(
-            e.message.contains("one throughput mode change in 24 hours") && e.message.contains("2026-12-04"),
+            e.message.contains("provisioned throughput decrease) in 24 hours") && e.message.contains("2026-12-04"),
             "{e}"
         );
+        assert_eq!(twice.of("UpdateFileSystem").len(), 1, "not retried: {:?}", twice.sent());
         assert!(e.hint.as_deref().is_some_and(|h| h.contains("deploy again after")), "{e:?}");
         // What drift compares: the mode EFS reports (moto's, unchanged by the wire's answers).
         let live = crate::aws::read(&ctx, ty, &made.id, &out).await.expect("read").expect("there");
