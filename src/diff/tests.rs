@@ -154,10 +154,11 @@ fn deleting_or_replacing_a_key_needs_its_name() {
     assert!(refused.iter().any(|r| r.resource == "key" && r.help.contains("--allow-delete key")), "{refused:?}");
     let allowed: BTreeSet<String> = ["key".to_string()].into();
     assert!(!d.refusals(&Default::default(), &allowed).iter().any(|r| r.resource == "key"));
-    // Dropping the log group's key is a change AWS can make and ironplan cannot yet.
+    // Dropping the log group's key is an update in place (DisassociateKmsKey).
     let logs = d.get("flow_logs").expect("flow_logs");
-    assert!(logs.changes.iter().any(|c| c.property == "kms_key_id" && c.unsupported), "{logs:#?}");
-    assert!(refused.iter().any(|r| r.resource == "flow_logs" && r.why.contains("cannot change it yet")));
+    assert_eq!(logs.action, Action::Update);
+    assert!(logs.changes.iter().any(|c| c.property == "kms_key_id" && !c.unsupported), "{logs:#?}");
+    assert!(!refused.iter().any(|r| r.resource == "flow_logs"), "{refused:?}");
 
     // The description changes in place (UpdateKeyDescription): no permission needed.
     let d = diff(&checked(&PLAN.replace("flow log encryption", "flow logs")), &deployed(PLAN));
@@ -172,6 +173,19 @@ fn deleting_or_replacing_a_key_needs_its_name() {
     assert_eq!((key.action, key.holds_data), (Action::Replace, true));
     let refused = d.refusals(&Default::default(), &Default::default());
     assert!(refused.iter().any(|r| r.resource == "key" && r.help.contains("--allow-replace key")), "{refused:?}");
+}
+
+/// A change AWS can make in place but the type's `update` does not apply (a REST API's tags:
+/// not in its `UPDATES`) is shown and refused as "cannot change it yet", never skipped.
+#[test]
+fn a_change_ironplan_cannot_make_yet_is_refused() {
+    let api = "[plan]\nname = \"api\"\n\n[resources.api]\ntype = \"apigateway:RestApi\"\nname = \"api\"\n";
+    let tagged = api.replace("[resources.api]", "[plan.default_tags]\nTeam = \"a\"\n\n[resources.api]");
+    let d = diff(&checked(&tagged), &deployed(api));
+    let r = d.get("api").expect("api");
+    assert!(r.changes.iter().any(|c| c.property == "tags" && c.unsupported), "{r:#?}");
+    let refused = d.refusals(&Default::default(), &Default::default());
+    assert!(refused.iter().any(|f| f.resource == "api" && f.why.contains("cannot change it yet")), "{refused:?}");
 }
 
 #[test]
@@ -306,6 +320,37 @@ fn changes_aws_cannot_make_in_place_are_refused_with_what_to_do() {
         refused.iter().any(|f| f.resource == "cache" && f.why.contains("only from redis to valkey")),
         "{refused:?}"
     );
+
+    // An older engine version is refused (AWS only upgrades), a newer one is an update; transit
+    // encryption on an engine older than Redis OSS 7.0 is refused, on 7.1 an update.
+    let v62 = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nengine_version = \"6.2\"");
+    let v71 = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nengine_version = \"7.1\"");
+    let refused = refused_of(&diff(&checked(&v62), &deployed(&v71)));
+    assert!(
+        refused.iter().any(|f| f.resource == "cache" && f.why.contains("never to an older version")),
+        "{refused:?}"
+    );
+    let d = diff(&checked(&v71), &deployed(&v62));
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+    let tls = |text: &str| text.replace("engine = \"redis\"", "engine = \"redis\"\ntransit_encryption_enabled = true");
+    let refused = refused_of(&diff(&checked(&tls(&v62)), &deployed(&v62)));
+    assert!(refused.iter().any(|f| f.resource == "cache" && f.why.contains("only from Redis OSS 7.0")), "{refused:?}");
+    let d = diff(&checked(&tls(&v71)), &deployed(&v71));
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
+    // To valkey (its own version, AWS's newest) with TLS at once: the 6.2 of redis is no bar.
+    let valkey_tls =
+        tls(&v62).replace("engine = \"redis\"", "engine = \"valkey\"").replace("engine_version = \"6.2\"\n", "");
+    let refused = refused_of(&diff(&checked(&valkey_tls), &deployed(&v62)));
+    assert!(refused.is_empty(), "{refused:?}");
+    // More nodes: an update.
+    let d = diff(
+        &checked(&DATA.replace("engine = \"redis\"", "engine = \"redis\"\nnum_cache_clusters = 2")),
+        &deployed(DATA),
+    );
+    assert_eq!(action(&d, "cache"), Action::Update);
+    assert!(refused_of(&d).is_empty(), "{:?}", refused_of(&d));
 
     // A replacement creates the group anew: its engine is then whatever the plan says.
     let replaced = DATA.replace("engine = \"redis\"", "engine = \"redis\"\nport = 6380");

@@ -153,6 +153,26 @@ async fn target_tags(ctx: &Ctx, arn: &str) -> Result<Vec<(String, String)>, AwsE
     Ok(r.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
+/// Sets the tags of the scalable target `arn` to `want`, as an update: UntagResource for the
+/// keys the plan dropped, TagResource for the rest (which overwrites: a resumed update repeats
+/// it harmlessly).
+async fn retag(ctx: &Ctx, arn: &str, want: &[(String, String)]) -> Result<(), AwsError> {
+    let dropped: Vec<String> = target_tags(ctx, arn)
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| !k.starts_with("aws:") && !want.iter().any(|(w, _)| w == k))
+        .collect();
+    if !dropped.is_empty() {
+        let req = ctx.applicationautoscaling.untag_resource().resource_arn(arn).set_tag_keys(Some(dropped));
+        req.send().await.map_err(|e| sdk_err("UntagResource", e))?;
+    }
+    let req =
+        ctx.applicationautoscaling.tag_resource().resource_arn(arn).set_tags(Some(want.iter().cloned().collect()));
+    req.send().await.map_err(|e| sdk_err("TagResource", e))?;
+    Ok(())
+}
+
 /// Fixtures of the Application Auto Scaling types' tests.
 #[cfg(test)]
 mod testing {

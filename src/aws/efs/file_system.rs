@@ -5,19 +5,20 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_efs::types::{LifeCycleState, PerformanceMode, Tag, ThroughputMode};
-use serde_json::{Map, json};
+use aws_sdk_efs::types::{FileSystemDescription, LifeCycleState, PerformanceMode, Tag, ThroughputMode};
+use serde_json::{Map, Value, json};
 
 use super::{CREATION_TOKEN, describe_file_system, is_gone, leaving, pairs, wait_available};
-use crate::aws::adapter::{Lifecycle, Live};
-use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, put, sdk_err, settle, tag_table};
+use crate::aws::adapter::{Lifecycle, Live, Refused};
+use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, put, sdk_err, settle, tag_table};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
 pub static SPEC: TypeSpec = TypeSpec {
     name: "efs:FileSystem",
     aliases: &["AWS::EFS::FileSystem", "aws_efs_file_system", "aws:efs/fileSystem:FileSystem"],
     summary: "An elastic NFS file system",
-    calls: "CreateFileSystem (all properties); DeleteFileSystem",
+    calls: "CreateFileSystem (all properties); update: UpdateFileSystem (throughput_mode, \
+            provisioned_throughput_in_mibps); DeleteFileSystem",
     props: &[
         Prop::req(
             "creation_token",
@@ -28,8 +29,15 @@ pub static SPEC: TypeSpec = TypeSpec {
         Prop::opt("encrypted", Kind::Bool, "encrypt data at rest"),
         Prop::opt("kms_key_id", Kind::Str, "KMS key for encryption at rest (the AWS managed key if unset)"),
         Prop::opt("performance_mode", Kind::Str, "`generalPurpose` or `maxIO`"),
-        // UpdateFileSystem on AWS; refused: moto 5.2.5 has no UpdateFileSystem (ARCHITECTURE.md).
-        Prop::opt("throughput_mode", Kind::Str, "`bursting`, `elastic` or `provisioned`").in_place(),
+        // UpdateFileSystem (moto 5.2.5 lacks it: tested on the wire). AWS allows one mode change
+        // per 24 hours.
+        Prop::opt("throughput_mode", Kind::Str, "`bursting` (AWS's default), `elastic` or `provisioned`").in_place(),
+        Prop::opt(
+            "provisioned_throughput_in_mibps",
+            Kind::Float,
+            "throughput to provision, in MiB/s (1-3414, by Region): required with `provisioned`, only then used",
+        )
+        .in_place(),
         Prop::opt("tags", Kind::Tags, "tags of the file system"),
     ],
     attrs: &[attr("id", "file system ID (`fs-...`)"), attr("arn", "ARN of the file system")],
@@ -49,6 +57,7 @@ pub struct Input {
     kms_key_id: Option<String>,
     performance_mode: Option<PerformanceMode>,
     throughput_mode: Option<ThroughputMode>,
+    provisioned_mibps: Option<f64>,
     tags: Vec<Tag>,
 }
 
@@ -59,9 +68,14 @@ impl Lifecycle for FileSystem {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
-    // UpdateFileSystem changes the throughput mode on AWS; moto 5.2.5 lacks it (HTTP 500), so it
-    // is not offered until it can be tested.
-    const UPDATES: &'static [&'static str] = &["tags"];
+    const UPDATES: &'static [&'static str] = &["throughput_mode", "provisioned_throughput_in_mibps", "tags"];
+
+    /// `provisioned` without the throughput to provision (UpdateFileSystem requires it).
+    fn refuses(prop: &str, _old: &Map<String, Value>, new: &Map<String, Value>) -> Option<Refused> {
+        let provisioned = new.get("throughput_mode").and_then(Value::as_str) == Some("provisioned");
+        let throughput = matches!(prop, "throughput_mode" | "provisioned_throughput_in_mibps");
+        (throughput && provisioned && new.get("provisioned_throughput_in_mibps").is_none()).then_some(NO_MIBPS)
+    }
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         const OP: &str = "CreateFileSystem";
@@ -72,6 +86,7 @@ impl Lifecycle for FileSystem {
             kms_key_id: p.opt_str("kms_key_id")?,
             performance_mode: p.opt_str("performance_mode")?.map(|s| PerformanceMode::from(s.as_str())),
             throughput_mode: p.opt_str("throughput_mode")?.map(|s| ThroughputMode::from(s.as_str())),
+            provisioned_mibps: p.opt_f64("provisioned_throughput_in_mibps")?,
             tags: p
                 .tags()?
                 .into_iter()
@@ -89,6 +104,7 @@ impl Lifecycle for FileSystem {
             .set_kms_key_id(f.kms_key_id.clone())
             .set_performance_mode(f.performance_mode.clone())
             .set_throughput_mode(f.throughput_mode.clone())
+            .set_provisioned_throughput_in_mibps(f.provisioned_mibps)
             .set_tags(Some(f.tags.clone()))
             .send()
             .await
@@ -129,14 +145,32 @@ impl Lifecycle for FileSystem {
         put(&mut props, "kms_key_id", fs.kms_key_id());
         props.insert("performance_mode".into(), json!(fs.performance_mode().as_str()));
         put(&mut props, "throughput_mode", fs.throughput_mode().map(|m| m.as_str()));
+        if fs.throughput_mode() == Some(&ThroughputMode::Provisioned) {
+            put(&mut props, "provisioned_throughput_in_mibps", fs.provisioned_throughput_in_mibps());
+        }
         props.insert("tags".into(), tag_table(pairs(fs.tags())));
         let mut outputs = out.clone();
         outputs.extend(self::outputs(id, fs.file_system_arn()));
         Ok(Some(Live { props, outputs }))
     }
 
-    /// The tags (TagResource, UntagResource), then available again.
+    /// The throughput (UpdateFileSystem, with only what differs from the live file system: a
+    /// resumed update finds it done), the tags (TagResource, UntagResource), then available
+    /// again.
     async fn update(ctx: &Ctx, id: &str, out: &Outputs, f: &Input, changed: &[String]) -> Result<Outputs, AwsError> {
+        if changed.iter().any(|k| k == "throughput_mode" || k == "provisioned_throughput_in_mibps") {
+            let Some(live) = describe_file_system(ctx, id).await? else {
+                return Err(AwsError::input(UPDATE, format!("file system {id} is gone")));
+            };
+            let (mode, mibps) = throughput_change(&live, f).map_err(|r| refused(id, r))?;
+            if mode.is_some() || mibps.is_some() {
+                // UpdateFileSystem is refused while the file system is not `available`.
+                Self::ready(ctx, id, out).await?;
+                let req = ctx.efs.update_file_system().file_system_id(id);
+                let r = req.set_throughput_mode(mode).set_provisioned_throughput_in_mibps(mibps).send().await;
+                r.map_err(|e| once_a_day(id, sdk_err(UPDATE, e)))?;
+            }
+        }
         if changed.iter().any(|k| k == "tags") {
             let live = ctx.efs.list_tags_for_resource().resource_id(id).send().await;
             let live = live.map_err(|e| sdk_err("ListTagsForResource", e))?;
@@ -185,6 +219,58 @@ impl Lifecycle for FileSystem {
     }
 }
 
+const UPDATE: &str = "UpdateFileSystem";
+
+/// UpdateFileSystem needs the throughput to provision with `provisioned`.
+const NO_MIBPS: Refused = Refused {
+    why: "`provisioned` throughput needs the throughput to provision",
+    help: "set provisioned_throughput_in_mibps (1-3414) with throughput_mode = \"provisioned\"",
+};
+
+/// What UpdateFileSystem must send to bring `live` to the plan: the mode if it differs (absent
+/// from the plan: AWS's default, `bursting`), the throughput if the mode is to be `provisioned`
+/// and the mode or the value differs. Both `None`: nothing to do.
+fn throughput_change(
+    live: &FileSystemDescription,
+    f: &Input,
+) -> Result<(Option<ThroughputMode>, Option<f64>), Refused> {
+    let want = f.throughput_mode.clone().unwrap_or(ThroughputMode::Bursting);
+    let mode = (live.throughput_mode() != Some(&want)).then(|| want.clone());
+    if want != ThroughputMode::Provisioned {
+        return Ok((mode, None));
+    }
+    let Some(mibps) = f.provisioned_mibps else { return Err(NO_MIBPS) };
+    let same = live.provisioned_throughput_in_mibps() == Some(mibps);
+    Ok((mode.clone(), (mode.is_some() || !same).then_some(mibps)))
+}
+
+/// The error of a refused change, before any call.
+fn refused(id: &str, r: Refused) -> AwsError {
+    AwsError::input(UPDATE, format!("file system {id}: {}", r.why)).with_hint(r.help)
+}
+
+/// EFS's 429 `TooManyRequests` of UpdateFileSystem is no throttling: AWS allows one change of
+/// the throughput mode (or decrease of the provisioned throughput) in 24 hours, and its message
+/// says when the next one is. Retrying would not help: it fails at once, saying so.
+fn once_a_day(id: &str, e: AwsError) -> AwsError {
+    if e.code != "TooManyRequests" {
+        return e;
+    }
+    AwsError {
+        message: format!(
+            "file system {id}: AWS allows one throughput mode change (or provisioned throughput decrease) in 24 \
+             hours: {}",
+            e.message
+        ),
+        kind: ErrorKind::Fatal,
+        hint: Some(
+            "deploy again after the time AWS names, or keep the file system's current throughput_mode in the plan"
+                .into(),
+        ),
+        ..e
+    }
+}
+
 fn outputs(id: &str, arn: Option<&str>) -> Outputs {
     let mut outputs = Outputs::new();
     outputs.insert("id".into(), json!(id));
@@ -216,6 +302,108 @@ mod tests {
         assert!(matches!(find(&ctx, "efs:FileSystem", &ours).await, Found::Ours { .. }));
     }
 
+    /// AWS's answer to UpdateFileSystem (202, the file system's description) for `id`.
+    fn updated(id: &str, mode: &str) -> String {
+        json!({"OwnerId": "123456789012", "CreationToken": "t", "FileSystemId": id,
+               "FileSystemArn": format!("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{id}"),
+               "CreationTime": 1_700_000_000, "LifeCycleState": "updating", "NumberOfMountTargets": 0,
+               "SizeInBytes": {"Value": 6144}, "PerformanceMode": "generalPurpose", "Encrypted": false,
+               "ThroughputMode": mode, "Tags": []})
+        .to_string()
+    }
+
+    /// The EFS client of `ctx` through `wire`.
+    fn wired(ctx: &mut crate::aws::Ctx, wire: &crate::aws::testing::Wire) {
+        ctx.efs = aws_sdk_efs::Client::from_conf(ctx.efs.config().to_builder().interceptor(wire.clone()).build());
+    }
+
+    /// The throughput mode changes in place: UpdateFileSystem with the new mode (and, for
+    /// `provisioned`, the throughput), nothing when the file system already has it (a resumed
+    /// update); `provisioned` without a throughput is refused before any call, and AWS's "one
+    /// change a day" is a failure that says so, not retried. moto has no UpdateFileSystem: the
+    /// wire answers it as AWS does and the test checks what was sent.
+    #[tokio::test]
+    async fn the_throughput_mode_changes_in_place_with_update_file_system() {
+        use crate::aws::testing::Wire;
+        let moto = Moto::start().expect("moto");
+        let mut ctx = ctx(&moto).await;
+        let wire = Wire::default();
+        wired(&mut ctx, &wire);
+        let ty = "efs:FileSystem";
+        let v = json!({"creation_token": "s-dev-data", "throughput_mode": "elastic", "tags": tags("s-dev", "data")});
+        let made = create(&ctx, ty, &mut props(v.clone())).await.expect("create");
+        let out = crate::aws::wait_ready(&ctx, ty, &made.id, &made.outputs).await.expect("ready");
+        let lacks = ctx.efs.update_file_system().file_system_id(&made.id).throughput_mode("bursting".into()).send();
+        assert!(lacks.await.is_err(), "moto has UpdateFileSystem now: assert the update through it");
+        wire.answer("UpdateFileSystem", 202, "application/json", &updated(&made.id, "provisioned"));
+        let keys = ["throughput_mode".to_string(), "provisioned_throughput_in_mibps".to_string()];
+        let before = wire.of("UpdateFileSystem").len();
+
+        let mut provisioned = v.clone();
+        provisioned["throughput_mode"] = json!("provisioned");
+        let e = crate::aws::update(&ctx, ty, &made.id, &out, &mut props(provisioned.clone()), &keys).await;
+        let e = e.expect_err("provisioned without a throughput");
+        assert!(e.message.contains("needs the throughput to provision"), "{e}");
+        assert_eq!(wire.of("UpdateFileSystem").len(), before, "refused before any call");
+
+        provisioned["provisioned_throughput_in_mibps"] = json!(128.0);
+        crate::aws::update(&ctx, ty, &made.id, &out, &mut props(provisioned), &keys).await.expect("update");
+        let sent = wire.of("UpdateFileSystem");
+        assert_eq!(sent.len(), before + 1, "{:?}", wire.sent());
+        assert!(sent[before].uri.ends_with(&format!("/2015-02-01/file-systems/{}", made.id)), "{}", sent[before].uri);
+        let body: serde_json::Value = serde_json::from_str(&sent[before].body).expect("json");
+        assert_eq!(body, json!({"ThroughputMode": "provisioned", "ProvisionedThroughputInMibps": 128.0}));
+
+        // A file system that has the plan's mode already: nothing to send (a resumed update).
+        let keys = ["throughput_mode".to_string()];
+        crate::aws::update(&ctx, ty, &made.id, &out, &mut props(v.clone()), &keys).await.expect("already done");
+        assert_eq!(wire.of("UpdateFileSystem").len(), before + 1, "nothing sent: {:?}", wire.sent());
+        // The mode dropped from the plan is AWS's default, bursting, and only the mode is sent.
+        let mut bursting = v.clone();
+        bursting.as_object_mut().map(|m| m.remove("throughput_mode"));
+        crate::aws::update(&ctx, ty, &made.id, &out, &mut props(bursting), &keys).await.expect("update");
+        let sent = wire.of("UpdateFileSystem");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&sent[before + 1].body).expect("json"),
+            json!({"ThroughputMode": "bursting"})
+        );
+
+        // AWS refuses a second mode change within 24 hours (429): said so, and not retried.
+        let twice = Wire::default();
+        wired(&mut ctx, &twice);
+        let message = "You have reached the maximum number of throughput mode changes or provisioned throughput \
+                       value decreases. Wait until 2026-12-04T08:00:00Z UTC and try again.";
+        let body = json!({"__type": "TooManyRequests", "ErrorCode": "TooManyRequests", "Message": message});
+        twice.answer("UpdateFileSystem", 429, "application/json", &body.to_string());
+        let mut bursting = v.clone();
+        bursting["throughput_mode"] = json!("bursting");
+        let e = crate::aws::update(&ctx, ty, &made.id, &out, &mut props(bursting), &keys).await.expect_err("429");
+        assert_eq!((e.code.as_str(), e.kind), ("TooManyRequests", crate::aws::ErrorKind::Fatal), "{e}");
+        assert!(
+            e.message.contains("provisioned throughput decrease) in 24 hours") && e.message.contains("2026-12-04"),
+            "{e}"
+        );
+        assert_eq!(twice.of("UpdateFileSystem").len(), 1, "not retried: {:?}", twice.sent());
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("deploy again after")), "{e:?}");
+        // What drift compares: the mode EFS reports (moto's, unchanged by the wire's answers).
+        let live = crate::aws::read(&ctx, ty, &made.id, &out).await.expect("read").expect("there");
+        assert_eq!(live.props["throughput_mode"], json!("elastic"));
+    }
+
+    /// The plan shows (and deploy refuses) `provisioned` without its throughput.
+    #[test]
+    fn provisioned_without_a_throughput_is_refused() {
+        use crate::aws::adapter::Lifecycle;
+        let m = |v: serde_json::Value| v.as_object().cloned().expect("object");
+        let old = m(json!({"throughput_mode": "elastic"}));
+        let bare = m(json!({"throughput_mode": "provisioned"}));
+        let refused = super::FileSystem::refuses("throughput_mode", &old, &bare).expect("refused");
+        assert!(refused.help.contains("provisioned_throughput_in_mibps"), "{refused:?}");
+        let full = m(json!({"throughput_mode": "provisioned", "provisioned_throughput_in_mibps": 64.0}));
+        assert_eq!(super::FileSystem::refuses("throughput_mode", &old, &full), None);
+        assert_eq!(super::FileSystem::refuses("throughput_mode", &full, &old), None);
+    }
+
     /// What `read` reports is what the plan said, with the outputs `wait_ready` gave; once
     /// deleted, it reports the file system gone.
     #[tokio::test]
@@ -225,7 +413,8 @@ mod tests {
         let key = ctx.kms.create_key().send().await.expect("key");
         let key = key.key_metadata().and_then(|m| m.arn()).expect("key arn").to_string();
         let v = json!({"creation_token": "s-dev-data", "encrypted": true, "kms_key_id": key,
-                       "performance_mode": "generalPurpose", "throughput_mode": "elastic",
+                       "performance_mode": "generalPurpose", "throughput_mode": "provisioned",
+                       "provisioned_throughput_in_mibps": 64.0,
                        "tags": tags("s-dev", "data")});
         let (id, out) = reads_back(&ctx, "efs:FileSystem", &v, 0).await;
         let mut changed = v.clone();
