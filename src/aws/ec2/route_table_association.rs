@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{RouteTableAssociation as Association, RouteTableAssociationStateCode as State};
 use serde_json::json;
 
-use super::{READ_BATCH, filter, ids_filter, listed, live, obj, pairs};
-use crate::aws::adapter::{Item, Lifecycle, Live, Read};
+use super::{READ_BATCH, filter, ids_filter, listed, live, obj, out_id, pairs, run_route_tables};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read, by_id};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -129,7 +129,16 @@ impl Lifecycle for RouteTableAssociation {
         Ok(describe(ctx, id).await?.is_none_or(|a| state(&a) == State::Disassociated))
     }
 
+    /// From the read run's one DescribeRouteTables (shared with the route tables) when it has
+    /// every item's table (its `route_table_id` output: an association keeps its table for
+    /// life, ReplaceRouteTableAssociation answers a new ID), else one describe filtered by the
+    /// items' association IDs.
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let wanted: Vec<Option<&str>> = items.iter().map(|(_, out)| out_id(out, "route_table_id")).collect();
+        if let Some(tables) = run_route_tables(ctx, &wanted).await {
+            let associations = tables.map(|t| t.iter().flat_map(|t| t.associations()).cloned().collect());
+            return by_id(items, associations, Association::route_table_association_id, live_of);
+        }
         let pages = ctx.ec2.describe_route_tables().filters(ids_filter(ASSOCIATION_ID, items)).into_paginator();
         let tables = pages.items().send().collect::<Result<Vec<_>, _>>().await;
         let associations = tables.map(|t| t.iter().flat_map(|t| t.associations()).cloned().collect());
