@@ -90,3 +90,230 @@ async fn get_resources(ctx: &Ctx, arns: &[String]) -> Result<Arc<HashMap<String,
 fn is_denied(e: &AwsError) -> bool {
     matches!(e.code.as_str(), "AccessDenied" | "AccessDeniedException")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::super::testing::{assert_reads_tags_batched, ctx, props, tags, wired};
+    use super::super::{Ctx, Outputs, create, read, wait_ready};
+    use crate::emulator::Moto;
+
+    /// Creates `v` as `ty` and waits for it: its ID and outputs as the state keeps them.
+    async fn made(ctx: &Ctx, ty: &str, v: Value) -> (String, Outputs) {
+        let c = create(ctx, ty, &mut props(v)).await.unwrap_or_else(|e| panic!("create {ty}: {e}"));
+        let out = wait_ready(ctx, ty, &c.id, &c.outputs).await.unwrap_or_else(|e| panic!("ready {ty}: {e}"));
+        (c.id, out)
+    }
+
+    fn log_group(name: &str) -> Value {
+        json!({"log_group_name": name, "retention_in_days": 7, "tags": tags("s-dev", name)})
+    }
+
+    fn alarm(name: &str) -> Value {
+        json!({"alarm_name": name, "namespace": "AWS/Kinesis", "metric_name": "GetRecords.IteratorAgeMilliseconds",
+               "statistic": "Maximum", "period": 60, "evaluation_periods": 5, "threshold": 60000.0,
+               "comparison_operator": "GreaterThanThreshold", "tags": tags("s-dev", name)})
+    }
+
+    fn key(resource: &str) -> Value {
+        json!({"description": resource, "enable_key_rotation": true, "tags": tags("s-dev", resource)})
+    }
+
+    async fn subnet(ctx: &Ctx, vpc_cidr: &str, cidr: &str) -> String {
+        let vpc = ctx.ec2.create_vpc().cidr_block(vpc_cidr).send().await.expect("vpc");
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        let subnet = ctx.ec2.create_subnet().vpc_id(&vpc_id).cidr_block(cidr).send().await.expect("subnet");
+        subnet.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string()
+    }
+
+    fn cache_subnet_group(name: &str, subnet_id: &str) -> Value {
+        json!({"cache_subnet_group_name": name, "cache_subnet_group_description": "d",
+               "subnet_ids": [subnet_id], "tags": tags("s-dev", name)})
+    }
+
+    fn replication_group(id: &str) -> Value {
+        json!({"replication_group_id": id, "replication_group_description": "d", "engine": "redis",
+               "cache_node_type": "cache.t3.micro", "tags": tags("s-dev", id)})
+    }
+
+    #[tokio::test]
+    async fn log_groups_read_their_tags_from_one_get_resources() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let made = [made(&ctx, "logs:LogGroup", log_group("/s-dev/a")).await, made(&ctx, "logs:LogGroup", log_group("/s-dev/b")).await];
+        assert_reads_tags_batched(&ctx, "logs:LogGroup", &made, "ListTagsForResource").await;
+    }
+
+    #[tokio::test]
+    async fn alarms_read_their_tags_from_one_get_resources() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let ty = "cloudwatch:MetricAlarm";
+        let made = [made(&ctx, ty, alarm("s-dev-a")).await, made(&ctx, ty, alarm("s-dev-b")).await];
+        assert_reads_tags_batched(&ctx, ty, &made, "ListTagsForResource").await;
+    }
+
+    #[tokio::test]
+    async fn kms_keys_read_their_tags_from_one_get_resources() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let made = [made(&ctx, "kms:Key", key("key-a")).await, made(&ctx, "kms:Key", key("key-b")).await];
+        assert_reads_tags_batched(&ctx, "kms:Key", &made, "ListResourceTags").await;
+    }
+
+    #[tokio::test]
+    async fn cache_subnet_groups_and_replication_groups_read_their_tags_from_one_get_resources() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let (a, b) = (subnet(&ctx, "10.8.0.0/16", "10.8.1.0/24").await, subnet(&ctx, "10.9.0.0/16", "10.9.1.0/24").await);
+        let ty = "elasticache:SubnetGroup";
+        let made_groups = [made(&ctx, ty, cache_subnet_group("s-dev-a", &a)).await, made(&ctx, ty, cache_subnet_group("s-dev-b", &b)).await];
+        assert_reads_tags_batched(&ctx, ty, &made_groups, "ListTagsForResource").await;
+        let ty = "elasticache:ReplicationGroup";
+        let made_rgs = [made(&ctx, ty, replication_group("s-dev-ra")).await, made(&ctx, ty, replication_group("s-dev-rb")).await];
+        assert_reads_tags_batched(&ctx, ty, &made_rgs, "ListTagsForResource").await;
+    }
+
+    /// Two tagged log groups in a read run that reads both, read through `wired`.
+    async fn two_groups(ctx: &Ctx) -> [(String, Outputs); 2] {
+        [made(ctx, "logs:LogGroup", log_group("/s-dev/a")).await, made(ctx, "logs:LogGroup", log_group("/s-dev/b")).await]
+    }
+
+    fn run_of<'a>(ty: &'a str, made: &'a [(String, Outputs)]) -> Vec<(&'a str, super::super::Item<'a>)> {
+        made.iter().map(|(id, out)| (ty, (id.as_str(), out))).collect()
+    }
+
+    /// Each read in `run` equals the read outside one.
+    async fn assert_same_reads(ctx: &Ctx, run: &Ctx, made: &[(String, Outputs)]) {
+        for (id, out) in made {
+            let one = read(ctx, "logs:LogGroup", id, out).await.expect("read");
+            assert!(one.is_some(), "{id} exists");
+            assert_eq!(read(run, "logs:LogGroup", id, out).await.expect("read in the run"), one, "{id}");
+        }
+    }
+
+    /// A log group whose tags were all removed outside ironplan is left out of moto's answer
+    /// (AWS answers it with no tags): it reads its tags with its own call, and the drift sees
+    /// them gone; the other still comes from the answer.
+    #[tokio::test]
+    async fn a_resource_absent_from_the_answer_reads_its_own_tags() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let made = two_groups(&ctx).await;
+        let bare_arn = made[1].1["arn"].as_str().expect("arn");
+        let keys = ["ironplan:stack", "ironplan:resource", "ManagedBy"].map(String::from).to_vec();
+        ctx.logs.untag_resource().resource_arn(bare_arn).set_tag_keys(Some(keys)).send().await.expect("untag");
+        let (wired, wire) = wired(&ctx);
+        let run = wired.for_reads_of(&run_of("logs:LogGroup", &made));
+        assert_same_reads(&ctx, &run, &made).await;
+        let bare = read(&run, "logs:LogGroup", &made[1].0, &made[1].1).await.expect("read").expect("exists");
+        assert_eq!(bare.props["tags"], json!({}), "the removed tags read as removed");
+        assert_eq!(wire.of("GetResources").len(), 1);
+        let own: Vec<String> = wire.of("ListTagsForResource").into_iter().map(|s| s.body).collect();
+        assert_eq!(own.len(), 2, "the absent group's two reads made their own call: {:?}", wire.sent());
+        assert!(own.iter().all(|b| b.contains(bare_arn)), "only the group absent from the answer: {own:?}");
+    }
+
+    /// An answer without the run's ARNs (AWS's for resources never tagged): each reads its own.
+    #[tokio::test]
+    async fn an_empty_answer_falls_back_to_each_types_tag_call() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let made = two_groups(&ctx).await;
+        let (wired, wire) = wired(&ctx);
+        wire.answer("GetResources", 200, "application/x-amz-json-1.1", r#"{"ResourceTagMappingList":[]}"#);
+        let run = wired.for_reads_of(&run_of("logs:LogGroup", &made));
+        assert_same_reads(&ctx, &run, &made).await;
+        assert_eq!(wire.of("GetResources").len(), 1, "asked once in the run");
+        assert_eq!(wire.of("ListTagsForResource").len(), 2, "each group read its own tags");
+    }
+
+    /// A deployer without `tag:GetResources` gets the per-resource reads, not an error.
+    #[tokio::test]
+    async fn access_denied_on_get_resources_falls_back_to_each_types_tag_call() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let made = two_groups(&ctx).await;
+        let (wired, wire) = wired(&ctx);
+        let denied = r#"{"__type":"AccessDeniedException","Message":"User is not authorized to perform: tag:GetResources"}"#;
+        wire.answer("GetResources", 400, "application/x-amz-json-1.1", denied);
+        let run = wired.for_reads_of(&run_of("logs:LogGroup", &made));
+        assert_same_reads(&ctx, &run, &made).await;
+        assert_eq!(wire.of("GetResources").len(), 1, "refused once, not asked again in the run");
+        assert_eq!(wire.of("ListTagsForResource").len(), 2);
+    }
+
+    /// Any other failure of GetResources is the read's error (as a failed batched describe is),
+    /// naming the operation.
+    #[tokio::test]
+    async fn another_failure_of_get_resources_is_the_reads_error() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let made = two_groups(&ctx).await;
+        let (wired, wire) = wired(&ctx);
+        let bad = r#"{"__type":"InvalidParameterException","Message":"bad request"}"#;
+        wire.answer("GetResources", 400, "application/x-amz-json-1.1", bad);
+        let run = wired.for_reads_of(&run_of("logs:LogGroup", &made));
+        let e = read(&run, "logs:LogGroup", &made[0].0, &made[0].1).await.expect_err("failed");
+        assert_eq!((e.operation, e.code.as_str()), ("GetResources", "InvalidParameterException"));
+        assert!(wire.of("ListTagsForResource").is_empty());
+    }
+
+    /// Outside a read run (deploy, find, update) the tagging API is never asked.
+    #[tokio::test]
+    async fn reads_outside_a_read_run_never_ask_the_tagging_api() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let made = two_groups(&ctx).await;
+        let (wired, wire) = wired(&ctx);
+        for (id, out) in &made {
+            read(&wired, "logs:LogGroup", id, out).await.expect("read").expect("exists");
+        }
+        let items: Vec<super::super::Item<'_>> = made.iter().map(|(id, out)| (id.as_str(), out)).collect();
+        // A batch read alone gets a run of its own (`in_read_run`), told of nothing: no ARN to ask for.
+        super::super::read_many(&wired.for_reads(), "logs:LogGroup", &items).await;
+        assert!(wire.of("GetResources").is_empty(), "{:?}", wire.sent());
+        assert_eq!(wire.of("ListTagsForResource").len(), 4);
+    }
+
+    /// A drift of several tagged types (log groups, an alarm, KMS keys) makes one GetResources
+    /// and none of their own tag calls; a tag changed outside ironplan is still reported.
+    #[tokio::test]
+    async fn a_drift_of_several_tagged_types_makes_one_get_resources() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let mut resources = serde_json::Map::new();
+        let mut add = |name: &str, ty: &str, (id, out): (String, Outputs), planned: &Value| {
+            let r = json!({"type": ty, "status": "ready", "id": id, "outputs": out, "props": {"tags": planned["tags"]}});
+            resources.insert(name.into(), r);
+        };
+        add("logs_a", "logs:LogGroup", made(&ctx, "logs:LogGroup", log_group("/s-dev/a")).await, &log_group("/s-dev/a"));
+        add("logs_b", "logs:LogGroup", made(&ctx, "logs:LogGroup", log_group("/s-dev/b")).await, &log_group("/s-dev/b"));
+        let ty = "cloudwatch:MetricAlarm";
+        add("alarm", ty, made(&ctx, ty, alarm("s-dev-lag")).await, &alarm("s-dev-lag"));
+        add("key", "kms:Key", made(&ctx, "kms:Key", key("key")).await, &key("key"));
+        let state: crate::state::State =
+            serde_json::from_value(json!({"version": crate::state::STATE_VERSION, "stack": "s-dev", "resources": resources}))
+                .expect("state");
+
+        let (wired, wire) = wired(&ctx);
+        let report = crate::engine::drift(Arc::new(wired.clone()), &state).await;
+        assert!(report.resources.iter().all(|r| r.verdict == crate::engine::Verdict::InSync), "{report:?}");
+        assert_eq!(report.resources.len(), 4);
+        assert_eq!(wire.of("GetResources").len(), 1, "one call for the run's tags: {:?}", wire.sent());
+        assert!(wire.of("ListTagsForResource").is_empty() && wire.of("ListResourceTags").is_empty());
+
+        // A tag changed outside ironplan shows in the next run.
+        let arn = state.resources["logs_b"].outputs["arn"].as_str().expect("arn");
+        ctx.logs.tag_resource().resource_arn(arn).tags("ManagedBy", "someone-else").send().await.expect("tag");
+        let report = crate::engine::drift(Arc::new(wired), &state).await;
+        let b = report.resources.iter().find(|r| r.name == "logs_b").expect("logs_b");
+        assert_eq!(b.verdict, crate::engine::Verdict::Drifted, "{b:?}");
+        assert_eq!(b.properties[0].actual["ManagedBy"], json!("someone-else"));
+        assert_eq!(report.count(crate::engine::Verdict::InSync), 3);
+        assert_eq!(wire.of("GetResources").len(), 2, "one call per run");
+    }
+}

@@ -223,4 +223,45 @@ mod tests {
         let found = crate::aws::testing::find(ctx, "ec2:RouteTableAssociation", &assoc_p).await;
         assert_not_ours(&found, &format!("route table `{rt_id}` has no `ironplan:stack` tag"));
     }
+
+    /// In a read run that reads a route table and its associations (one deleted since), one
+    /// DescribeRouteTables serves both types, and each answers what `read` answers; a batch whose
+    /// table the run does not read makes its own describe.
+    #[tokio::test]
+    async fn route_tables_and_associations_share_one_describe_in_a_read_run() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let vpc = vpc(ctx, "10.4.0.0/16").await;
+        let (a, b) = (subnet(ctx, &vpc, "10.4.1.0/24").await, subnet(ctx, &vpc, "10.4.2.0/24").await);
+        let rt = make(ctx, "ec2:RouteTable", &tagged(json!({"vpc_id": vpc.id}), "s-dev", "public_rt")).await;
+        let ty = "ec2:RouteTableAssociation";
+        let assoc_a = make(ctx, ty, &json!({"route_table_id": rt.id, "subnet_id": a.id})).await;
+        let assoc_b_p = json!({"route_table_id": rt.id, "subnet_id": b.id});
+        let assoc_b = make(ctx, ty, &assoc_b_p).await;
+        remove(ctx, ty, &assoc_b_p, &assoc_b).await;
+
+        fn item(c: &crate::aws::Created) -> crate::aws::Item<'_> {
+            (c.id.as_str(), &c.outputs)
+        }
+        let run = [("ec2:RouteTable", item(&rt)), (ty, item(&assoc_a)), (ty, item(&assoc_b))];
+        let (wired, wire) = crate::aws::testing::wired(ctx);
+        let run = wired.for_reads_of(&run);
+        let tables = crate::aws::read_many(&run, "ec2:RouteTable", &[item(&rt)]).await;
+        let assocs = crate::aws::read_many(&run, ty, &[item(&assoc_a), item(&assoc_b)]).await;
+        assert_eq!(wire.of("DescribeRouteTables").len(), 1, "one describe for both types: {:?}", wire.sent());
+        async fn one(ctx: &crate::aws::Ctx, t: &str, c: &crate::aws::Created) -> Option<crate::aws::Live> {
+            crate::aws::read(ctx, t, &c.id, &c.outputs).await.expect("read")
+        }
+        assert_eq!(tables[0].clone().expect("table"), one(ctx, "ec2:RouteTable", &rt).await);
+        assert!(one(ctx, ty, &assoc_a).await.is_some(), "the association exists");
+        assert_eq!(assocs[0].clone().expect("assoc a"), one(ctx, ty, &assoc_a).await);
+        assert_eq!(assocs[1].clone().expect("assoc b"), None, "the deleted association is gone");
+
+        // A run that reads no route table: the associations make their own describe.
+        let alone = wired.for_reads_of(&[(ty, item(&assoc_a))]);
+        let before = wire.of("DescribeRouteTables").len();
+        let got = crate::aws::read_many(&alone, ty, &[item(&assoc_a)]).await;
+        assert_eq!(got[0].clone().expect("assoc a"), one(ctx, ty, &assoc_a).await);
+        assert_eq!(wire.of("DescribeRouteTables").len(), before + 1);
+    }
 }
