@@ -30,8 +30,8 @@ mod props;
 mod rds;
 pub mod reads;
 pub mod registry;
-pub mod tagging;
 pub(crate) mod s3;
+pub mod tagging;
 #[cfg(test)]
 mod testing;
 

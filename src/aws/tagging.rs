@@ -143,7 +143,10 @@ mod tests {
     async fn log_groups_read_their_tags_from_one_get_resources() {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
-        let made = [made(&ctx, "logs:LogGroup", log_group("/s-dev/a")).await, made(&ctx, "logs:LogGroup", log_group("/s-dev/b")).await];
+        let made = [
+            made(&ctx, "logs:LogGroup", log_group("/s-dev/a")).await,
+            made(&ctx, "logs:LogGroup", log_group("/s-dev/b")).await,
+        ];
         assert_reads_tags_batched(&ctx, "logs:LogGroup", &made, "ListTagsForResource").await;
     }
 
@@ -168,18 +171,26 @@ mod tests {
     async fn cache_subnet_groups_and_replication_groups_read_their_tags_from_one_get_resources() {
         let moto = Moto::start().expect("moto");
         let ctx = ctx(&moto).await;
-        let (a, b) = (subnet(&ctx, "10.8.0.0/16", "10.8.1.0/24").await, subnet(&ctx, "10.9.0.0/16", "10.9.1.0/24").await);
+        let (a, b) =
+            (subnet(&ctx, "10.8.0.0/16", "10.8.1.0/24").await, subnet(&ctx, "10.9.0.0/16", "10.9.1.0/24").await);
         let ty = "elasticache:SubnetGroup";
-        let made_groups = [made(&ctx, ty, cache_subnet_group("s-dev-a", &a)).await, made(&ctx, ty, cache_subnet_group("s-dev-b", &b)).await];
+        let made_groups = [
+            made(&ctx, ty, cache_subnet_group("s-dev-a", &a)).await,
+            made(&ctx, ty, cache_subnet_group("s-dev-b", &b)).await,
+        ];
         assert_reads_tags_batched(&ctx, ty, &made_groups, "ListTagsForResource").await;
         let ty = "elasticache:ReplicationGroup";
-        let made_rgs = [made(&ctx, ty, replication_group("s-dev-ra")).await, made(&ctx, ty, replication_group("s-dev-rb")).await];
+        let made_rgs =
+            [made(&ctx, ty, replication_group("s-dev-ra")).await, made(&ctx, ty, replication_group("s-dev-rb")).await];
         assert_reads_tags_batched(&ctx, ty, &made_rgs, "ListTagsForResource").await;
     }
 
     /// Two tagged log groups in a read run that reads both, read through `wired`.
     async fn two_groups(ctx: &Ctx) -> [(String, Outputs); 2] {
-        [made(ctx, "logs:LogGroup", log_group("/s-dev/a")).await, made(ctx, "logs:LogGroup", log_group("/s-dev/b")).await]
+        [
+            made(ctx, "logs:LogGroup", log_group("/s-dev/a")).await,
+            made(ctx, "logs:LogGroup", log_group("/s-dev/b")).await,
+        ]
     }
 
     fn run_of<'a>(ty: &'a str, made: &'a [(String, Outputs)]) -> Vec<(&'a str, super::super::Item<'a>)> {
@@ -238,7 +249,8 @@ mod tests {
         let ctx = ctx(&moto).await;
         let made = two_groups(&ctx).await;
         let (wired, wire) = wired(&ctx);
-        let denied = r#"{"__type":"AccessDeniedException","Message":"User is not authorized to perform: tag:GetResources"}"#;
+        let denied =
+            r#"{"__type":"AccessDeniedException","Message":"User is not authorized to perform: tag:GetResources"}"#;
         wire.answer("GetResources", 400, "application/x-amz-json-1.1", denied);
         let run = wired.for_reads_of(&run_of("logs:LogGroup", &made));
         assert_same_reads(&ctx, &run, &made).await;
@@ -287,17 +299,29 @@ mod tests {
         let ctx = ctx(&moto).await;
         let mut resources = serde_json::Map::new();
         let mut add = |name: &str, ty: &str, (id, out): (String, Outputs), planned: &Value| {
-            let r = json!({"type": ty, "status": "ready", "id": id, "outputs": out, "props": {"tags": planned["tags"]}});
+            let r =
+                json!({"type": ty, "status": "ready", "id": id, "outputs": out, "props": {"tags": planned["tags"]}});
             resources.insert(name.into(), r);
         };
-        add("logs_a", "logs:LogGroup", made(&ctx, "logs:LogGroup", log_group("/s-dev/a")).await, &log_group("/s-dev/a"));
-        add("logs_b", "logs:LogGroup", made(&ctx, "logs:LogGroup", log_group("/s-dev/b")).await, &log_group("/s-dev/b"));
+        add(
+            "logs_a",
+            "logs:LogGroup",
+            made(&ctx, "logs:LogGroup", log_group("/s-dev/a")).await,
+            &log_group("/s-dev/a"),
+        );
+        add(
+            "logs_b",
+            "logs:LogGroup",
+            made(&ctx, "logs:LogGroup", log_group("/s-dev/b")).await,
+            &log_group("/s-dev/b"),
+        );
         let ty = "cloudwatch:MetricAlarm";
         add("alarm", ty, made(&ctx, ty, alarm("s-dev-lag")).await, &alarm("s-dev-lag"));
         add("key", "kms:Key", made(&ctx, "kms:Key", key("key")).await, &key("key"));
-        let state: crate::state::State =
-            serde_json::from_value(json!({"version": crate::state::STATE_VERSION, "stack": "s-dev", "resources": resources}))
-                .expect("state");
+        let state: crate::state::State = serde_json::from_value(
+            json!({"version": crate::state::STATE_VERSION, "stack": "s-dev", "resources": resources}),
+        )
+        .expect("state");
 
         let (wired, wire) = wired(&ctx);
         let report = crate::engine::drift(Arc::new(wired.clone()), &state).await;

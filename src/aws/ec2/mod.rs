@@ -154,7 +154,9 @@ async fn run_route_tables(
         ctx.shared(key, || async {
             let mut all = Vec::new();
             for chunk in ids.chunks(READ_BATCH) {
-                let f = Filter::builder().name("route-table-id").set_values(Some(chunk.iter().map(|s| s.to_string()).collect()));
+                let f = Filter::builder()
+                    .name("route-table-id")
+                    .set_values(Some(chunk.iter().map(|s| s.to_string()).collect()));
                 let pages = ctx.ec2.describe_route_tables().filters(f.build()).into_paginator().items().send();
                 let got: Result<Vec<_>, _> = pages.collect().await;
                 all.extend(got.map_err(|e| super::sdk_err("DescribeRouteTables", e))?);
