@@ -40,14 +40,22 @@ const ARNS_PER_CALL: usize = 100;
 pub async fn tags(ctx: &Ctx, arn: &str) -> Result<Option<Pairs>, AwsError> {
     let Some(cache) = &ctx.reads else { return Ok(None) };
     let arns = run_arns(cache);
-    if !arns.iter().any(|a| a == arn) {
+    if arns.binary_search_by(|a| a.as_str().cmp(arn)).is_err() {
         return Ok(None);
     }
     let key = format!("GetResources ResourceARNList={}", arns.join(","));
     match cache.get(key, || get_resources(ctx, &arns)).await {
         Ok(all) => Ok(all.get(arn).cloned()),
         Err(e) if is_denied(&e) => Ok(None),
-        Err(e) => Err(e),
+        Err(mut e) => {
+            e.hint = e.hint.or_else(|| {
+                Some(format!(
+                    "the tags of {arn} (and the run's other tagged resources) are read with the Resource Groups \
+                     Tagging API: run the drift again, or check that API's endpoint and quotas"
+                ))
+            });
+            Err(e)
+        }
     }
 }
 
@@ -271,6 +279,7 @@ mod tests {
         let run = wired.for_reads_of(&run_of("logs:LogGroup", &made));
         let e = read(&run, "logs:LogGroup", &made[0].0, &made[0].1).await.expect_err("failed");
         assert_eq!((e.operation, e.code.as_str()), ("GetResources", "InvalidParameterException"));
+        assert!(e.hint.as_deref().is_some_and(|h| h.contains("Tagging API")), "says what to do: {e:?}");
         assert!(wire.of("ListTagsForResource").is_empty());
     }
 
