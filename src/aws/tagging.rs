@@ -349,4 +349,51 @@ mod tests {
         assert_eq!(report.count(crate::engine::Verdict::InSync), 3);
         assert_eq!(wire.of("GetResources").len(), 2, "one call per run");
     }
+
+    /// `made`, a type moto's GetResources does not know: in a run whose GetResources answers its
+    /// tags as AWS does (a `Wire` answer, with a marker tag added), `read` takes them from the
+    /// answer, without `tag_op`; with moto's own answer (which leaves it out) it reads its own.
+    async fn assert_tags_from_an_aws_answer(ctx: &Ctx, ty: &str, (id, out): &(String, Outputs), tag_op: &str) {
+        let one = read(ctx, ty, id, out).await.expect("read").expect("exists");
+        let tags = one.props["tags"].as_object().expect("tags").clone();
+        assert!(!tags.is_empty(), "{ty}: the test needs a tagged resource");
+        let mut answered: Vec<Value> = tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect();
+        answered.push(json!({"Key": "Seen", "Value": "GetResources"}));
+        let body = json!({"ResourceTagMappingList": [{"ResourceARN": out["arn"], "Tags": answered}]}).to_string();
+        let run = [(ty, (id.as_str(), out))];
+
+        let (answered, wire) = wired(ctx);
+        wire.answer("GetResources", 200, "application/x-amz-json-1.1", &body);
+        let got = read(&answered.for_reads_of(&run), ty, id, out).await.expect("read in the run").expect("exists");
+        let mut want = one.clone();
+        want.props["tags"]["Seen"] = json!("GetResources");
+        assert_eq!(got, want, "{ty}: the tags of the answer, nothing else changed");
+        assert_eq!(wire.of("GetResources").len(), 1);
+        assert!(wire.of(tag_op).is_empty(), "{ty}: {tag_op} made although the answer had the tags");
+
+        let (moto_answers, wire) = wired(ctx);
+        let got = read(&moto_answers.for_reads_of(&run), ty, id, out).await.expect("read in the run");
+        assert_eq!(got, Some(one), "{ty}: moto's answer leaves it out, and it reads its own");
+        assert_eq!(wire.of(tag_op).len(), 1, "moto's GetResources knows {ty} now: test it without the Wire's answer");
+    }
+
+    #[tokio::test]
+    async fn db_subnet_groups_read_their_tags_from_an_aws_shaped_answer() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let (_, subnets) = crate::aws::rds::testing::subnets(&ctx).await;
+        let v = json!({"db_subnet_group_name": "s-dev-db", "db_subnet_group_description": "d", "subnet_ids": subnets,
+                       "tags": tags("s-dev", "db_subnets")});
+        let made = made(&ctx, "rds:DbSubnetGroup", v).await;
+        assert_tags_from_an_aws_answer(&ctx, "rds:DbSubnetGroup", &made, "ListTagsForResource").await;
+    }
+
+    #[tokio::test]
+    async fn kinesis_streams_read_their_tags_from_an_aws_shaped_answer() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let v = json!({"stream_name": "s-dev-events", "shard_count": 1, "tags": tags("s-dev", "stream")});
+        let made = made(&ctx, "kinesis:Stream", v).await;
+        assert_tags_from_an_aws_answer(&ctx, "kinesis:Stream", &made, "ListTagsForStream").await;
+    }
 }
