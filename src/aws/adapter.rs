@@ -115,6 +115,11 @@ pub trait Lifecycle: Send + Sync + 'static {
     /// of the describe it makes (1: the type has no batched read).
     const READ_BATCH: usize = 1;
 
+    /// Its tags can be read with the Resource Groups Tagging API by the ARN in its `arn` output,
+    /// and its `read` takes them from [`crate::aws::tagging::tags`] when it has them: in a read
+    /// run, one GetResources then serves the tags of every such resource (`aws::tagging`).
+    const TAGS_BY_ARN: bool = false;
+
     /// [`Lifecycle::read`] of each item (at most [`Lifecycle::READ_BATCH`]), in as few calls as
     /// AWS allows: one answer per item, in their order, equal to what `read` answers. A failed
     /// batched call is the answer of each item it was for. The default reads one by one.
@@ -163,6 +168,8 @@ pub trait Adapter: Send + Sync {
     async fn read(&self, ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError>;
     /// How many resources one [`Adapter::read_many`] call reads at best ([`Lifecycle::READ_BATCH`]).
     fn read_batch(&self) -> usize;
+    /// [`Lifecycle::TAGS_BY_ARN`].
+    fn tags_by_arn(&self) -> bool;
     /// [`Lifecycle::read_many`], in chunks of [`Adapter::read_batch`]: one answer per item, in order.
     async fn read_many(&self, ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read>;
     async fn update(
@@ -237,6 +244,10 @@ impl<T: Lifecycle> Adapter for Type<T> {
 
     fn read_batch(&self) -> usize {
         T::READ_BATCH.max(1)
+    }
+
+    fn tags_by_arn(&self) -> bool {
+        T::TAGS_BY_ARN
     }
 
     async fn read_many(&self, ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {

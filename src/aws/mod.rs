@@ -31,6 +31,7 @@ mod rds;
 pub mod reads;
 pub mod registry;
 pub(crate) mod s3;
+pub mod tagging;
 #[cfg(test)]
 mod testing;
 
@@ -296,6 +297,9 @@ pub struct Ctx {
     pub kinesis: aws_sdk_kinesis::Client,
     pub kms: aws_sdk_kms::Client,
     pub rds: aws_sdk_rds::Client,
+    /// The Resource Groups Tagging API: the tags of many resources in one call, in read runs
+    /// only ([`tagging`]).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     /// Path-style addressing on the emulator ([`s3_client`]).
     pub s3: aws_sdk_s3::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
@@ -528,6 +532,7 @@ impl Ctx {
             kinesis: aws_sdk_kinesis::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             rds: aws_sdk_rds::Client::new(config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(config),
             s3: s3_client(config, None),
             secretsmanager: aws_sdk_secretsmanager::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
@@ -540,6 +545,13 @@ impl Ctx {
     /// batched reads share the calls that serve several types. Dropped with the run.
     pub fn for_reads(&self) -> Ctx {
         Ctx { reads: Some(std::sync::Arc::default()), ..self.clone() }
+    }
+
+    /// [`Ctx::for_reads`] for a run that reads `run` (each resource's type name and item): its
+    /// shared calls may serve resources before their own reads ask (the tags of every
+    /// tag-batched type in one GetResources: [`tagging`]).
+    pub fn for_reads_of(&self, run: &[(&str, Item<'_>)]) -> Ctx {
+        Ctx { reads: Some(std::sync::Arc::new(reads::ReadCache::for_run(run))), ..self.clone() }
     }
 
     /// This context if it is a read run's, else a read run for one batch (so that one

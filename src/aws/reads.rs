@@ -7,6 +7,11 @@
 //! has none and calls AWS every time, so nothing read here survives into a deploy's decisions.
 //! A key names the operation and every argument it was called with. A failed call is the
 //! answer of everyone who asked for it (it is not made again in the run), as a failed batch is.
+//!
+//! The cache also knows what the run reads ([`ReadCache::for_run`]: each resource's type, ID
+//! and outputs), so that a call can serve resources of other types before their reads ask:
+//! the tags of every tag-batched type in one GetResources (`aws::tagging`), the route tables
+//! of both route table types in one DescribeRouteTables.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -15,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use super::AwsError;
+use super::{AwsError, Outputs};
 
 type Answer = Arc<dyn Any + Send + Sync>;
 
@@ -23,6 +28,8 @@ type Answer = Arc<dyn Any + Send + Sync>;
 #[derive(Default)]
 pub struct ReadCache {
     answers: Mutex<HashMap<String, Arc<OnceCell<Answer>>>>,
+    /// What the run reads: type name, physical ID, outputs (empty: not told).
+    run: Vec<(String, String, Outputs)>,
 }
 
 impl std::fmt::Debug for ReadCache {
@@ -33,6 +40,22 @@ impl std::fmt::Debug for ReadCache {
 }
 
 impl ReadCache {
+    /// The cache of a run that reads `run` (type name and item of each resource).
+    pub fn for_run(run: &[(&str, super::Item<'_>)]) -> ReadCache {
+        let run = run.iter().map(|(t, (id, out))| (t.to_string(), id.to_string(), (*out).clone())).collect();
+        ReadCache { answers: Mutex::default(), run }
+    }
+
+    /// The ID and outputs of each resource of type `type_name` that the run reads.
+    pub fn run_of<'a>(&'a self, type_name: &'a str) -> impl Iterator<Item = (&'a str, &'a Outputs)> + 'a {
+        self.run.iter().filter(move |(t, _, _)| t == type_name).map(|(_, id, out)| (id.as_str(), out))
+    }
+
+    /// The type name and outputs of every resource the run reads.
+    pub fn run(&self) -> impl Iterator<Item = (&str, &Outputs)> {
+        self.run.iter().map(|(t, _, out)| (t.as_str(), out))
+    }
+
     /// The answer of `call` for `key`: made by the first to ask (the others wait for it), then
     /// shared. `key` must name the operation and all its arguments.
     pub async fn get<T, F, Fut>(&self, key: String, call: F) -> Result<T, AwsError>

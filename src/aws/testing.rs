@@ -95,6 +95,66 @@ pub async fn assert_reads_many(ctx: &Ctx, ty: &str, made: &[Created]) {
     assert!(live > 0 && gone > 0, "{ty}: {live} live and {gone} gone: the test needs both");
 }
 
+/// A copy of `ctx` whose every SDK client sends through one [`Wire`] (the read run's cache, if
+/// any, is shared with `ctx`).
+pub fn wired(ctx: &Ctx) -> (Ctx, Wire) {
+    let wire = Wire::default();
+    macro_rules! wire {
+        ($($client:ident: $sdk:ident),* $(,)?) => {
+            Ctx {
+                $($client: $sdk::Client::from_conf(ctx.$client.config().to_builder().interceptor(wire.clone()).build()),)*
+                ..ctx.clone()
+            }
+        };
+    }
+    let wired = wire!(
+        applicationautoscaling: aws_sdk_applicationautoscaling,
+        apigateway: aws_sdk_apigateway,
+        cloudwatch: aws_sdk_cloudwatch,
+        logs: aws_sdk_cloudwatchlogs,
+        ec2: aws_sdk_ec2,
+        ecs: aws_sdk_ecs,
+        efs: aws_sdk_efs,
+        elasticache: aws_sdk_elasticache,
+        iam: aws_sdk_iam,
+        kinesis: aws_sdk_kinesis,
+        kms: aws_sdk_kms,
+        rds: aws_sdk_rds,
+        tagging: aws_sdk_resourcegroupstagging,
+        s3: aws_sdk_s3,
+        secretsmanager: aws_sdk_secretsmanager,
+        sts: aws_sdk_sts,
+    );
+    (wired, wire)
+}
+
+/// In a read run that reads `made` (each resource's ID and outputs as `ready` gave them, so
+/// with their `arn`), `read` (and `read_many`, for a batched type) of each answers what `read`
+/// answers outside one, and their tags come from one GetResources: the type's own tag call
+/// `tag_op` is never made in the run. Each must have tags (else the test proves nothing).
+pub async fn assert_reads_tags_batched(ctx: &Ctx, ty: &str, made: &[(String, super::Outputs)], tag_op: &str) {
+    let items: Vec<super::Item<'_>> = made.iter().map(|(id, out)| (id.as_str(), out)).collect();
+    let run: Vec<(&str, super::Item<'_>)> = items.iter().map(|i| (ty, *i)).collect();
+    let (wired, wire) = wired(ctx);
+    let run = wired.for_reads_of(&run);
+    for (id, out) in made {
+        let one = super::read(ctx, ty, id, out).await.unwrap_or_else(|e| panic!("read {ty}: {e}"));
+        let tags = one.as_ref().and_then(|l| l.props.get("tags")).and_then(Value::as_object);
+        assert!(tags.is_some_and(|t| !t.is_empty()), "{ty} {id}: the test needs a tagged resource: {one:?}");
+        let batched = super::read(&run, ty, id, out).await.unwrap_or_else(|e| panic!("read {ty} in a run: {e}"));
+        assert_eq!(batched, one, "{ty} {id}: read in a read run and read disagree");
+    }
+    if super::read_batch(ty) > 1 {
+        let many = super::read_many(&run, ty, &items).await;
+        for ((id, out), got) in made.iter().zip(many) {
+            let one = super::read(ctx, ty, id, out).await.unwrap_or_else(|e| panic!("read {ty}: {e}"));
+            assert_eq!(got.unwrap_or_else(|e| panic!("read_many {ty}: {e}")), one, "{ty} {id}: read_many and read");
+        }
+    }
+    assert_eq!(wire.of("GetResources").len(), 1, "{ty}: one GetResources for the run: {:?}", wire.sent());
+    assert!(wire.of(tag_op).is_empty(), "{ty}: {tag_op} made in the run: the tags did not come from GetResources");
+}
+
 /// One request a client sent: the SDK's operation name, the HTTP method, and the body it
 /// carried (UTF-8; the query string is in `uri`).
 #[derive(Debug, Clone)]

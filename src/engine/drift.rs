@@ -90,8 +90,13 @@ impl DriftReport {
 /// API that is throttling or refusing. The reads run on [`Provider::for_reads`]: a call whose
 /// answer serves several types (API Gateway's GetResources) is made once in the run.
 pub async fn drift(cloud: Arc<dyn Provider>, state: &State) -> DriftReport {
-    // One run's shared answers (a call that serves several types is made once), dropped with it.
-    let cloud = cloud.for_reads().unwrap_or(cloud);
+    // One run's shared answers (a call that serves several types is made once), dropped with
+    // it; told what the run reads, so that one call can serve types before they ask.
+    let run: Vec<(&str, Item<'_>)> = (state.resources.values())
+        .filter(|r| r.status == Status::Ready)
+        .map(|r| (r.type_name.as_str(), (r.id.as_str(), &r.outputs)))
+        .collect();
+    let cloud = cloud.for_reads(&run).unwrap_or(cloud);
     let sem = Arc::new(tokio::sync::Semaphore::new(READS_IN_FLIGHT));
     let mut tasks = tokio::task::JoinSet::new();
     let mut results: BTreeMap<String, ResourceDrift> = BTreeMap::new();

@@ -83,9 +83,10 @@ pub trait Provider: Send + Sync + 'static {
     /// [`Provider::read`] of each item, in as few calls as the cloud allows: one answer per
     /// item, in order.
     async fn read_many(&self, type_name: &str, items: &[aws::Item<'_>]) -> Vec<aws::Read>;
-    /// The provider for one read run (`drift`, refresh), whose `read_many` calls may share
-    /// answers among themselves for as long as it lives (`aws::reads`); `None`: this one.
-    fn for_reads(&self) -> Option<std::sync::Arc<dyn Provider>> {
+    /// The provider for one read run (`drift`, refresh) that reads `run` (each resource's type
+    /// name and item), whose `read_many` calls may share answers among themselves for as long
+    /// as it lives (`aws::reads`); `None`: this one.
+    fn for_reads(&self, _run: &[(&str, aws::Item<'_>)]) -> Option<std::sync::Arc<dyn Provider>> {
         None
     }
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError>;
@@ -154,8 +155,8 @@ impl Provider for Ctx {
         aws::read_many(self, type_name, items).await
     }
 
-    fn for_reads(&self) -> Option<std::sync::Arc<dyn Provider>> {
-        Some(std::sync::Arc::new(Ctx::for_reads(self)))
+    fn for_reads(&self, run: &[(&str, aws::Item<'_>)]) -> Option<std::sync::Arc<dyn Provider>> {
+        Some(std::sync::Arc::new(Ctx::for_reads_of(self, run)))
     }
 
     async fn delete(&self, type_name: &str, id: &str, outputs: &Outputs) -> Result<(), AwsError> {

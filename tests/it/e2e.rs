@@ -138,10 +138,18 @@ async fn verify_read_back(ctx: &ironplan::aws::Ctx, state: &Value) {
         types.insert(ty.to_string());
     }
     assert_eq!(types.len(), 37, "types read back: {types:?}");
-    // The batched reads of one read run (as drift makes them, answers shared across types)
-    // answer what `read` of each does.
-    let run = ctx.for_reads();
+    // The batched reads of one read run told of every resource (as drift makes them: answers
+    // shared across types, tags from one GetResources) answer what `read` of each does.
     let resources = state["resources"].as_object().expect("resources");
+    let all: Vec<(&str, &str, serde_json::Map<String, Value>)> = resources
+        .values()
+        .map(|r| {
+            let out = r["outputs"].as_object().cloned().unwrap_or_default();
+            (r["type"].as_str().expect("type"), r["id"].as_str().expect("id"), out)
+        })
+        .collect();
+    let told: Vec<(&str, ironplan::aws::Item<'_>)> = all.iter().map(|(t, id, out)| (*t, (*id, out))).collect();
+    let run = ctx.for_reads_of(&told);
     for ty in &types {
         let mine: Vec<(&str, serde_json::Map<String, Value>)> = resources
             .values()

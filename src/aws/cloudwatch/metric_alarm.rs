@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm as Alarm, Statistic, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{ALARM_NAME, NOT_FOUND, PERIODS, describe_alarm, pairs, tags_of};
+use super::{ALARM_NAME, NOT_FOUND, PERIODS, describe_alarm, pairs, read_tags, tags_of};
 use crate::aws::adapter::{Item, Lifecycle, Live, Read, each_listed};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -84,6 +84,7 @@ impl Lifecycle for MetricAlarm {
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
     /// DescribeAlarms takes at most 100 AlarmNames.
     const READ_BATCH: usize = 100;
+    const TAGS_BY_ARN: bool = true;
     const UPDATES: &'static [&'static str] = &[
         "alarm_description",
         "namespace",
@@ -269,7 +270,7 @@ fn outputs(id: &str, alarm: &aws_sdk_cloudwatch::types::MetricAlarm, out: &Outpu
 
 /// What `read` (and `read_many`) report of a described alarm: its properties, for those
 /// DescribeAlarms reports (lists the alarm has empty are left out, as the plan leaves them out),
-/// and its tags (ListTagsForResource).
+/// and its tags (the read run's GetResources, else ListTagsForResource).
 async fn live_of(ctx: &Ctx, alarm: Alarm, id: &str, out: &Outputs) -> Result<Live, AwsError> {
     let outputs = outputs(id, &alarm, out)?;
     let mut props = Map::new();
@@ -296,7 +297,7 @@ async fn live_of(ctx: &Ctx, alarm: Alarm, id: &str, out: &Outputs) -> Result<Liv
     put("alarm_actions", list(alarm.alarm_actions()));
     put("ok_actions", list(alarm.ok_actions()));
     let arn = required(alarm.alarm_arn(), "DescribeAlarms", "AlarmArn")?;
-    let tags = tags_of(ctx, &arn).await?;
+    let tags = read_tags(ctx, &arn).await?;
     put("tags", Some(Value::Object(pairs(&tags).map(|(k, v)| (k.into(), json!(v))).collect())));
     Ok(Live { props, outputs })
 }

@@ -32,6 +32,15 @@ async fn tags_of(ctx: &Ctx, arn: &str) -> Result<Vec<Tag>, AwsError> {
     Ok(out.map_err(|e| sdk_err("ListTagsForResource", e))?.tags().to_vec())
 }
 
+/// The alarm's tags for `read`: from the read run's GetResources if it has them
+/// ([`tagging::tags`](crate::aws::tagging::tags)), else [`tags_of`].
+async fn read_tags(ctx: &Ctx, arn: &str) -> Result<Vec<Tag>, AwsError> {
+    match crate::aws::tagging::tags(ctx, arn).await? {
+        Some(pairs) => Ok(pairs.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()),
+        None => tags_of(ctx, arn).await,
+    }
+}
+
 /// Tags as (key, value) pairs; a tag without either is no tag.
 fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))

@@ -131,6 +131,47 @@ where
     by_id(items, pages.map_err(|e| super::sdk_err(operation, e)), id_of, live)
 }
 
+/// The route tables of a read run, for both route table types: those it reads and those its
+/// associations are in (their `route_table_id` output), in one DescribeRouteTables (by
+/// `route-table-id` filter, [`READ_BATCH`] IDs a call) made once in the run ([`Ctx::shared`]).
+/// `None` unless the run reads every table `wanted` names (outside a read run, or an
+/// association whose state has no `route_table_id`): the type then makes its own describe.
+async fn run_route_tables(
+    ctx: &super::Ctx,
+    wanted: &[Option<&str>],
+) -> Option<Result<std::sync::Arc<Vec<aws_sdk_ec2::types::RouteTable>>, AwsError>> {
+    let cache = ctx.reads.as_ref()?;
+    let tables = cache.run_of("ec2:RouteTable").map(|(id, _)| Some(id));
+    let associated = cache.run_of("ec2:RouteTableAssociation").map(|(_, out)| out_id(out, "route_table_id"));
+    let mut ids: Vec<&str> = tables.chain(associated).flatten().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if !wanted.iter().all(|w| w.is_some_and(|w| ids.binary_search(&w).is_ok())) {
+        return None;
+    }
+    let key = format!("DescribeRouteTables route-table-id={}", ids.join(","));
+    Some(
+        ctx.shared(key, || async {
+            let mut all = Vec::new();
+            for chunk in ids.chunks(READ_BATCH) {
+                let f = Filter::builder()
+                    .name("route-table-id")
+                    .set_values(Some(chunk.iter().map(|s| s.to_string()).collect()));
+                let pages = ctx.ec2.describe_route_tables().filters(f.build()).into_paginator().items().send();
+                let got: Result<Vec<_>, _> = pages.collect().await;
+                all.extend(got.map_err(|e| super::sdk_err("DescribeRouteTables", e))?);
+            }
+            Ok(std::sync::Arc::new(all))
+        })
+        .await,
+    )
+}
+
+/// A string output, if the state has it.
+fn out_id<'a>(out: &'a Outputs, key: &str) -> Option<&'a str> {
+    out.get(key).and_then(Value::as_str)
+}
+
 /// EC2 tags as pairs, for the ownership guard.
 fn pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
     tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use super::{
     ID, READ_BATCH, TAGS, done_unless, filter, identity_filters, ids_filter, is_ours, listed, live, obj, one, pairs,
-    retag, stashed, tag_specs,
+    retag, run_route_tables, stashed, tag_specs,
 };
-use crate::aws::adapter::{Item, Lifecycle, Live, Read};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read, by_id};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -182,7 +182,13 @@ impl Lifecycle for RouteTable {
         Ok(describe(ctx, id).await?.is_none())
     }
 
+    /// From the read run's one DescribeRouteTables (shared with the associations) when it has
+    /// every item, else one describe of the items' IDs.
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let wanted: Vec<Option<&str>> = items.iter().map(|(id, _)| Some(*id)).collect();
+        if let Some(tables) = run_route_tables(ctx, &wanted).await {
+            return by_id(items, tables.map(|t| t.to_vec()), Described::route_table_id, live_of);
+        }
         let filter = ids_filter("route-table-id", items);
         let pages = ctx.ec2.describe_route_tables().filters(filter).into_paginator().items();
         listed(items, "DescribeRouteTables", pages.send().collect().await, Described::route_table_id, live_of)

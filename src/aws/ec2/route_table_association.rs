@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_ec2::types::{RouteTableAssociation as Association, RouteTableAssociationStateCode as State};
 use serde_json::json;
 
-use super::{READ_BATCH, filter, ids_filter, listed, live, obj, pairs};
-use crate::aws::adapter::{Item, Lifecycle, Live, Read};
+use super::{READ_BATCH, filter, ids_filter, listed, live, obj, out_id, pairs, run_route_tables};
+use crate::aws::adapter::{Item, Lifecycle, Live, Read, by_id};
 use crate::aws::{AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
@@ -129,7 +129,16 @@ impl Lifecycle for RouteTableAssociation {
         Ok(describe(ctx, id).await?.is_none_or(|a| state(&a) == State::Disassociated))
     }
 
+    /// From the read run's one DescribeRouteTables (shared with the route tables) when it has
+    /// every item's table (its `route_table_id` output: an association keeps its table for
+    /// life, ReplaceRouteTableAssociation answers a new ID), else one describe filtered by the
+    /// items' association IDs.
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
+        let wanted: Vec<Option<&str>> = items.iter().map(|(_, out)| out_id(out, "route_table_id")).collect();
+        if let Some(tables) = run_route_tables(ctx, &wanted).await {
+            let associations = tables.map(|t| t.iter().flat_map(|t| t.associations()).cloned().collect());
+            return by_id(items, associations, Association::route_table_association_id, live_of);
+        }
         let pages = ctx.ec2.describe_route_tables().filters(ids_filter(ASSOCIATION_ID, items)).into_paginator();
         let tables = pages.items().send().collect::<Result<Vec<_>, _>>().await;
         let associations = tables.map(|t| t.iter().flat_map(|t| t.associations()).cloned().collect());
@@ -213,5 +222,46 @@ mod tests {
         let assoc_p = json!({"route_table_id": rt_id, "subnet_id": subnet_id});
         let found = crate::aws::testing::find(ctx, "ec2:RouteTableAssociation", &assoc_p).await;
         assert_not_ours(&found, &format!("route table `{rt_id}` has no `ironplan:stack` tag"));
+    }
+
+    /// In a read run that reads a route table and its associations (one deleted since), one
+    /// DescribeRouteTables serves both types, and each answers what `read` answers; a batch whose
+    /// table the run does not read makes its own describe.
+    #[tokio::test]
+    async fn route_tables_and_associations_share_one_describe_in_a_read_run() {
+        let (_moto, ctx) = moto().await;
+        let ctx = &ctx;
+        let vpc = vpc(ctx, "10.4.0.0/16").await;
+        let (a, b) = (subnet(ctx, &vpc, "10.4.1.0/24").await, subnet(ctx, &vpc, "10.4.2.0/24").await);
+        let rt = make(ctx, "ec2:RouteTable", &tagged(json!({"vpc_id": vpc.id}), "s-dev", "public_rt")).await;
+        let ty = "ec2:RouteTableAssociation";
+        let assoc_a = make(ctx, ty, &json!({"route_table_id": rt.id, "subnet_id": a.id})).await;
+        let assoc_b_p = json!({"route_table_id": rt.id, "subnet_id": b.id});
+        let assoc_b = make(ctx, ty, &assoc_b_p).await;
+        remove(ctx, ty, &assoc_b_p, &assoc_b).await;
+
+        fn item(c: &crate::aws::Created) -> crate::aws::Item<'_> {
+            (c.id.as_str(), &c.outputs)
+        }
+        let run = [("ec2:RouteTable", item(&rt)), (ty, item(&assoc_a)), (ty, item(&assoc_b))];
+        let (wired, wire) = crate::aws::testing::wired(ctx);
+        let run = wired.for_reads_of(&run);
+        let tables = crate::aws::read_many(&run, "ec2:RouteTable", &[item(&rt)]).await;
+        let assocs = crate::aws::read_many(&run, ty, &[item(&assoc_a), item(&assoc_b)]).await;
+        assert_eq!(wire.of("DescribeRouteTables").len(), 1, "one describe for both types: {:?}", wire.sent());
+        async fn one(ctx: &crate::aws::Ctx, t: &str, c: &crate::aws::Created) -> Option<crate::aws::Live> {
+            crate::aws::read(ctx, t, &c.id, &c.outputs).await.expect("read")
+        }
+        assert_eq!(tables[0].clone().expect("table"), one(ctx, "ec2:RouteTable", &rt).await);
+        assert!(one(ctx, ty, &assoc_a).await.is_some(), "the association exists");
+        assert_eq!(assocs[0].clone().expect("assoc a"), one(ctx, ty, &assoc_a).await);
+        assert_eq!(assocs[1].clone().expect("assoc b"), None, "the deleted association is gone");
+
+        // A run that reads no route table: the associations make their own describe.
+        let alone = wired.for_reads_of(&[(ty, item(&assoc_a))]);
+        let before = wire.of("DescribeRouteTables").len();
+        let got = crate::aws::read_many(&alone, ty, &[item(&assoc_a)]).await;
+        assert_eq!(got[0].clone().expect("assoc a"), one(ctx, ty, &assoc_a).await);
+        assert_eq!(wire.of("DescribeRouteTables").len(), before + 1);
     }
 }

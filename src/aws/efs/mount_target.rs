@@ -117,7 +117,7 @@ impl Lifecycle for MountTarget {
     }
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
-        let Some(mt) = describe(ctx, id).await? else { return Ok(None) };
+        let Some(mt) = read_describe(ctx, id).await? else { return Ok(None) };
         if mt.life_cycle_state() == &LifeCycleState::Deleted {
             return Ok(None);
         }
@@ -183,6 +183,31 @@ async fn describe(ctx: &Ctx, id: &str) -> Result<Option<MountTargetDescription>,
     let r = ctx.efs.describe_mount_targets().mount_target_id(id).send().await;
     let r = found(r.map_err(|e| sdk_err(DESCRIBE, e)))?;
     Ok(r.and_then(|r| r.mount_targets.unwrap_or_default().into_iter().next()))
+}
+
+/// The mount target `id` for `read`: in a read run, from one DescribeMountTargets by
+/// `FileSystemId` of each file system the run reads (made once in the run, shared by all its
+/// mount targets); else, or when none of them lists it, [`describe`].
+async fn read_describe(ctx: &Ctx, id: &str) -> Result<Option<MountTargetDescription>, AwsError> {
+    if let Some(cache) = &ctx.reads {
+        let mut systems: Vec<&str> = cache.run_of("efs:FileSystem").map(|(fs, _)| fs).collect();
+        systems.sort_unstable();
+        systems.dedup();
+        for fs in systems {
+            let listed = ctx
+                .shared(format!("DescribeMountTargets FileSystemId={fs}"), || async {
+                    let pages = ctx.efs.describe_mount_targets().file_system_id(fs).into_paginator().items().send();
+                    let all = pages.collect::<Result<Vec<_>, _>>().await.map_err(|e| sdk_err(DESCRIBE, e));
+                    // A file system deleted since lists no mount target.
+                    Ok(found(all)?.unwrap_or_default())
+                })
+                .await?;
+            if let Some(mt) = listed.iter().find(|m| m.mount_target_id() == id) {
+                return Ok(Some(mt.clone()));
+            }
+        }
+    }
+    describe(ctx, id).await
 }
 
 #[cfg(test)]
@@ -266,6 +291,42 @@ subnet_id = "subnet-a"
         let mt = json!({"file_system_id": made.id, "subnet_id": subnet_id});
         create(&ctx, "efs:MountTarget", &mut props(mt.clone())).await.expect("our mount target");
         assert!(matches!(lookup(&ctx, "efs:MountTarget", &mt).await, Found::Ours { .. }));
+    }
+
+    /// In a read run that reads their file system, one DescribeMountTargets by its ID serves
+    /// its mount targets, each reading what `read` answers; one deleted since (absent from the
+    /// list) makes its own describe and reads gone.
+    #[tokio::test]
+    async fn mount_targets_of_a_file_system_share_one_describe_in_a_read_run() {
+        let moto = Moto::start().expect("moto");
+        let ctx = ctx(&moto).await;
+        let vpc = ctx.ec2.create_vpc().cidr_block("10.7.0.0/16").send().await.expect("vpc");
+        let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        let fs = json!({"creation_token": "s-dev-data", "tags": tags("s-dev", "data")});
+        let fs = create(&ctx, "efs:FileSystem", &mut props(fs)).await.expect("file system");
+        let mut mts = Vec::new();
+        for (i, az) in ["us-east-1a", "us-east-1b", "us-east-1c"].iter().enumerate() {
+            let cidr = format!("10.7.{i}.0/24");
+            let s = ctx.ec2.create_subnet().vpc_id(&vpc_id).cidr_block(cidr).availability_zone(*az).send().await;
+            let subnet_id = s.expect("subnet").subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string();
+            let v = json!({"file_system_id": fs.id, "subnet_id": subnet_id});
+            mts.push(create(&ctx, "efs:MountTarget", &mut props(v)).await.expect("mount target"));
+        }
+        ctx.efs.delete_mount_target().mount_target_id(&mts[2].id).send().await.expect("delete");
+
+        let mut run = vec![("efs:FileSystem", (fs.id.as_str(), &fs.outputs))];
+        run.extend(mts.iter().map(|m| ("efs:MountTarget", (m.id.as_str(), &m.outputs))));
+        let (wired, wire) = crate::aws::testing::wired(&ctx);
+        let run = wired.for_reads_of(&run);
+        for (i, m) in mts.iter().enumerate() {
+            let one = crate::aws::read(&ctx, "efs:MountTarget", &m.id, &m.outputs).await.expect("read");
+            assert_eq!(one.is_some(), i < 2, "{}: two exist, one is deleted", m.id);
+            let got = crate::aws::read(&run, "efs:MountTarget", &m.id, &m.outputs).await.expect("read in the run");
+            assert_eq!(got, one, "{}", m.id);
+        }
+        let sent = wire.of("DescribeMountTargets");
+        let by_fs = sent.iter().filter(|s| s.uri.contains("FileSystemId=")).count();
+        assert_eq!((by_fs, sent.len()), (1, 2), "one by the file system, one for the deleted: {sent:?}");
     }
 
     /// What `read` reports is what the plan said, with the outputs `wait_ready` gave; once

@@ -48,6 +48,16 @@ async fn list_tags(ctx: &Ctx, arn: Option<&str>) -> Result<Vec<Tag>, AwsError> {
     Ok(r.map_err(|e| sdk_err("ListTagsForResource", e))?.tag_list.unwrap_or_default())
 }
 
+/// The tags of `arn` for `read`: from the read run's GetResources if it has them
+/// ([`tagging::tags`](crate::aws::tagging::tags)), else [`list_tags`].
+async fn read_tags(ctx: &Ctx, arn: Option<&str>) -> Result<Vec<Tag>, AwsError> {
+    let Some(arn) = arn else { return Ok(Vec::new()) };
+    match crate::aws::tagging::tags(ctx, arn).await? {
+        Some(pairs) => Ok(tags(pairs)),
+        None => list_tags(ctx, Some(arn)).await,
+    }
+}
+
 /// Sets the tags of `arn` to `want`, as an update: RemoveTagsFromResource for the keys the plan
 /// dropped, AddTagsToResource for the rest.
 async fn retag(ctx: &Ctx, arn: &str, want: &[Tag]) -> Result<(), AwsError> {

@@ -10,7 +10,7 @@ use aws_sdk_elasticache::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{CACHE_SUBNET_GROUP_NAME, REPLICATION_GROUP_ID, STR_LIST, claim, found, list_tags, pairs};
+use super::{CACHE_SUBNET_GROUP_NAME, REPLICATION_GROUP_ID, STR_LIST, claim, found, pairs, read_tags};
 use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{
     AwsError, Created, Ctx, ErrorKind, Found, Identity, Outputs, Props, out_str, poll, put, required, sdk_err, settle,
@@ -100,6 +100,7 @@ impl Lifecycle for ReplicationGroup {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const TAGS_BY_ARN: bool = true;
     const UPDATES: &'static [&'static str] = &[
         "replication_group_description",
         "engine",
@@ -221,7 +222,7 @@ impl Lifecycle for ReplicationGroup {
     /// 5.2.5 does not list, so there these three are not reported).
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let Some(g) = describe(ctx, id).await? else { return Ok(None) };
-        let tags = list_tags(ctx, g.arn()).await?;
+        let tags = read_tags(ctx, g.arn()).await?;
         let mut props = Map::new();
         props.insert("replication_group_id".into(), json!(g.replication_group_id().unwrap_or(id)));
         put(&mut props, "replication_group_description", g.description());

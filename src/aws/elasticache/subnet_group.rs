@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_elasticache::types::{CacheSubnetGroup as Group, Tag};
 use serde_json::{Map, json};
 
-use super::{CACHE_SUBNET_GROUP_NAME, STR_LIST, claim, found, list_tags, pairs};
+use super::{CACHE_SUBNET_GROUP_NAME, STR_LIST, claim, found, pairs, read_tags};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, put, sdk_err, tag_table};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -50,6 +50,7 @@ impl Lifecycle for SubnetGroup {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const TAGS_BY_ARN: bool = true;
     const UPDATES: &'static [&'static str] = &["cache_subnet_group_description", "subnet_ids", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -89,7 +90,7 @@ impl Lifecycle for SubnetGroup {
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let Some(group) = describe(ctx, id).await? else { return Ok(None) };
-        let tags = list_tags(ctx, group.arn()).await?;
+        let tags = read_tags(ctx, group.arn()).await?;
         let mut props = Map::new();
         props.insert("cache_subnet_group_name".into(), json!(id));
         put(&mut props, "cache_subnet_group_description", group.cache_subnet_group_description());

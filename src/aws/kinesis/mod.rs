@@ -30,6 +30,19 @@ async fn summary(ctx: &Ctx, name: &str) -> Result<Option<StreamDescriptionSummar
     }
 }
 
+/// The stream's tags for `read`: from the read run's GetResources by its ARN if it has them
+/// ([`tagging::tags`](crate::aws::tagging::tags)), else [`stream_tags`].
+async fn read_tags(ctx: &Ctx, name: &str, arn: &str) -> Result<Vec<Tag>, AwsError> {
+    match crate::aws::tagging::tags(ctx, arn).await? {
+        Some(pairs) => pairs
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<_, _>>()
+            .map_err(|e| AwsError::malformed("GetResources", format!("a tag of stream {name}: {e}"))),
+        None => stream_tags(ctx, name).await,
+    }
+}
+
 /// The stream's tags (ListTagsForStream).
 async fn stream_tags(ctx: &Ctx, name: &str) -> Result<Vec<Tag>, AwsError> {
     let out = ctx.kinesis.list_tags_for_stream().stream_name(name).send().await;

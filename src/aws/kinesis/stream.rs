@@ -16,7 +16,7 @@ use aws_sdk_kinesis::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{NOT_FOUND, STREAM_NAME, stream_tags, summary};
+use super::{NOT_FOUND, STREAM_NAME, read_tags, stream_tags, summary};
 use crate::aws::adapter::{Lifecycle, Live, Refused};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, required, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -72,6 +72,7 @@ impl Lifecycle for Stream {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const TAGS_BY_ARN: bool = true;
     const UPDATES: &'static [&'static str] =
         &["shard_count", "stream_mode_details", "retention_period_hours", "encryption_type", "key_id", "tags"];
 
@@ -202,7 +203,7 @@ impl Lifecycle for Stream {
                 props.insert("key_id".into(), json!(k));
             }
         }
-        let tags = stream_tags(ctx, id).await?;
+        let tags = read_tags(ctx, id, s.stream_arn()).await?;
         let tags = tags.iter().map(|t| (t.key().to_string(), json!(t.value().unwrap_or_default())));
         props.insert("tags".into(), Value::Object(tags.collect()));
         Ok(Some(Live { props, outputs: outputs(id, &s, out) }))

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_kms::types::{KeyMetadata, KeySpec, KeyState, KeyUsageType, Tag};
 use serde_json::{Map, Value, json};
 
-use super::{NOT_FOUND, describe, is_pending_deletion, key_tags, list_tags, pairs};
+use super::{NOT_FOUND, describe, is_pending_deletion, key_tags, list_tags, pairs, read_tags};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, poll, sdk_err};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -67,6 +67,7 @@ impl Lifecycle for Key {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = NOT_FOUND;
+    const TAGS_BY_ARN: bool = true;
     const UPDATES: &'static [&'static str] = &["description", "policy", "enable_key_rotation", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -167,7 +168,7 @@ impl Lifecycle for Key {
             let enabled = status.map_err(|e| sdk_err("GetKeyRotationStatus", e))?.key_rotation_enabled();
             props.insert("enable_key_rotation".into(), json!(enabled));
         }
-        let tags = list_tags(ctx, id).await?;
+        let tags = read_tags(ctx, id, meta.arn()).await?;
         props.insert("tags".into(), Value::Object(pairs(&tags).map(|(k, v)| (k.into(), json!(v))).collect()));
         Ok(Some(Live { props, outputs: outputs(id, &meta, out) }))
     }

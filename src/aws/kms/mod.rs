@@ -45,6 +45,23 @@ async fn list_tags(ctx: &Ctx, key_id: &str) -> Result<Vec<Tag>, AwsError> {
     r.collect::<Result<Vec<_>, _>>().await.map_err(|e| sdk_err("ListResourceTags", e))
 }
 
+/// The key's tags for `read`: from the read run's GetResources by the key's ARN if it has them
+/// ([`tagging::tags`](crate::aws::tagging::tags)), else [`list_tags`].
+async fn read_tags(ctx: &Ctx, key_id: &str, arn: Option<&str>) -> Result<Vec<Tag>, AwsError> {
+    let batched = match arn {
+        Some(arn) => crate::aws::tagging::tags(ctx, arn).await?,
+        None => None,
+    };
+    match batched {
+        Some(pairs) => pairs
+            .into_iter()
+            .map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build())
+            .collect::<Result<_, _>>()
+            .map_err(|e| AwsError::malformed("GetResources", format!("a tag of key {key_id}: {e}"))),
+        None => list_tags(ctx, key_id).await,
+    }
+}
+
 /// The key's tags for a lookup; `None` for a key whose tags cannot be read (gone meanwhile,
 /// another account's, refused by its key policy): not one this stack created.
 async fn key_tags(ctx: &Ctx, key_id: &str) -> Result<Option<Vec<Tag>>, AwsError> {

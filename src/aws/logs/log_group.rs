@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{LOG_GROUP_NAME, RETENTION_DAYS};
 use crate::aws::adapter::{Item, Lifecycle, Live, Read, each_listed};
-use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err};
+use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, poll, sdk_err, tagging};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
 
 pub static SPEC: TypeSpec = TypeSpec {
@@ -70,6 +70,7 @@ impl Lifecycle for LogGroup {
     const UPDATES: &'static [&'static str] = &["kms_key_id", "retention_in_days", "tags"];
     /// DescribeLogGroups takes at most 50 `logGroupIdentifiers`.
     const READ_BATCH: usize = 50;
+    const TAGS_BY_ARN: bool = true;
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
         let p = p.for_op("CreateLogGroup");
@@ -125,14 +126,15 @@ impl Lifecycle for LogGroup {
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let Some(group) = describe(ctx, id).await? else { return Ok(None) };
-        Ok(Some(live_of(&group, tags(ctx, &group).await?, id, out)))
+        Ok(Some(live_of(&group, read_tags(ctx, &group).await?, id, out)))
     }
 
     /// One DescribeLogGroups of the batch's names (`logGroupIdentifiers`, at most 50), then each
-    /// listed group's tags: ListTagsForResource takes one ARN, so a log group costs a call
-    /// whatever.
+    /// listed group's tags: from the read run's GetResources (`aws::tagging`), else
+    /// ListTagsForResource, which takes one ARN.
     async fn read_many(ctx: &Ctx, items: &[Item<'_>]) -> Vec<Read> {
-        let live = |g: Group, id: String, out: Outputs| async move { Ok(live_of(&g, tags(ctx, &g).await?, &id, &out)) };
+        let live =
+            |g: Group, id: String, out: Outputs| async move { Ok(live_of(&g, read_tags(ctx, &g).await?, &id, &out)) };
         each_listed(items, listed(ctx, items).await, Group::log_group_name, live).await
     }
 
@@ -248,6 +250,16 @@ fn group_arn(group: &Group) -> &str {
     group.log_group_arn().or(group.arn().map(|a| a.trim_end_matches(":*"))).unwrap_or_default()
 }
 
+/// The group's tags for `read`: from the read run's GetResources if it has them
+/// ([`tagging::tags`]), else [`tags`].
+async fn read_tags(ctx: &Ctx, group: &Group) -> Result<HashMap<String, String>, AwsError> {
+    match tagging::tags(ctx, group_arn(group)).await? {
+        Some(pairs) => Ok(pairs.into_iter().collect()),
+        None => tags(ctx, group).await,
+    }
+}
+
+/// The group's tags (ListTagsForResource).
 async fn tags(ctx: &Ctx, group: &Group) -> Result<HashMap<String, String>, AwsError> {
     let out = ctx.logs.list_tags_for_resource().resource_arn(group_arn(group)).send().await;
     Ok(out.map_err(|e| sdk_err("ListTagsForResource", e))?.tags().cloned().unwrap_or_default())

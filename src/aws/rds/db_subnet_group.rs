@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_rds::types::{DbSubnetGroup as Group, Tag};
 use serde_json::{Map, json};
 
-use super::{DB_SUBNET_GROUP_NAME, STR_LIST, found, list_tags, pairs};
+use super::{DB_SUBNET_GROUP_NAME, STR_LIST, found, list_tags, pairs, read_tags};
 use crate::aws::adapter::{Lifecycle, Live};
 use crate::aws::{AwsError, Created, Ctx, Found, Identity, Outputs, Props, absent, put, sdk_err, tag_table};
 use crate::schema::{Kind, Prop, TypeSpec, attr};
@@ -48,6 +48,7 @@ impl Lifecycle for DbSubnetGroup {
     type Input = Input;
     const SPEC: &'static TypeSpec = &SPEC;
     const NOT_FOUND: &'static [&'static str] = super::NOT_FOUND;
+    const TAGS_BY_ARN: bool = true;
     const UPDATES: &'static [&'static str] = &["db_subnet_group_description", "subnet_ids", "tags"];
 
     fn input(p: &mut Props) -> Result<Input, AwsError> {
@@ -92,7 +93,7 @@ impl Lifecycle for DbSubnetGroup {
 
     async fn read(ctx: &Ctx, id: &str, out: &Outputs) -> Result<Option<Live>, AwsError> {
         let Some(group) = describe(ctx, id).await? else { return Ok(None) };
-        let tags = list_tags(ctx, group.db_subnet_group_arn()).await?;
+        let tags = read_tags(ctx, group.db_subnet_group_arn()).await?;
         let mut props = Map::new();
         props.insert("db_subnet_group_name".into(), json!(id));
         put(&mut props, "db_subnet_group_description", group.db_subnet_group_description());
