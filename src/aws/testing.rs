@@ -95,10 +95,16 @@ pub async fn assert_reads_many(ctx: &Ctx, ty: &str, made: &[Created]) {
     assert!(live > 0 && gone > 0, "{ty}: {live} live and {gone} gone: the test needs both");
 }
 
-/// A copy of `ctx` whose every SDK client sends through one [`Wire`] (the read run's cache, if
-/// any, is shared with `ctx`).
+/// A copy of `ctx` whose every SDK client sends through one new [`Wire`] (the read run's cache,
+/// if any, is shared with `ctx`).
 pub fn wired(ctx: &Ctx) -> (Ctx, Wire) {
     let wire = Wire::default();
+    (through(ctx, &wire), wire)
+}
+
+/// A copy of `ctx` whose every SDK client sends through `wire`: a test that needs a second,
+/// fresh record (or other answers) on the same context.
+pub fn through(ctx: &Ctx, wire: &Wire) -> Ctx {
     macro_rules! wire {
         ($($client:ident: $sdk:ident),* $(,)?) => {
             Ctx {
@@ -107,7 +113,7 @@ pub fn wired(ctx: &Ctx) -> (Ctx, Wire) {
             }
         };
     }
-    let wired = wire!(
+    wire!(
         applicationautoscaling: aws_sdk_applicationautoscaling,
         apigateway: aws_sdk_apigateway,
         cloudwatch: aws_sdk_cloudwatch,
@@ -124,8 +130,7 @@ pub fn wired(ctx: &Ctx) -> (Ctx, Wire) {
         s3: aws_sdk_s3,
         secretsmanager: aws_sdk_secretsmanager,
         sts: aws_sdk_sts,
-    );
-    (wired, wire)
+    )
 }
 
 /// In a read run that reads `made` (each resource's ID and outputs as `ready` gave them, so

@@ -439,14 +439,7 @@ pub(super) mod tests {
         crate::aws::testing::tags(stack, resource)
     }
 
-    /// `ctx` with a [`Wire`](crate::aws::testing::Wire) on its API Gateway client.
-    pub(super) fn wired(ctx: &Ctx) -> (Ctx, crate::aws::testing::Wire) {
-        let wire = crate::aws::testing::Wire::default();
-        let mut wired = ctx.clone();
-        let conf = ctx.apigateway.config().to_builder().interceptor(wire.clone()).build();
-        wired.apigateway = aws_sdk_apigateway::Client::from_conf(conf);
-        (wired, wire)
-    }
+    pub(super) use crate::aws::testing::wired;
 
     /// Updates `id` to `planned` (the properties `changed`), panicking on an error.
     pub(super) async fn update(ctx: &Ctx, ty: &str, c: &Created, planned: &Value, changed: &[&str]) -> Outputs {

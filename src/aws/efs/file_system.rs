@@ -312,11 +312,6 @@ mod tests {
         .to_string()
     }
 
-    /// The EFS client of `ctx` through `wire`.
-    fn wired(ctx: &mut crate::aws::Ctx, wire: &crate::aws::testing::Wire) {
-        ctx.efs = aws_sdk_efs::Client::from_conf(ctx.efs.config().to_builder().interceptor(wire.clone()).build());
-    }
-
     /// The throughput mode changes in place: UpdateFileSystem with the new mode (and, for
     /// `provisioned`, the throughput), nothing when the file system already has it (a resumed
     /// update); `provisioned` without a throughput is refused before any call, and AWS's "one
@@ -326,9 +321,8 @@ mod tests {
     async fn the_throughput_mode_changes_in_place_with_update_file_system() {
         use crate::aws::testing::Wire;
         let moto = Moto::start().expect("moto");
-        let mut ctx = ctx(&moto).await;
-        let wire = Wire::default();
-        wired(&mut ctx, &wire);
+        let ctx = ctx(&moto).await;
+        let (mut ctx, wire) = crate::aws::testing::wired(&ctx);
         let ty = "efs:FileSystem";
         let v = json!({"creation_token": "s-dev-data", "throughput_mode": "elastic", "tags": tags("s-dev", "data")});
         let made = create(&ctx, ty, &mut props(v.clone())).await.expect("create");
@@ -370,7 +364,7 @@ mod tests {
 
         // AWS refuses a second mode change within 24 hours (429): said so, and not retried.
         let twice = Wire::default();
-        wired(&mut ctx, &twice);
+        ctx = crate::aws::testing::through(&ctx, &twice);
         let message = "You have reached the maximum number of throughput mode changes or provisioned throughput \
                        value decreases. Wait until 2026-12-04T08:00:00Z UTC and try again.";
         let body = json!({"__type": "TooManyRequests", "ErrorCode": "TooManyRequests", "Message": message});

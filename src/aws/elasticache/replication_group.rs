@@ -664,12 +664,9 @@ mod tests {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
-    /// A context whose ElastiCache client goes through `wire`.
+    /// A context whose every client goes through `wire`.
     async fn wired(moto: &Moto, wire: &Wire) -> crate::aws::Ctx {
-        let mut ctx = ctx(moto).await;
-        let conf = ctx.elasticache.config().to_builder().interceptor(wire.clone()).build();
-        ctx.elasticache = aws_sdk_elasticache::Client::from_conf(conf);
-        ctx
+        crate::aws::testing::through(&ctx(moto).await, wire)
     }
 
     /// A group of the plan, created and available: its outputs.
